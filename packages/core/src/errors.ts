@@ -1,0 +1,72 @@
+/**
+ * Stable codes for every failure a user can see. Match on `error.code`, never on the message:
+ * messages may be reworded, codes never change.
+ */
+export type ErrorCode =
+  /** The server refused the credentials (close 1008, 4401 or 4403). */
+  | 'ERR_REJECTED'
+  /** No `connected` frame arrived within `handshakeTimeout`. */
+  | 'ERR_HANDSHAKE_TIMEOUT'
+  /** `send()` or a room call while disconnected. */
+  | 'ERR_NOT_CONNECTED'
+  /** The outbox of sends waiting for the handshake is full. */
+  | 'ERR_OUTBOX_FULL'
+  /** The client was destroyed. */
+  | 'ERR_DESTROYED'
+  /** A plain `ws://` URL to a host that is not loopback, without `allowInsecureTransport`. */
+  | 'ERR_INSECURE_TRANSPORT'
+  /** An encrypted frame failed authentication (tampered, wrong key). */
+  | 'ERR_DECRYPT'
+  /** An encrypted frame reused an IV seen under the current key (replayed or reflected). */
+  | 'ERR_REPLAY'
+  /** A plaintext application event arrived while encryption is required. */
+  | 'ERR_PLAINTEXT_REJECTED'
+  /** A frame that is not valid protocol v1 JSON. */
+  | 'ERR_MALFORMED_FRAME'
+  /** A peer public key that is not a 65-byte uncompressed P-256 point on the curve. */
+  | 'ERR_INVALID_PUBLIC_KEY'
+  /** The server broke the protocol (a second `connected`, a `connected` without keys, …). */
+  | 'ERR_PROTOCOL'
+  /** An option has the wrong type or value. */
+  | 'ERR_INVALID_OPTION'
+  /** An application event name that is reserved for the protocol's control events. */
+  | 'ERR_RESERVED_EVENT'
+  /** An application payload that cannot be serialised to JSON. */
+  | 'ERR_INVALID_PAYLOAD'
+  /** Reconnection gave up after `reconnect.maxRetries` attempts. */
+  | 'ERR_RETRIES_EXHAUSTED'
+  /** The connection closed for a reason that is not retried (1009, `shouldReconnect` said no). */
+  | 'ERR_CONNECTION_CLOSED'
+  /** No WebSocket implementation was found or passed in. */
+  | 'ERR_NO_WEBSOCKET'
+
+export interface EncryptedSocketErrorOptions {
+  /** The lower-level error that caused this one. */
+  cause?: unknown
+  /** The WebSocket close code, when the error comes from a close. */
+  closeCode?: number
+}
+
+/**
+ * The one error class of encrypted-socket. `code` is stable; `message` says what happened and
+ * what to do. No message ever contains a token or key material.
+ */
+export class EncryptedSocketError extends Error {
+  override readonly name = 'EncryptedSocketError'
+  readonly code: ErrorCode
+  readonly closeCode: number | undefined
+
+  constructor(code: ErrorCode, message: string, options: EncryptedSocketErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.closeCode = options.closeCode
+  }
+}
+
+/** True when `error` is an {@link EncryptedSocketError}, optionally with the given code. */
+export function isEncryptedSocketError(
+  error: unknown,
+  code?: ErrorCode,
+): error is EncryptedSocketError {
+  return error instanceof EncryptedSocketError && (code === undefined || error.code === code)
+}

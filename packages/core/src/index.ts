@@ -1,0 +1,30 @@
+export { EncryptedSocketError, isEncryptedSocketError } from './errors'
+export type { EncryptedSocketErrorOptions, ErrorCode } from './errors'
+
+// Protocol v1 building blocks, shared by the client, @encrypted-socket/server and
+// @encrypted-socket/testing (and by anyone writing their own peer).
+export { decodeBase64, encodeBase64 } from './crypto/base64'
+export { IV_LENGTH, TAG_LENGTH, decryptBytes, encryptBytes, randomIv } from './crypto/aesGcm'
+export {
+  PUBLIC_KEY_LENGTH,
+  deriveSharedSecret,
+  exportPublicKey,
+  generateKeyPair,
+  importPeerPublicKey,
+} from './crypto/ecdh'
+export { deriveAesKey } from './crypto/hkdf'
+export { CONTROL_EVENTS, ENCRYPTED_EVENT, isReservedEvent } from './protocol/controlEvents'
+export type { ControlEvent } from './protocol/controlEvents'
+export { encodeFrame, parseApplicationMessage, parseFrame } from './protocol/codec'
+export type {
+  ApplicationMessage,
+  ConnectedFrame,
+  Frame,
+  IncomingFrame,
+  MalformedFrame,
+  PlaintextFrame,
+} from './protocol/codec'
+export { createEphemeralKeys, deriveSessionKey } from './protocol/handshake'
+export type { EphemeralKeys } from './protocol/handshake'
+export { openMessage, sealMessage } from './protocol/message'
+export type { SealedMessage } from './protocol/message'

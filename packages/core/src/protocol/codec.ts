@@ -1,0 +1,219 @@
+import { IV_LENGTH, TAG_LENGTH } from '../crypto/aesGcm'
+import { decodeBase64, encodeBase64 } from '../crypto/base64'
+
+/** Data of the server's `connected` reply. Keys are absent only from a server without encryption. */
+export interface ConnectedFrame {
+  type: 'connected'
+  id: string
+  userId: string
+  time?: string
+  serverPublicKey?: Uint8Array<ArrayBuffer>
+  salt?: Uint8Array<ArrayBuffer>
+}
+
+/** A protocol v1 frame, as `parseFrame` returns it and `encodeFrame` takes it. */
+export type Frame =
+  | { type: 'authenticate'; token: string; clientPublicKey: Uint8Array<ArrayBuffer> }
+  | ConnectedFrame
+  | { type: 'error'; message: string; code?: string | number }
+  | { type: 'heartbeat' }
+  | { type: 'join'; rooms: string[] }
+  | { type: 'leave'; rooms: string[] }
+  | { type: 'encrypted'; iv: Uint8Array<ArrayBuffer>; ct: Uint8Array<ArrayBuffer> }
+
+/** An application event that arrived in plaintext: never delivered while encryption is required. */
+export interface PlaintextFrame {
+  type: 'plaintext'
+  event: string
+  data: unknown
+}
+
+/**
+ * A frame that is not valid protocol v1. `reason` names what is wrong, never the frame's content
+ * (it may hold a token). `event` is set when the frame named one.
+ */
+export interface MalformedFrame {
+  type: 'malformed'
+  reason: string
+  event?: string
+}
+
+export type IncomingFrame = Frame | PlaintextFrame | MalformedFrame
+
+type JsonObject = Record<string, unknown>
+
+/**
+ * Turns one incoming WebSocket message into a frame. Never throws: anything that is not a text
+ * frame holding a protocol v1 JSON object comes back as `{ type: 'malformed', reason }`.
+ */
+export function parseFrame(message: unknown): IncomingFrame {
+  if (typeof message !== 'string') return malformed('binary frames are not part of protocol v1')
+  let value: unknown
+  try {
+    value = JSON.parse(message)
+  } catch {
+    return malformed('not valid JSON')
+  }
+  if (!isObject(value)) return malformed('not a JSON object')
+  const event = own(value, 'event')
+  if (typeof event !== 'string') return malformed('no string "event" field')
+  const data = own(value, 'data')
+
+  switch (event) {
+    case 'encrypted':
+      return parseEncrypted(data)
+    case 'connected':
+      return parseConnected(data)
+    case 'error':
+      return parseError(data)
+    case 'heartbeat':
+      return { type: 'heartbeat' }
+    case 'join':
+    case 'leave':
+      return parseRooms(event, data)
+    case 'authenticate':
+      return parseAuthenticate(data)
+    default:
+      return { type: 'plaintext', event, data }
+  }
+}
+
+function parseEncrypted(data: unknown): IncomingFrame {
+  if (!isObject(data)) return malformed('"data" must be an object', 'encrypted')
+  const iv = base64Field(data, 'iv')
+  const ct = base64Field(data, 'ct')
+  if (!iv) return malformed('"data.iv" must be canonical base64', 'encrypted')
+  if (iv.length !== IV_LENGTH) return malformed(`"data.iv" must be ${IV_LENGTH} bytes`, 'encrypted')
+  if (!ct) return malformed('"data.ct" must be canonical base64', 'encrypted')
+  if (ct.length < TAG_LENGTH) {
+    return malformed(`"data.ct" must hold at least the ${TAG_LENGTH}-byte tag`, 'encrypted')
+  }
+  return { type: 'encrypted', iv, ct }
+}
+
+function parseConnected(data: unknown): IncomingFrame {
+  if (!isObject(data)) return malformed('"data" must be an object', 'connected')
+  const id = own(data, 'id')
+  const userId = own(data, 'userId')
+  const time = own(data, 'time')
+  if (typeof id !== 'string') return malformed('"data.id" must be a string', 'connected')
+  if (typeof userId !== 'string') return malformed('"data.userId" must be a string', 'connected')
+  if (time !== undefined && typeof time !== 'string') {
+    return malformed('"data.time" must be a string', 'connected')
+  }
+  const frame: ConnectedFrame = { type: 'connected', id, userId }
+  if (time !== undefined) frame.time = time
+  for (const field of ['serverPublicKey', 'salt'] as const) {
+    if (own(data, field) === undefined) continue
+    const bytes = base64Field(data, field)
+    if (!bytes) return malformed(`"data.${field}" must be canonical base64`, 'connected')
+    frame[field] = bytes
+  }
+  return frame
+}
+
+function parseError(data: unknown): IncomingFrame {
+  if (!isObject(data)) return malformed('"data" must be an object', 'error')
+  const message = own(data, 'message')
+  const code = own(data, 'code')
+  if (typeof message !== 'string') return malformed('"data.message" must be a string', 'error')
+  if (code === undefined) return { type: 'error', message }
+  if (typeof code !== 'string' && typeof code !== 'number') {
+    return malformed('"data.code" must be a string or a number', 'error')
+  }
+  return { type: 'error', message, code }
+}
+
+function parseRooms(event: 'join' | 'leave', data: unknown): IncomingFrame {
+  const rooms = isObject(data) ? own(data, 'rooms') : undefined
+  if (!Array.isArray(rooms) || !rooms.every((room) => typeof room === 'string')) {
+    return malformed('"data.rooms" must be an array of strings', event)
+  }
+  return { type: event, rooms: rooms as string[] }
+}
+
+function parseAuthenticate(data: unknown): IncomingFrame {
+  if (!isObject(data)) return malformed('"data" must be an object', 'authenticate')
+  if (own(data, 'type') !== 'Bearer') return malformed('"data.type" must be "Bearer"', 'authenticate')
+  const token = own(data, 'token')
+  if (typeof token !== 'string') return malformed('"data.token" must be a string', 'authenticate')
+  const clientPublicKey = base64Field(data, 'clientPublicKey')
+  if (!clientPublicKey) {
+    return malformed('"data.clientPublicKey" must be canonical base64', 'authenticate')
+  }
+  return { type: 'authenticate', token, clientPublicKey }
+}
+
+/** Serialises a frame for the wire. Application events are never encoded here: seal them. */
+export function encodeFrame(frame: Frame): string {
+  switch (frame.type) {
+    case 'encrypted':
+      // Base64 needs no JSON escaping: build the text directly instead of scanning a large string.
+      return `{"event":"encrypted","data":{"iv":"${encodeBase64(frame.iv)}","ct":"${encodeBase64(frame.ct)}"}}`
+    case 'authenticate':
+      return JSON.stringify({
+        event: 'authenticate',
+        data: { type: 'Bearer', token: frame.token, clientPublicKey: encodeBase64(frame.clientPublicKey) },
+      })
+    case 'connected':
+      return JSON.stringify({
+        event: 'connected',
+        data: {
+          id: frame.id,
+          userId: frame.userId,
+          time: frame.time,
+          serverPublicKey: frame.serverPublicKey && encodeBase64(frame.serverPublicKey),
+          salt: frame.salt && encodeBase64(frame.salt),
+        },
+      })
+    case 'error':
+      return JSON.stringify({ event: 'error', data: { code: frame.code, message: frame.message } })
+    case 'heartbeat':
+      return '{"event":"heartbeat"}'
+    case 'join':
+    case 'leave':
+      return JSON.stringify({ event: frame.type, data: { rooms: frame.rooms } })
+  }
+}
+
+/** An application message, the plaintext inside an `encrypted` frame. */
+export interface ApplicationMessage {
+  event: string
+  data?: unknown
+}
+
+/**
+ * Validates the decrypted inner JSON: an object with a string `event`. Returns the message, or
+ * the reason it is not one.
+ */
+export function parseApplicationMessage(json: string): ApplicationMessage | MalformedFrame {
+  let value: unknown
+  try {
+    value = JSON.parse(json)
+  } catch {
+    return malformed('the decrypted message is not valid JSON')
+  }
+  if (!isObject(value)) return malformed('the decrypted message is not a JSON object')
+  const event = own(value, 'event')
+  if (typeof event !== 'string') return malformed('the decrypted message has no string "event"')
+  const data = own(value, 'data')
+  return data === undefined ? { event } : { event, data }
+}
+
+function malformed(reason: string, event?: string): MalformedFrame {
+  return event === undefined ? { type: 'malformed', reason } : { type: 'malformed', reason, event }
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Reads only own properties, so nothing inherited (or polluted) is ever taken for data. */
+function own(object: JsonObject, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined
+}
+
+function base64Field(object: JsonObject, key: string): Uint8Array<ArrayBuffer> | undefined {
+  const value = own(object, key)
+  return typeof value === 'string' ? decodeBase64(value) : undefined
+}

@@ -1,0 +1,63 @@
+import { decryptBytes, encryptBytes, randomIv } from '../crypto/aesGcm'
+import { EncryptedSocketError } from '../errors'
+import { encodeFrame, parseApplicationMessage, type ApplicationMessage } from './codec'
+
+const encoder = /* @__PURE__ */ new TextEncoder()
+const decoder = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true })
+
+/** An application message sealed for the wire, with its IV (the sender remembers it). */
+export interface SealedMessage {
+  frame: string
+  iv: Uint8Array<ArrayBuffer>
+}
+
+/**
+ * Encrypts `{event, data}` under the session key with a fresh random IV and returns the
+ * `encrypted` frame's text. Fails with `ERR_INVALID_PAYLOAD` when `data` is not serialisable.
+ */
+export async function sealMessage(
+  key: CryptoKey,
+  message: ApplicationMessage,
+  iv: Uint8Array<ArrayBuffer> = randomIv(),
+): Promise<SealedMessage> {
+  let json: string
+  try {
+    json = JSON.stringify({ event: message.event, data: message.data })
+  } catch (cause) {
+    throw new EncryptedSocketError(
+      'ERR_INVALID_PAYLOAD',
+      `The data of "${message.event}" cannot be serialised to JSON (a BigInt, or a cycle?). ` +
+        'Send plain JSON values.',
+      { cause },
+    )
+  }
+  const ct = await encryptBytes(key, iv, encoder.encode(json))
+  return { frame: encodeFrame({ type: 'encrypted', iv, ct }), iv }
+}
+
+/**
+ * Decrypts and validates the contents of an `encrypted` frame. Fails with `ERR_DECRYPT` when
+ * authentication fails and with `ERR_MALFORMED_FRAME` when the plaintext is not a valid message.
+ */
+export async function openMessage(
+  key: CryptoKey,
+  iv: Uint8Array<ArrayBuffer>,
+  ct: Uint8Array<ArrayBuffer>,
+): Promise<ApplicationMessage> {
+  const plaintext = await decryptBytes(key, iv, ct)
+  let json: string
+  try {
+    json = decoder.decode(plaintext)
+  } catch (cause) {
+    throw new EncryptedSocketError(
+      'ERR_MALFORMED_FRAME',
+      'A decrypted message is not valid UTF-8. The frame was dropped.',
+      { cause },
+    )
+  }
+  const message = parseApplicationMessage(json)
+  if ('type' in message) {
+    throw new EncryptedSocketError('ERR_MALFORMED_FRAME', `Dropped a frame: ${message.reason}.`)
+  }
+  return message
+}
