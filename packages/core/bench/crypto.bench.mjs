@@ -90,7 +90,7 @@ for (const [index, [label, size]] of SIZES.entries()) {
     size: label,
     'protocol ops/s': fmt(median(ours)),
     'raw AES-GCM ops/s': fmt(median(base)),
-    ratio: ratio.toFixed(2),
+    ratio: ratio.toFixed(3),
     target: `≥ ${TARGETS[index].toFixed(2)}`,
     met: ratio >= TARGETS[index] ? 'yes' : 'NO',
   })
