@@ -39,6 +39,14 @@ export type ErrorCode =
   | 'ERR_CONNECTION_CLOSED'
   /** No WebSocket implementation was found or passed in. */
   | 'ERR_NO_WEBSOCKET'
+  /** A method was called with an argument of the wrong type or value. */
+  | 'ERR_INVALID_ARGUMENT'
+  /** There is no token to authenticate with, or `getToken()` failed. */
+  | 'ERR_TOKEN_UNAVAILABLE'
+  /** The server sent an `error` frame. */
+  | 'ERR_SERVER'
+  /** Web Crypto is missing (browsers provide it only on https:// or localhost). */
+  | 'ERR_NO_CRYPTO'
 
 export interface EncryptedSocketErrorOptions {
   /** The lower-level error that caused this one. */

@@ -26,5 +26,29 @@ export type {
 } from './protocol/codec'
 export { createEphemeralKeys, deriveSessionKey } from './protocol/handshake'
 export type { EphemeralKeys } from './protocol/handshake'
-export { openMessage, sealMessage } from './protocol/message'
+export { openMessage, sealMessage, sealPlaintext, serializeMessage } from './protocol/message'
 export type { SealedMessage } from './protocol/message'
+
+// The client.
+export { EncryptedWebSocketClient } from './client/encryptedWebSocketClient'
+export { CLIENT_CLOSE, REJECTED_CLOSE_CODES, defaultShouldReconnect, nextDelay } from './client/reconnect'
+export { transition } from './client/transition'
+export type { ClientEvent } from './client/transition'
+export { getRoomStatus } from './client/roomStatus'
+export type { RoomStatus } from './client/roomStatus'
+export { DEFAULTS } from './options'
+export type {
+  ClientOptions,
+  ClientSnapshot,
+  CloseInfo,
+  ConnectionState,
+  EventMap,
+  EventName,
+  LifecycleEvents,
+  Logger,
+  ReconnectOptions,
+  SendOptions,
+  UnknownEvents,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './types'

@@ -12,17 +12,13 @@ export interface SealedMessage {
 }
 
 /**
- * Encrypts `{event, data}` under the session key with a fresh random IV and returns the
- * `encrypted` frame's text. Fails with `ERR_INVALID_PAYLOAD` when `data` is not serialisable.
+ * The UTF-8 JSON plaintext of `{event, data}`. Fails with `ERR_INVALID_PAYLOAD` when `data` is
+ * not serialisable. Serialising at send time also freezes what is sent: a later change to the
+ * object does not change a queued message.
  */
-export async function sealMessage(
-  key: CryptoKey,
-  message: ApplicationMessage,
-  iv: Uint8Array<ArrayBuffer> = randomIv(),
-): Promise<SealedMessage> {
-  let json: string
+export function serializeMessage(message: ApplicationMessage): Uint8Array<ArrayBuffer> {
   try {
-    json = JSON.stringify({ event: message.event, data: message.data })
+    return encoder.encode(JSON.stringify({ event: message.event, data: message.data }))
   } catch (cause) {
     throw new EncryptedSocketError(
       'ERR_INVALID_PAYLOAD',
@@ -31,8 +27,32 @@ export async function sealMessage(
       { cause },
     )
   }
-  const ct = await encryptBytes(key, iv, encoder.encode(json))
+}
+
+/** Encrypts a serialised message under the session key with a fresh random IV. */
+export async function sealPlaintext(
+  key: CryptoKey,
+  plaintext: Uint8Array<ArrayBuffer>,
+  iv: Uint8Array<ArrayBuffer> = randomIv(),
+): Promise<SealedMessage> {
+  const ct = await encryptBytes(key, iv, plaintext)
   return { frame: encodeFrame({ type: 'encrypted', iv, ct }), iv }
+}
+
+/**
+ * Encrypts `{event, data}` under the session key with a fresh random IV and returns the
+ * `encrypted` frame's text. Fails with `ERR_INVALID_PAYLOAD` when `data` is not serialisable.
+ */
+export function sealMessage(
+  key: CryptoKey,
+  message: ApplicationMessage,
+  iv?: Uint8Array<ArrayBuffer>,
+): Promise<SealedMessage> {
+  try {
+    return sealPlaintext(key, serializeMessage(message), iv)
+  } catch (error) {
+    return Promise.reject(error)
+  }
 }
 
 /**
@@ -57,7 +77,7 @@ export async function openMessage(
   }
   const message = parseApplicationMessage(json)
   if ('type' in message) {
-    throw new EncryptedSocketError('ERR_MALFORMED_FRAME', `Dropped a frame: ${message.reason}.`)
+    throw new EncryptedSocketError('ERR_MALFORMED_FRAME', `Dropped a decrypted frame: ${message.reason}.`)
   }
   return message
 }

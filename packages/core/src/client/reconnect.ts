@@ -1,0 +1,45 @@
+import type { CloseInfo } from '../types'
+import type { ResolvedOptions } from '../options'
+
+/** Close codes the client sends for its own reasons (browsers allow only 1000 and 3000–4999). */
+export const CLIENT_CLOSE = {
+  /** `disconnect()` / `destroy()`. */
+  NORMAL: 1000,
+  /** No `connected` within `handshakeTimeout`. */
+  HANDSHAKE_TIMEOUT: 4000,
+  /** The server broke the protocol during the handshake (bad key or salt, no keys). */
+  PROTOCOL_VIOLATION: 4001,
+  /** Encrypted frames kept failing before one succeeded: the key is wrong, re-key. */
+  KEY_NOT_CONFIRMED: 4002,
+  /** The replay window is full: re-key with a new connection. */
+  REKEY: 4003,
+  /** `getToken()` failed. */
+  TOKEN_UNAVAILABLE: 4004,
+} as const
+
+/** Codes meaning "the server refused these credentials": never retried by default. */
+export const REJECTED_CLOSE_CODES: ReadonlySet<number> = /* @__PURE__ */ new Set([1008, 4401, 4403])
+/** 1009: a frame was too big; sending it again would fail again. */
+export const MESSAGE_TOO_BIG = 1009
+
+/** The default close-code policy: stop on rejection and on 1009, retry everything else. */
+export function defaultShouldReconnect(close: Pick<CloseInfo, 'code'>): boolean {
+  return !REJECTED_CLOSE_CODES.has(close.code) && close.code !== MESSAGE_TOO_BIG
+}
+
+/**
+ * The delay before reconnection attempt `attempt` (1 for the first):
+ * `min(interval × multiplier^(attempt − 1), maxInterval)`, scaled by a random factor in [0, 1)
+ * with full jitter.
+ */
+export function nextDelay(
+  attempt: number,
+  reconnect: ResolvedOptions['reconnect'],
+  random: () => number = Math.random,
+): number {
+  const base = Math.min(
+    reconnect.interval * reconnect.backoffMultiplier ** Math.max(0, attempt - 1),
+    reconnect.maxInterval,
+  )
+  return reconnect.jitter === 'full' ? Math.floor(random() * base) : base
+}

@@ -1,0 +1,164 @@
+import type { EncryptedSocketError } from './errors'
+
+/**
+ * The connection's state. `connected` is declared for compatibility with the original client and
+ * never entered: the socket goes from `connecting` to `authenticating` when it opens.
+ */
+export type ConnectionState =
+  | 'disconnected'
+  | 'connecting'
+  | 'connected'
+  | 'authenticating'
+  | 'authenticated'
+  | 'reconnecting'
+
+/**
+ * Application events and their payloads, e.g. `{ 'order.created': Order; 'chat.message': Chat }`.
+ * Any interface or type works; the default accepts every event name with `unknown` data.
+ */
+export type EventMap = object
+
+/** The default event map: any event name, payloads of unknown type. */
+export type UnknownEvents = Record<string, unknown>
+
+/** The application event names of an event map. */
+export type EventName<Events extends EventMap> = keyof Events & string
+
+/** `(message, ...args)` logging, like `console`. The client never passes it a token or key. */
+export interface Logger {
+  info(message: string, ...args: unknown[]): void
+  warn(message: string, ...args: unknown[]): void
+  error(message: string, ...args: unknown[]): void
+  debug(message: string, ...args: unknown[]): void
+}
+
+/** How a connection ended, as `reconnect.shouldReconnect` sees it. */
+export interface CloseInfo {
+  /** The WebSocket close code (1006 when the connection dropped without one). */
+  code: number
+  reason: string
+  wasClean: boolean
+  /** Why the client considers the attempt failed, when it knows. */
+  error: EncryptedSocketError | null
+  /** How many reconnection attempts were already made since the last authentication. */
+  retryCount: number
+}
+
+// A method-style signature keeps handler parameters bivariant, so the DOM's WebSocket, `ws` and
+// mock-socket all fit without casts.
+type Handler<Event> = { bivarianceHack(event: Event): void }['bivarianceHack']
+
+/** The part of the WebSocket API the client uses (the DOM's, `ws`'s and mock-socket's all fit). */
+export interface WebSocketLike {
+  readonly readyState: number
+  onopen: Handler<unknown> | null
+  onmessage: Handler<{ data: unknown }> | null
+  onclose: Handler<{ code: number; reason: string; wasClean: boolean }> | null
+  onerror: Handler<unknown> | null
+  send(data: string): void
+  close(code?: number, reason?: string): void
+}
+
+/** A WebSocket constructor: `globalThis.WebSocket`, `ws`'s `WebSocket`, or a mock. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike
+
+export interface ReconnectOptions {
+  /** Reconnect after an unexpected close. @default true */
+  enabled?: boolean
+  /** Attempts after a connection is lost before giving up (`Infinity` for no limit). @default 5 */
+  maxRetries?: number
+  /** Delay before the first attempt, in ms. @default 3000 */
+  interval?: number
+  /** Each attempt's delay is the previous one's times this. @default 1.5 */
+  backoffMultiplier?: number
+  /** The longest delay, in ms. @default 30000 */
+  maxInterval?: number
+  /**
+   * `'full'`: wait a random time between 0 and the backoff delay, so that clients dropped together
+   * (a deploy) do not come back together. `'none'`: wait exactly the delay. @default 'full'
+   */
+  jitter?: 'full' | 'none'
+  /**
+   * Decides whether a close is retried. The default refuses 1008, 4401, 4403 (rejected) and 1009
+   * (too big), and retries everything else. @default defaultShouldReconnect
+   */
+  shouldReconnect?: (close: CloseInfo) => boolean
+}
+
+export interface ClientOptions {
+  /** The server's URL, `wss://…` (or `ws://` to a loopback host). */
+  url: string
+  /** The HKDF `info` string; must be identical on client and server. */
+  ecdhInfo: string
+  /** The JWT sent as `Bearer` in the handshake. Change it with `updateToken()`. */
+  token?: string
+  /** Called before every connection attempt for a fresh token; wins over `token`. */
+  getToken?: () => string | Promise<string>
+  /** Reconnection policy. @default { enabled: true, maxRetries: 5, interval: 3000, backoffMultiplier: 1.5, maxInterval: 30000, jitter: 'full' } */
+  reconnect?: ReconnectOptions
+  /** Interval of `heartbeat` frames while authenticated, in ms; 0 turns them off. Servers drop a client silent for 90 s. @default 30000 */
+  heartbeatInterval?: number
+  /** Rooms joined after every authentication, as if `joinRooms()` had been called. @default [] */
+  autoJoinRooms?: readonly string[]
+  /** Where the client logs. @default console */
+  logger?: Logger
+  /** The WebSocket implementation; pass `ws`'s in Node 20. @default globalThis.WebSocket */
+  WebSocket?: WebSocketConstructor
+  /** WebSocket sub-protocols. */
+  protocols?: string | string[]
+  /** Time from opening the socket to the server's `connected` frame, in ms. @default 10000 */
+  handshakeTimeout?: number
+  /**
+   * Refuse plaintext: application events that arrive unencrypted are dropped, and a `connected`
+   * without keys fails the attempt. @default true
+   */
+  requireEncryption?: boolean
+  /** Sends made before the session key exists wait here, in order. @default { maxSize: 1000 } */
+  outbox?: { maxSize?: number }
+  /** Allow `ws://` to a host that is not loopback (the token would cross the network in clear). @default false */
+  allowInsecureTransport?: boolean
+  /**
+   * IVs remembered per session key to reject replayed and reflected frames. When full, the client
+   * re-keys by reconnecting. @default 65536
+   */
+  maxTrackedIvs?: number
+}
+
+/** Everything the adapters read, frozen; a new object only when a field changed. */
+export interface ClientSnapshot {
+  readonly state: ConnectionState
+  /** The id the server gave this connection, while authenticated. */
+  readonly clientId: string | null
+  /** The user the server authenticated, while authenticated. */
+  readonly userId: string | null
+  /** True while a session key exists. */
+  readonly encrypted: boolean
+  /** Reconnection attempts since the last authentication. */
+  readonly retryCount: number
+  /** When the next attempt starts (ms since the epoch), while waiting to reconnect. */
+  readonly nextRetryAt: number | null
+  /** The last failure: why the client disconnected, or the last dropped frame. */
+  readonly lastError: EncryptedSocketError | null
+  /** The rooms the application is in (re-joined after every reconnect), sorted. */
+  readonly rooms: readonly string[]
+}
+
+/** Lifecycle notifications: a channel of their own that no network frame can reach. */
+export interface LifecycleEvents {
+  /** The state changed. */
+  state: { state: ConnectionState; previous: ConnectionState }
+  /** Authenticated, with a fresh session key. */
+  authenticated: { clientId: string; userId: string; encrypted: boolean }
+  /** A failure was reported: a dropped frame, a server `error` frame, a lost connection. */
+  error: EncryptedSocketError
+  /** A reconnection attempt was scheduled. */
+  reconnecting: { attempt: number; delay: number }
+  /** Reconnection gave up (the original client's `reconnect_failed`). */
+  reconnect_failed: { retries: number }
+}
+
+/** Options of a single `send()`. */
+export interface SendOptions {
+  /** Wait in the outbox while not yet authenticated. With `false`, reject at once instead. @default true */
+  queue?: boolean
+}

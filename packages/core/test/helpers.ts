@@ -1,0 +1,99 @@
+import { createMockEncryptedServer, MockWebSocket, type MockServerOptions } from '@encrypted-socket/testing'
+import { afterEach, expect, vi } from 'vitest'
+import { EncryptedWebSocketClient } from '../src/client/encryptedWebSocketClient'
+import type { EncryptedSocketError } from '../src/errors'
+import type { ClientOptions, ConnectionState, EventMap, LifecycleEvents, Logger, UnknownEvents } from '../src/types'
+
+export const ECDH_INFO = 'test-e2e/v1'
+export const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTEifQ.dGVzdC1zaWduYXR1cmUtZG8tbm90LWxvZw'
+
+let port = 40_000
+const cleanups: (() => unknown)[] = []
+
+afterEach(async () => {
+  vi.useRealTimers()
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+/** A logger that records every line, so tests can check what would have been printed. */
+export function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = []
+  const record = (message: string, ...args: unknown[]) => {
+    lines.push([message, ...args.map((arg) => (arg instanceof Error ? `${arg.message} ${String(arg.cause)}` : JSON.stringify(arg)))].join(' '))
+  }
+  return { lines, info: record, warn: record, error: record, debug: record }
+}
+
+/** A mock server on a fresh URL, stopped after the test. */
+export function mockServer(options: Partial<MockServerOptions> = {}) {
+  const server = createMockEncryptedServer(`ws://localhost:${port++}`, { ecdhInfo: ECDH_INFO, ...options })
+  cleanups.push(() => server.stop())
+  return server
+}
+
+/** A client for `url` on mock-socket, destroyed after the test. */
+export function mockClient<Events extends EventMap = UnknownEvents>(url: string, options: Partial<ClientOptions> = {}) {
+  const logger = recordingLogger()
+  const client = new EncryptedWebSocketClient<Events>({
+    url,
+    ecdhInfo: ECDH_INFO,
+    token: TOKEN,
+    WebSocket: MockWebSocket,
+    logger,
+    ...options,
+  })
+  cleanups.push(() => {
+    client.destroy()
+    // Whatever the test did, the token never reached a log line.
+    expect(logger.lines.join('\n')).not.toContain(TOKEN)
+  })
+  return Object.assign(client, { logger })
+}
+
+/** Resolves when the client reaches `state`. */
+export function reachState(client: EncryptedWebSocketClient<never>, state: ConnectionState): Promise<void> {
+  if (client.getState() === state) return Promise.resolve()
+  return new Promise((resolve) => {
+    const stop = client.onStateChange((next) => {
+      if (next !== state) return
+      stop()
+      resolve()
+    })
+  })
+}
+
+/** Resolves with the next lifecycle notification of this kind. */
+export function nextLifecycle<K extends keyof LifecycleEvents>(
+  client: EncryptedWebSocketClient<never>,
+  event: K,
+): Promise<LifecycleEvents[K]> {
+  return new Promise((resolve) => {
+    const stop = client.onLifecycle(event, (payload) => {
+      stop()
+      resolve(payload)
+    })
+  })
+}
+
+/** Resolves with the next reported error that has this code. */
+export function nextError(client: EncryptedWebSocketClient<never>, code: EncryptedSocketError['code']): Promise<EncryptedSocketError> {
+  return new Promise((resolve) => {
+    const stop = client.onLifecycle('error', (error) => {
+      if (error.code !== code) return
+      stop()
+      resolve(error)
+    })
+  })
+}
+
+/** Collects an application event's payloads. */
+export function collect<T = unknown>(client: EncryptedWebSocketClient<never>, event: string): T[] {
+  const seen: T[] = []
+  ;(client as unknown as EncryptedWebSocketClient<Record<string, T>>).on(event, (data) => seen.push(data))
+  return seen
+}
+
+/** Runs `callback` after the test. */
+export function onCleanup(callback: () => unknown): void {
+  cleanups.push(callback)
+}
