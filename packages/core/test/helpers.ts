@@ -97,3 +97,30 @@ export function collect<T = unknown>(client: EncryptedWebSocketClient<never>, ev
 export function onCleanup(callback: () => unknown): void {
   cleanups.push(callback)
 }
+
+const realSetTimeout = globalThis.setTimeout
+
+/** Fake timers for the client and mock-socket; Web Crypto still completes in real time. */
+export function useFakeTime(): void {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] })
+}
+
+/**
+ * Waits until `condition` holds. Under fake timers it moves fake time in small steps (mock-socket
+ * delivers after 4 ms) while real time runs for Web Crypto; fails after `limit` steps.
+ */
+export async function until(condition: () => boolean, { step = 4, limit = 500 } = {}): Promise<void> {
+  if (!vi.isFakeTimers()) {
+    await vi.waitFor(() => {
+      if (!condition()) throw new Error('condition not met yet')
+    })
+    return
+  }
+  for (let i = 0; i < limit; i++) {
+    if (condition()) return
+    await vi.advanceTimersByTimeAsync(step)
+    // A real millisecond per step, so Web Crypto's thread pool keeps pace with fake time.
+    await new Promise((resolve) => realSetTimeout(resolve, 1))
+  }
+  throw new Error(`condition not met after ${limit} steps of ${step} ms`)
+}
