@@ -43,6 +43,8 @@ export class MockConnection {
   readonly received: ApplicationMessage[] = []
   /** `heartbeat` frames received. */
   heartbeats = 0
+  /** The close code, once the connection closed. */
+  closeCode: number | null = null
   /** Frames from the client that failed to parse or decrypt, with the reason. */
   readonly errors: string[] = []
   /** Resolves when `connected` was sent (the client may still be deriving its key). */
@@ -178,8 +180,9 @@ export class MockConnection {
   }
 
   /** @internal */
-  markClosed(): void {
+  markClosed(code: number): void {
     this.#open = false
+    this.closeCode = code
   }
 
   #requireKey(): CryptoKey {

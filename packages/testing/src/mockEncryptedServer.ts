@@ -135,7 +135,7 @@ export class MockEncryptedServer {
       connection.frames.push(text)
       queue = queue.then(() => this.#handle(connection, socket, text))
     })
-    socket.on('close', () => connection.markClosed())
+    socket.on('close', (event?: { code?: number }) => connection.markClosed(event?.code ?? 1005))
   }
 
   async #handle(connection: MockConnection, socket: Client, text: string): Promise<void> {
