@@ -2,7 +2,7 @@ import { createMockEncryptedServer, MockWebSocket, type MockServerOptions } from
 import { afterEach, expect, vi } from 'vitest'
 import { EncryptedWebSocketClient } from '../src/client/encryptedWebSocketClient'
 import type { EncryptedSocketError } from '../src/errors'
-import type { ClientOptions, ConnectionState, EventMap, LifecycleEvents, Logger, UnknownEvents } from '../src/types'
+import type { ClientOptions, ConnectionState, EventMap, EventName, LifecycleEvents, Logger, UnknownEvents } from '../src/types'
 
 export const ECDH_INFO = 'test-e2e/v1'
 export const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTEifQ.dGVzdC1zaWduYXR1cmUtZG8tbm90LWxvZw'
@@ -51,7 +51,7 @@ export function mockClient<Events extends EventMap = UnknownEvents>(url: string,
 }
 
 /** Resolves when the client reaches `state`. */
-export function reachState(client: EncryptedWebSocketClient<never>, state: ConnectionState): Promise<void> {
+export function reachState<E extends EventMap>(client: EncryptedWebSocketClient<E>, state: ConnectionState): Promise<void> {
   if (client.getState() === state) return Promise.resolve()
   return new Promise((resolve) => {
     const stop = client.onStateChange((next) => {
@@ -63,8 +63,8 @@ export function reachState(client: EncryptedWebSocketClient<never>, state: Conne
 }
 
 /** Resolves with the next lifecycle notification of this kind. */
-export function nextLifecycle<K extends keyof LifecycleEvents>(
-  client: EncryptedWebSocketClient<never>,
+export function nextLifecycle<E extends EventMap, K extends keyof LifecycleEvents>(
+  client: EncryptedWebSocketClient<E>,
   event: K,
 ): Promise<LifecycleEvents[K]> {
   return new Promise((resolve) => {
@@ -76,7 +76,7 @@ export function nextLifecycle<K extends keyof LifecycleEvents>(
 }
 
 /** Resolves with the next reported error that has this code. */
-export function nextError(client: EncryptedWebSocketClient<never>, code: EncryptedSocketError['code']): Promise<EncryptedSocketError> {
+export function nextError<E extends EventMap>(client: EncryptedWebSocketClient<E>, code: EncryptedSocketError['code']): Promise<EncryptedSocketError> {
   return new Promise((resolve) => {
     const stop = client.onLifecycle('error', (error) => {
       if (error.code !== code) return
@@ -87,9 +87,9 @@ export function nextError(client: EncryptedWebSocketClient<never>, code: Encrypt
 }
 
 /** Collects an application event's payloads. */
-export function collect<T = unknown>(client: EncryptedWebSocketClient<never>, event: string): T[] {
+export function collect<T = unknown, E extends EventMap = UnknownEvents>(client: EncryptedWebSocketClient<E>, event: EventName<E>): T[] {
   const seen: T[] = []
-  ;(client as unknown as EncryptedWebSocketClient<Record<string, T>>).on(event, (data) => seen.push(data))
+  client.on(event, (data) => seen.push(data as T))
   return seen
 }
 

@@ -51,6 +51,7 @@ export class MockConnection {
   readonly authenticated: Promise<void>
 
   readonly #socket: Client
+  readonly #onReceived: (message: ApplicationMessage) => void
   #key: CryptoKey | null = null
   #open = true
   #lastSent: string | null = null
@@ -59,9 +60,10 @@ export class MockConnection {
   #markAuthenticated!: () => void
 
   /** @internal created by the mock server */
-  constructor(id: string, socket: Client) {
+  constructor(id: string, socket: Client, onReceived: (message: ApplicationMessage) => void) {
     this.id = id
     this.#socket = socket
+    this.#onReceived = onReceived
     this.authenticated = new Promise((resolve) => {
       this.#markAuthenticated = resolve
     })
@@ -167,6 +169,7 @@ export class MockConnection {
     try {
       const message = await openMessage(this.#key, iv, ct)
       this.received.push(message)
+      this.#onReceived(message)
       this.#waiters = this.#waiters.filter((waiter) => {
         if (this.received.length < waiter.count) return true
         waiter.resolve()

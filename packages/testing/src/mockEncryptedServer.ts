@@ -126,7 +126,9 @@ export class MockEncryptedServer {
   }
 
   #accept(socket: Client): void {
-    const connection = new MockConnection(`conn-${this.#nextId++}`, socket)
+    const connection: MockConnection = new MockConnection(`conn-${this.#nextId++}`, socket, (message) =>
+      this.received.push({ ...message, connection }),
+    )
     this.connections.push(connection)
     // Frames are handled one at a time, in order, like the real server.
     let queue = Promise.resolve()
@@ -145,10 +147,7 @@ export class MockEncryptedServer {
         return this.#authenticate(connection, socket, frame.token, frame.clientPublicKey)
       case 'encrypted': {
         const message = await connection.receiveEncrypted(text, frame.iv, frame.ct)
-        if (message) {
-          this.received.push({ ...message, connection })
-          await this.#options.onEvent?.(connection, message)
-        }
+        if (message) await this.#options.onEvent?.(connection, message)
         return
       }
       case 'heartbeat':

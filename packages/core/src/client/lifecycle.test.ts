@@ -206,7 +206,7 @@ describe('construction and misuse', () => {
     const client = mockClient(server.url)
     const error = await client.connect().catch((e: unknown) => e as Error)
     expect(error).toMatchObject({ code: 'ERR_REJECTED' })
-    expect(error.message).not.toContain(TOKEN)
+    expect((error as Error).message).not.toContain(TOKEN)
     expect(JSON.stringify(client.getSnapshot().lastError?.message)).not.toContain(TOKEN)
   })
 })
