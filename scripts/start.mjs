@@ -30,13 +30,19 @@ wire.push(
 const clientKey = await deriveSessionKey(client.privateKey, server.publicKey, salt, ecdhInfo)
 const serverKey = await deriveSessionKey(server.privateKey, client.publicKey, salt, ecdhInfo)
 
-const message = { event: 'chat.send', data: { room: 'lobby', text: 'hello, nobody in the middle can read this' } }
+const message = {
+  event: 'chat.send',
+  data: { room: 'lobby', text: 'hello, nobody in the middle can read this' },
+}
 const { frame } = await sealMessage(clientKey, message)
 wire.push(frame)
 const received = parseFrame(frame)
-const opened = received.type === 'encrypted' ? await openMessage(serverKey, received.iv, received.ct) : undefined
+const opened =
+  received.type === 'encrypted' ? await openMessage(serverKey, received.iv, received.ct) : undefined
 
-console.log('encrypted-socket: protocol v1 in one process (the server and chat apps arrive with their issues)\n')
+console.log(
+  'encrypted-socket: protocol v1 in one process (the server and chat apps arrive with their issues)\n',
+)
 console.log('What a proxy that terminates TLS sees:')
 for (const line of wire) console.log(`  ${line.length > 150 ? `${line.slice(0, 147)}...` : line}`)
 console.log('\nWhat the server application sees after decryption:')

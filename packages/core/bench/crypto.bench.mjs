@@ -96,5 +96,7 @@ for (const [index, [label, size]] of SIZES.entries()) {
   })
 }
 
-console.log(`Protocol v1 round trip vs raw Web Crypto AES-256-GCM (Node ${process.version}, medians of ${RUNS} runs)`)
+console.log(
+  `Protocol v1 round trip vs raw Web Crypto AES-256-GCM (Node ${process.version}, medians of ${RUNS} runs)`,
+)
 console.table(rows)

@@ -72,9 +72,6 @@ export class EncryptedSocketError extends Error {
 }
 
 /** True when `error` is an {@link EncryptedSocketError}, optionally with the given code. */
-export function isEncryptedSocketError(
-  error: unknown,
-  code?: ErrorCode,
-): error is EncryptedSocketError {
+export function isEncryptedSocketError(error: unknown, code?: ErrorCode): error is EncryptedSocketError {
   return error instanceof EncryptedSocketError && (code === undefined || error.code === code)
 }

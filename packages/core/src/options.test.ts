@@ -9,7 +9,14 @@ describe('resolveOptions', () => {
   it('fills in the original defaults', () => {
     const resolved = resolveOptions(base)
     expect(resolved.reconnect).toEqual({ ...DEFAULTS.reconnect, shouldReconnect: undefined })
-    expect(resolved.reconnect).toMatchObject({ enabled: true, maxRetries: 5, interval: 3000, backoffMultiplier: 1.5, maxInterval: 30_000, jitter: 'full' })
+    expect(resolved.reconnect).toMatchObject({
+      enabled: true,
+      maxRetries: 5,
+      interval: 3000,
+      backoffMultiplier: 1.5,
+      maxInterval: 30_000,
+      jitter: 'full',
+    })
     expect(resolved.heartbeatInterval).toBe(30_000)
     expect(resolved.handshakeTimeout).toBe(10_000)
     expect(resolved.requireEncryption).toBe(true)
@@ -24,19 +31,39 @@ describe('resolveOptions', () => {
     ['url', { url: 'https://example.com' }, 'must use wss://'],
     ['ecdhInfo', { ecdhInfo: '' }, 'Option "ecdhInfo" must be a non-empty string'],
     ['reconnect', { reconnect: 'yes' }, 'Option "reconnect" must be an object'],
-    ['reconnect.maxRetries', { reconnect: { maxRetries: -1 } }, 'Option "reconnect.maxRetries" must be an integer ≥ 0, or Infinity; got -1'],
+    [
+      'reconnect.maxRetries',
+      { reconnect: { maxRetries: -1 } },
+      'Option "reconnect.maxRetries" must be an integer ≥ 0, or Infinity; got -1',
+    ],
     ['reconnect.interval', { reconnect: { interval: Number.NaN } }, 'Option "reconnect.interval"'],
-    ['reconnect.backoffMultiplier', { reconnect: { backoffMultiplier: 0.5 } }, 'Option "reconnect.backoffMultiplier" must be a number ≥ 1; got 0.5'],
-    ['reconnect.maxInterval', { reconnect: { interval: 5000, maxInterval: 1000 } }, '≥ reconnect.interval (5000)'],
+    [
+      'reconnect.backoffMultiplier',
+      { reconnect: { backoffMultiplier: 0.5 } },
+      'Option "reconnect.backoffMultiplier" must be a number ≥ 1; got 0.5',
+    ],
+    [
+      'reconnect.maxInterval',
+      { reconnect: { interval: 5000, maxInterval: 1000 } },
+      '≥ reconnect.interval (5000)',
+    ],
     ['reconnect.jitter', { reconnect: { jitter: 'half' } }, '"full" or "none"'],
     ['reconnect.shouldReconnect', { reconnect: { shouldReconnect: true } }, 'a function'],
     ['heartbeatInterval', { heartbeatInterval: -5 }, 'Option "heartbeatInterval"'],
-    ['handshakeTimeout', { handshakeTimeout: 0 }, 'Option "handshakeTimeout" must be a number of ms > 0; got 0'],
+    [
+      'handshakeTimeout',
+      { handshakeTimeout: 0 },
+      'Option "handshakeTimeout" must be a number of ms > 0; got 0',
+    ],
     ['autoJoinRooms', { autoJoinRooms: ['ok', ''] }, 'Option "autoJoinRooms"'],
     ['logger', { logger: { info() {} } }, 'Option "logger"'],
     ['WebSocket', { WebSocket: 'ws' }, 'Option "WebSocket" must be a WebSocket constructor'],
     ['protocols', { protocols: [1] }, 'Option "protocols"'],
-    ['requireEncryption', { requireEncryption: 'true' }, 'Option "requireEncryption" must be a boolean; got a string'],
+    [
+      'requireEncryption',
+      { requireEncryption: 'true' },
+      'Option "requireEncryption" must be a boolean; got a string',
+    ],
     ['outbox.maxSize', { outbox: { maxSize: 1.5 } }, 'Option "outbox.maxSize"'],
     ['maxTrackedIvs', { maxTrackedIvs: 0 }, 'Option "maxTrackedIvs"'],
     ['getToken', { getToken: 'abc' }, 'Option "getToken"'],
@@ -59,6 +86,8 @@ describe('resolveOptions', () => {
   })
 
   it('refuses options that are not an object', () => {
-    expect(() => resolveOptions(undefined as unknown as ClientOptions)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }))
+    expect(() => resolveOptions(undefined as unknown as ClientOptions)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+    )
   })
 })

@@ -45,21 +45,45 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     throw invalid('options', 'an object with at least `url` and `ecdhInfo`', options)
   }
   const url = check(options.url, 'url', 'a ws:// or wss:// URL string', isString)
-  const ecdhInfo = check(options.ecdhInfo, 'ecdhInfo', 'a non-empty string (the same as the server’s)', isNonEmptyString)
-  const allowInsecureTransport = optional(options.allowInsecureTransport, 'allowInsecureTransport', 'a boolean', isBoolean, DEFAULTS.allowInsecureTransport)
+  const ecdhInfo = check(
+    options.ecdhInfo,
+    'ecdhInfo',
+    'a non-empty string (the same as the server’s)',
+    isNonEmptyString,
+  )
+  const allowInsecureTransport = optional(
+    options.allowInsecureTransport,
+    'allowInsecureTransport',
+    'a boolean',
+    isBoolean,
+    DEFAULTS.allowInsecureTransport,
+  )
   checkTransport(url, allowInsecureTransport)
 
   if (options.token !== undefined && typeof options.token !== 'string') {
     // Never describe the value: it may be a token of the wrong type.
-    throw new EncryptedSocketError('ERR_INVALID_OPTION', `Option "token" must be a string (a JWT); got a ${typeOf(options.token)}.`)
+    throw new EncryptedSocketError(
+      'ERR_INVALID_OPTION',
+      `Option "token" must be a string (a JWT); got a ${typeOf(options.token)}.`,
+    )
   }
   const reconnect = options.reconnect ?? {}
   check(reconnect, 'reconnect', 'an object', isObject)
   const r = DEFAULTS.reconnect
-  const interval = optional(reconnect.interval, 'reconnect.interval', 'a number of ms ≥ 0', isNonNegative, r.interval)
+  const interval = optional(
+    reconnect.interval,
+    'reconnect.interval',
+    'a number of ms ≥ 0',
+    isNonNegative,
+    r.interval,
+  )
   const outbox: { maxSize?: number } = check(options.outbox ?? {}, 'outbox', 'an object', isObject)
   const logger = options.logger ?? console
-  if (!['info', 'warn', 'error', 'debug'].every((level) => typeof (logger as unknown as Record<string, unknown>)[level] === 'function')) {
+  if (
+    !['info', 'warn', 'error', 'debug'].every(
+      (level) => typeof (logger as unknown as Record<string, unknown>)[level] === 'function',
+    )
+  ) {
     throw invalid('logger', 'an object with info, warn, error and debug functions (like console)', logger)
   }
 
@@ -67,26 +91,110 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     url,
     ecdhInfo,
     token: options.token,
-    getToken: optional(options.getToken, 'getToken', 'a function returning the token (or a promise of it)', isFunction, undefined),
+    getToken: optional(
+      options.getToken,
+      'getToken',
+      'a function returning the token (or a promise of it)',
+      isFunction,
+      undefined,
+    ),
     reconnect: {
       enabled: optional(reconnect.enabled, 'reconnect.enabled', 'a boolean', isBoolean, r.enabled),
-      maxRetries: optional(reconnect.maxRetries, 'reconnect.maxRetries', 'an integer ≥ 0, or Infinity', isRetryCount, r.maxRetries),
+      maxRetries: optional(
+        reconnect.maxRetries,
+        'reconnect.maxRetries',
+        'an integer ≥ 0, or Infinity',
+        isRetryCount,
+        r.maxRetries,
+      ),
       interval,
-      backoffMultiplier: optional(reconnect.backoffMultiplier, 'reconnect.backoffMultiplier', 'a number ≥ 1', (v) => isFiniteNumber(v) && v >= 1, r.backoffMultiplier),
-      maxInterval: optional(reconnect.maxInterval, 'reconnect.maxInterval', `a number of ms ≥ reconnect.interval (${interval})`, (v) => isFiniteNumber(v) && v >= interval, Math.max(r.maxInterval, interval)),
-      jitter: optional(reconnect.jitter, 'reconnect.jitter', '"full" or "none"', (v) => v === 'full' || v === 'none', r.jitter),
-      shouldReconnect: optional(reconnect.shouldReconnect, 'reconnect.shouldReconnect', 'a function (close) => boolean', isFunction, undefined),
+      backoffMultiplier: optional(
+        reconnect.backoffMultiplier,
+        'reconnect.backoffMultiplier',
+        'a number ≥ 1',
+        (v) => isFiniteNumber(v) && v >= 1,
+        r.backoffMultiplier,
+      ),
+      maxInterval: optional(
+        reconnect.maxInterval,
+        'reconnect.maxInterval',
+        `a number of ms ≥ reconnect.interval (${interval})`,
+        (v) => isFiniteNumber(v) && v >= interval,
+        Math.max(r.maxInterval, interval),
+      ),
+      jitter: optional(
+        reconnect.jitter,
+        'reconnect.jitter',
+        '"full" or "none"',
+        (v) => v === 'full' || v === 'none',
+        r.jitter,
+      ),
+      shouldReconnect: optional(
+        reconnect.shouldReconnect,
+        'reconnect.shouldReconnect',
+        'a function (close) => boolean',
+        isFunction,
+        undefined,
+      ),
     },
-    heartbeatInterval: optional(options.heartbeatInterval, 'heartbeatInterval', 'a number of ms ≥ 0 (0 turns heartbeats off)', isNonNegative, DEFAULTS.heartbeatInterval),
-    autoJoinRooms: optional(options.autoJoinRooms, 'autoJoinRooms', 'an array of non-empty room names', isRoomList, []),
+    heartbeatInterval: optional(
+      options.heartbeatInterval,
+      'heartbeatInterval',
+      'a number of ms ≥ 0 (0 turns heartbeats off)',
+      isNonNegative,
+      DEFAULTS.heartbeatInterval,
+    ),
+    autoJoinRooms: optional(
+      options.autoJoinRooms,
+      'autoJoinRooms',
+      'an array of non-empty room names',
+      isRoomList,
+      [],
+    ),
     logger,
-    WebSocket: optional(options.WebSocket, 'WebSocket', 'a WebSocket constructor (in Node 20: `import WebSocket from "ws"`)', isFunction, undefined),
-    protocols: optional(options.protocols, 'protocols', 'a string or an array of strings', (v) => isString(v) || (Array.isArray(v) && v.every(isString)), undefined),
-    handshakeTimeout: optional(options.handshakeTimeout, 'handshakeTimeout', 'a number of ms > 0', (v) => isFiniteNumber(v) && v > 0, DEFAULTS.handshakeTimeout),
-    requireEncryption: optional(options.requireEncryption, 'requireEncryption', 'a boolean', isBoolean, DEFAULTS.requireEncryption),
-    outboxMaxSize: optional(outbox.maxSize, 'outbox.maxSize', 'an integer ≥ 0', isCount, DEFAULTS.outboxMaxSize),
+    WebSocket: optional(
+      options.WebSocket,
+      'WebSocket',
+      'a WebSocket constructor (in Node 20: `import WebSocket from "ws"`)',
+      isFunction,
+      undefined,
+    ),
+    protocols: optional(
+      options.protocols,
+      'protocols',
+      'a string or an array of strings',
+      (v) => isString(v) || (Array.isArray(v) && v.every(isString)),
+      undefined,
+    ),
+    handshakeTimeout: optional(
+      options.handshakeTimeout,
+      'handshakeTimeout',
+      'a number of ms > 0',
+      (v) => isFiniteNumber(v) && v > 0,
+      DEFAULTS.handshakeTimeout,
+    ),
+    requireEncryption: optional(
+      options.requireEncryption,
+      'requireEncryption',
+      'a boolean',
+      isBoolean,
+      DEFAULTS.requireEncryption,
+    ),
+    outboxMaxSize: optional(
+      outbox.maxSize,
+      'outbox.maxSize',
+      'an integer ≥ 0',
+      isCount,
+      DEFAULTS.outboxMaxSize,
+    ),
     allowInsecureTransport,
-    maxTrackedIvs: optional(options.maxTrackedIvs, 'maxTrackedIvs', 'an integer ≥ 1', (v) => isCount(v) && (v as number) >= 1, DEFAULTS.maxTrackedIvs),
+    maxTrackedIvs: optional(
+      options.maxTrackedIvs,
+      'maxTrackedIvs',
+      'an integer ≥ 1',
+      (v) => isCount(v) && (v as number) >= 1,
+      DEFAULTS.maxTrackedIvs,
+    ),
   }
 }
 
@@ -98,10 +206,16 @@ function checkTransport(url: string, allowInsecureTransport: boolean): void {
   try {
     parsed = new URL(url)
   } catch {
-    throw new EncryptedSocketError('ERR_INVALID_OPTION', 'Option "url" is not a valid URL. Pass an absolute wss:// URL.')
+    throw new EncryptedSocketError(
+      'ERR_INVALID_OPTION',
+      'Option "url" is not a valid URL. Pass an absolute wss:// URL.',
+    )
   }
   if (parsed.protocol !== 'wss:' && parsed.protocol !== 'ws:') {
-    throw new EncryptedSocketError('ERR_INVALID_OPTION', `Option "url" must use wss:// (or ws:// to localhost); got "${parsed.protocol}".`)
+    throw new EncryptedSocketError(
+      'ERR_INVALID_OPTION',
+      `Option "url" must use wss:// (or ws:// to localhost); got "${parsed.protocol}".`,
+    )
   }
   if (parsed.protocol === 'ws:' && !LOOPBACK.test(parsed.hostname) && !allowInsecureTransport) {
     throw new EncryptedSocketError(
@@ -119,7 +233,13 @@ function check(value: unknown, name: string, expected: string, test: (value: unk
   return value
 }
 
-function optional<T>(value: T | undefined, name: string, expected: string, test: (value: unknown) => boolean, fallback: T): T {
+function optional<T>(
+  value: T | undefined,
+  name: string,
+  expected: string,
+  test: (value: unknown) => boolean,
+  fallback: T,
+): T {
   if (value === undefined) return fallback
   if (!test(value)) throw invalid(name, expected, value)
   return value
@@ -138,7 +258,8 @@ const isString = (v: unknown): v is string => typeof v === 'string'
 const isNonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.length > 0
 const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean'
 const isFunction = (v: unknown): boolean => typeof v === 'function'
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
 const isNonNegative = (v: unknown): boolean => isFiniteNumber(v) && v >= 0
 const isCount = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0

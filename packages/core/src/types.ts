@@ -5,12 +5,7 @@ import type { EncryptedSocketError } from './errors'
  * never entered: the socket goes from `connecting` to `authenticating` when it opens.
  */
 export type ConnectionState =
-  | 'disconnected'
-  | 'connecting'
-  | 'connected'
-  | 'authenticating'
-  | 'authenticated'
-  | 'reconnecting'
+  'disconnected' | 'connecting' | 'connected' | 'authenticating' | 'authenticated' | 'reconnecting'
 
 /**
  * Application events and their payloads, e.g. `{ 'order.created': Order; 'chat.message': Chat }`.

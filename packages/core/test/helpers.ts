@@ -2,7 +2,15 @@ import { createMockEncryptedServer, MockWebSocket, type MockServerOptions } from
 import { afterEach, expect, vi } from 'vitest'
 import { EncryptedWebSocketClient } from '../src/client/encryptedWebSocketClient'
 import type { EncryptedSocketError } from '../src/errors'
-import type { ClientOptions, ConnectionState, EventMap, EventName, LifecycleEvents, Logger, UnknownEvents } from '../src/types'
+import type {
+  ClientOptions,
+  ConnectionState,
+  EventMap,
+  EventName,
+  LifecycleEvents,
+  Logger,
+  UnknownEvents,
+} from '../src/types'
 
 export const ECDH_INFO = 'test-e2e/v1'
 export const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTEifQ.dGVzdC1zaWduYXR1cmUtZG8tbm90LWxvZw'
@@ -19,7 +27,14 @@ afterEach(async () => {
 export function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = []
   const record = (message: string, ...args: unknown[]) => {
-    lines.push([message, ...args.map((arg) => (arg instanceof Error ? `${arg.message} ${String(arg.cause)}` : JSON.stringify(arg)))].join(' '))
+    lines.push(
+      [
+        message,
+        ...args.map((arg) =>
+          arg instanceof Error ? `${arg.message} ${String(arg.cause)}` : JSON.stringify(arg),
+        ),
+      ].join(' '),
+    )
   }
   return { lines, info: record, warn: record, error: record, debug: record }
 }
@@ -32,7 +47,10 @@ export function mockServer(options: Partial<MockServerOptions> = {}) {
 }
 
 /** A client for `url` on mock-socket, destroyed after the test. */
-export function mockClient<Events extends EventMap = UnknownEvents>(url: string, options: Partial<ClientOptions> = {}) {
+export function mockClient<Events extends EventMap = UnknownEvents>(
+  url: string,
+  options: Partial<ClientOptions> = {},
+) {
   const logger = recordingLogger()
   const client = new EncryptedWebSocketClient<Events>({
     url,
@@ -51,7 +69,10 @@ export function mockClient<Events extends EventMap = UnknownEvents>(url: string,
 }
 
 /** Resolves when the client reaches `state`. */
-export function reachState<E extends EventMap>(client: EncryptedWebSocketClient<E>, state: ConnectionState): Promise<void> {
+export function reachState<E extends EventMap>(
+  client: EncryptedWebSocketClient<E>,
+  state: ConnectionState,
+): Promise<void> {
   if (client.getState() === state) return Promise.resolve()
   return new Promise((resolve) => {
     const stop = client.onStateChange((next) => {
@@ -76,7 +97,10 @@ export function nextLifecycle<E extends EventMap, K extends keyof LifecycleEvent
 }
 
 /** Resolves with the next reported error that has this code. */
-export function nextError<E extends EventMap>(client: EncryptedWebSocketClient<E>, code: EncryptedSocketError['code']): Promise<EncryptedSocketError> {
+export function nextError<E extends EventMap>(
+  client: EncryptedWebSocketClient<E>,
+  code: EncryptedSocketError['code'],
+): Promise<EncryptedSocketError> {
   return new Promise((resolve) => {
     const stop = client.onLifecycle('error', (error) => {
       if (error.code !== code) return
@@ -87,7 +111,10 @@ export function nextError<E extends EventMap>(client: EncryptedWebSocketClient<E
 }
 
 /** Collects an application event's payloads. */
-export function collect<T = unknown, E extends EventMap = UnknownEvents>(client: EncryptedWebSocketClient<E>, event: EventName<E>): T[] {
+export function collect<T = unknown, E extends EventMap = UnknownEvents>(
+  client: EncryptedWebSocketClient<E>,
+  event: EventName<E>,
+): T[] {
   const seen: T[] = []
   client.on(event, (data) => seen.push(data as T))
   return seen

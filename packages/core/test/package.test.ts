@@ -19,7 +19,10 @@ describe('the built package', () => {
       '-e',
       "const m = await import('@encrypted-socket/core'); console.log(JSON.stringify(Object.keys(m).sort()))",
     ])
-    const cjs = runNode(['-e', "console.log(JSON.stringify(Object.keys(require('@encrypted-socket/core')).sort()))"])
+    const cjs = runNode([
+      '-e',
+      "console.log(JSON.stringify(Object.keys(require('@encrypted-socket/core')).sort()))",
+    ])
     expect(JSON.parse(esm)).toEqual(JSON.parse(cjs))
     expect(JSON.parse(esm)).toContain('EncryptedWebSocketClient')
   })

@@ -1,6 +1,13 @@
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { createEphemeralKeys, deriveSessionKey, encodeFrame, openMessage, parseFrame, sealMessage } from '../src/index'
+import {
+  createEphemeralKeys,
+  deriveSessionKey,
+  encodeFrame,
+  openMessage,
+  parseFrame,
+  sealMessage,
+} from '../src/index'
 
 /**
  * A small protocol v1 server on a real `ws` socket, for the client's integration tests (the full
@@ -21,7 +28,14 @@ export async function startPeer(ecdhInfo: string, { hang = false } = {}) {
   const connections: PeerConnection[] = []
 
   server.on('connection', (socket) => {
-    const connection: PeerConnection = { socket, frames: [], clientPublicKey: null, rooms: new Set(), heartbeats: 0, key: null }
+    const connection: PeerConnection = {
+      socket,
+      frames: [],
+      clientPublicKey: null,
+      rooms: new Set(),
+      heartbeats: 0,
+      key: null,
+    }
     connections.push(connection)
     let queue = Promise.resolve()
     socket.on('message', (raw) => {
@@ -45,7 +59,16 @@ export async function startPeer(ecdhInfo: string, { hang = false } = {}) {
       const keys = await createEphemeralKeys()
       const salt = crypto.getRandomValues(new Uint8Array(32))
       connection.key = await deriveSessionKey(keys.privateKey, frame.clientPublicKey, salt, ecdhInfo)
-      socket.send(encodeFrame({ type: 'connected', id: `c${connections.indexOf(connection)}`, userId: 'u1', time: new Date().toISOString(), serverPublicKey: keys.publicKey, salt }))
+      socket.send(
+        encodeFrame({
+          type: 'connected',
+          id: `c${connections.indexOf(connection)}`,
+          userId: 'u1',
+          time: new Date().toISOString(),
+          serverPublicKey: keys.publicKey,
+          salt,
+        }),
+      )
     } else if (frame.type === 'encrypted' && connection.key) {
       const message = await openMessage(connection.key, frame.iv, frame.ct)
       const key = connection.key
@@ -53,7 +76,9 @@ export async function startPeer(ecdhInfo: string, { hang = false } = {}) {
         socket.send((await sealMessage(key, { event: 'echo.reply', data: message.data })).frame)
       } else if (message.event === 'burst') {
         const count = message.data as number
-        const sealed = await Promise.all(Array.from({ length: count }, (_, i) => sealMessage(key, { event: 'tick', data: i })))
+        const sealed = await Promise.all(
+          Array.from({ length: count }, (_, i) => sealMessage(key, { event: 'tick', data: i })),
+        )
         for (const { frame: out } of sealed) socket.send(out)
       }
     } else if (frame.type === 'join') {

@@ -88,9 +88,15 @@ export class MockConnection {
    * Sends `count` encrypted events in one synchronous burst (all sealed first), so the client
    * receives them back to back. `data(i)` makes each payload.
    */
-  async sendBurst(count: number, event: string, data: (index: number) => unknown = (i) => ({ i })): Promise<void> {
+  async sendBurst(
+    count: number,
+    event: string,
+    data: (index: number) => unknown = (i) => ({ i }),
+  ): Promise<void> {
     const key = this.#requireKey()
-    const frames = await Promise.all(Array.from({ length: count }, (_, i) => sealMessage(key, { event, data: data(i) })))
+    const frames = await Promise.all(
+      Array.from({ length: count }, (_, i) => sealMessage(key, { event, data: data(i) })),
+    )
     for (const { frame } of frames) this.#write(frame)
   }
 
@@ -116,7 +122,8 @@ export class MockConnection {
 
   /** Sends the client's own last encrypted frame back to it (a reflection). */
   reflectLast(): void {
-    if (!this.#lastReceivedEncrypted) throw new Error('mock server: no encrypted frame received yet to reflect')
+    if (!this.#lastReceivedEncrypted)
+      throw new Error('mock server: no encrypted frame received yet to reflect')
     this.sendRaw(this.#lastReceivedEncrypted)
   }
 
@@ -160,7 +167,11 @@ export class MockConnection {
   }
 
   /** @internal handles one decrypted-or-not frame from the client, in order */
-  async receiveEncrypted(text: string, iv: Uint8Array<ArrayBuffer>, ct: Uint8Array<ArrayBuffer>): Promise<ApplicationMessage | null> {
+  async receiveEncrypted(
+    text: string,
+    iv: Uint8Array<ArrayBuffer>,
+    ct: Uint8Array<ArrayBuffer>,
+  ): Promise<ApplicationMessage | null> {
     this.#lastReceivedEncrypted = text
     if (!this.#key) {
       this.errors.push('encrypted frame before the handshake')
@@ -189,7 +200,8 @@ export class MockConnection {
   }
 
   #requireKey(): CryptoKey {
-    if (!this.#key) throw new Error('mock server: this connection has no session key (handshake not done, or without keys)')
+    if (!this.#key)
+      throw new Error('mock server: this connection has no session key (handshake not done, or without keys)')
     return this.#key
   }
 

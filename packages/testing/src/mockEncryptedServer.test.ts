@@ -14,7 +14,13 @@ afterEach(async () => {
 
 function setup(options: Partial<Parameters<typeof createMockEncryptedServer>[1]> = {}) {
   server = createMockEncryptedServer('ws://localhost:7001', { ecdhInfo: 'app', ...options })
-  client = new EncryptedWebSocketClient({ url: server.url, ecdhInfo: 'app', token: 'jwt', WebSocket: MockWebSocket, logger: silent })
+  client = new EncryptedWebSocketClient({
+    url: server.url,
+    ecdhInfo: 'app',
+    token: 'jwt',
+    WebSocket: MockWebSocket,
+    logger: silent,
+  })
 }
 
 describe('createMockEncryptedServer', () => {
@@ -25,7 +31,9 @@ describe('createMockEncryptedServer', () => {
     await client.send('order.create', { sku: 'A1' })
     await connection.waitForEvents(1)
     expect(client.getUserId()).toBe('alice')
-    expect(server.received.map(({ event, data }) => ({ event, data }))).toEqual([{ event: 'order.create', data: { sku: 'A1' } }])
+    expect(server.received.map(({ event, data }) => ({ event, data }))).toEqual([
+      { event: 'order.create', data: { sku: 'A1' } },
+    ])
     expect(connection.frames[1]).toMatch(/^\{"event":"encrypted"/)
   })
 

@@ -81,7 +81,10 @@ export class MockEncryptedServer {
   }
 
   /** Rejects every following authentication: an `error` frame, then this close code. */
-  rejectAuthentication({ code = 1008, message = 'Invalid token' }: { code?: number; message?: string } = {}): void {
+  rejectAuthentication({
+    code = 1008,
+    message = 'Invalid token',
+  }: { code?: number; message?: string } = {}): void {
     this.#handshake = { type: 'reject', code, message }
   }
 
@@ -112,7 +115,11 @@ export class MockEncryptedServer {
 
   /** Sends an encrypted event to every open, authenticated connection. */
   async broadcast(event: string, data?: unknown): Promise<void> {
-    await Promise.all(this.openConnections().filter((c) => c.key).map((c) => c.send(event, data)))
+    await Promise.all(
+      this.openConnections()
+        .filter((c) => c.key)
+        .map((c) => c.send(event, data)),
+    )
   }
 
   /** Drops every open connection (1006 looks like a network failure). */
@@ -187,7 +194,12 @@ export class MockEncryptedServer {
       return
     }
     connection.userId = userId
-    const connected = { type: 'connected', id: connection.id, userId, time: new Date().toISOString() } as const
+    const connected = {
+      type: 'connected',
+      id: connection.id,
+      userId,
+      time: new Date().toISOString(),
+    } as const
     if (mode.type === 'without-keys') {
       socket.send(encodeFrame(connected))
       connection.setKey(null)
@@ -198,7 +210,9 @@ export class MockEncryptedServer {
       const serverPublicKey = mode.type === 'invalid-server-key' ? offCurve(keys.publicKey) : keys.publicKey
       const sentSalt = mode.type === 'wrong-salt' ? crypto.getRandomValues(new Uint8Array(32)) : salt
       connection.setKey(key)
-      const welcome = await Promise.all((this.#options.welcome?.(connection) ?? []).map((m) => sealMessage(key, m)))
+      const welcome = await Promise.all(
+        (this.#options.welcome?.(connection) ?? []).map((m) => sealMessage(key, m)),
+      )
       socket.send(encodeFrame({ ...connected, serverPublicKey, salt: sentSalt }))
       for (const { frame } of welcome) connection.sendRaw(frame)
     }

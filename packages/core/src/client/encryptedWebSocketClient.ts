@@ -1,6 +1,12 @@
 import { EncryptedSocketError, type ErrorCode } from '../errors'
 import { resolveOptions, type ResolvedOptions } from '../options'
-import { encodeFrame, parseFrame, type ApplicationMessage, type ConnectedFrame, type IncomingFrame } from '../protocol/codec'
+import {
+  encodeFrame,
+  parseFrame,
+  type ApplicationMessage,
+  type ConnectedFrame,
+  type IncomingFrame,
+} from '../protocol/codec'
 import { isReservedEvent } from '../protocol/controlEvents'
 import { createEphemeralKeys, deriveSessionKey, type EphemeralKeys } from '../protocol/handshake'
 import { openMessage, sealPlaintext, serializeMessage } from '../protocol/message'
@@ -18,7 +24,13 @@ import type {
 } from '../types'
 import { Emitter } from './emitter'
 import { Outbox } from './outbox'
-import { CLIENT_CLOSE, defaultShouldReconnect, MESSAGE_TOO_BIG, nextDelay, REJECTED_CLOSE_CODES } from './reconnect'
+import {
+  CLIENT_CLOSE,
+  defaultShouldReconnect,
+  MESSAGE_TOO_BIG,
+  nextDelay,
+  REJECTED_CLOSE_CODES,
+} from './reconnect'
 import { ReplayGuard } from './replayGuard'
 import { RoomRegistry } from './roomRegistry'
 import { INITIAL_SNAPSHOT, nextSnapshot } from './snapshot'
@@ -166,7 +178,10 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   }
 
   /** Listens to the client's own notifications, which no network frame can fake. */
-  onLifecycle<K extends keyof LifecycleEvents>(event: K, handler: (payload: LifecycleEvents[K]) => void): () => void {
+  onLifecycle<K extends keyof LifecycleEvents>(
+    event: K,
+    handler: (payload: LifecycleEvents[K]) => void,
+  ): () => void {
     return this.#lifecycle.on(event, handler)
   }
 
@@ -200,7 +215,10 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   disconnect(): void {
     this.#stop(
       () =>
-        new EncryptedSocketError('ERR_NOT_CONNECTED', 'disconnect() was called before the connection was authenticated.'),
+        new EncryptedSocketError(
+          'ERR_NOT_CONNECTED',
+          'disconnect() was called before the connection was authenticated.',
+        ),
       (item) =>
         new EncryptedSocketError(
           'ERR_NOT_CONNECTED',
@@ -227,7 +245,10 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   /** The token for the next connection attempt (the current connection keeps its own). */
   updateToken(token: string): void {
     if (typeof token !== 'string') {
-      throw new EncryptedSocketError('ERR_INVALID_ARGUMENT', `updateToken() needs a string; got a ${typeof token}.`)
+      throw new EncryptedSocketError(
+        'ERR_INVALID_ARGUMENT',
+        `updateToken() needs a string; got a ${typeof token}.`,
+      )
     }
     this.#token = token
   }
@@ -265,7 +286,10 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     }
     const state = this.#snapshot.state
     if (state === 'disconnected') {
-      throw new EncryptedSocketError('ERR_NOT_CONNECTED', `send("${event}") while "disconnected": call connect() first.`)
+      throw new EncryptedSocketError(
+        'ERR_NOT_CONNECTED',
+        `send("${event}") while "disconnected": call connect() first.`,
+      )
     }
     if (state === 'authenticated' && !this.#attempt?.key) {
       throw new EncryptedSocketError(
@@ -274,7 +298,10 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       )
     }
     if (state !== 'authenticated' && options.queue === false) {
-      throw new EncryptedSocketError('ERR_NOT_CONNECTED', `send("${event}", …, { queue: false }) while "${state}".`)
+      throw new EncryptedSocketError(
+        'ERR_NOT_CONNECTED',
+        `send("${event}", …, { queue: false }) while "${state}".`,
+      )
     }
     if (state !== 'authenticated' && this.#outbox.size >= this.#options.outboxMaxSize) {
       throw new EncryptedSocketError(
@@ -358,7 +385,8 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   // ---- One connection attempt ------------------------------------------------------------------
 
   #open(): void {
-    const WebSocketImpl = this.#options.WebSocket ?? (globalThis as { WebSocket?: ClientOptions['WebSocket'] }).WebSocket
+    const WebSocketImpl =
+      this.#options.WebSocket ?? (globalThis as { WebSocket?: ClientOptions['WebSocket'] }).WebSocket
     if (!globalThis.crypto?.subtle) {
       this.#giveUp(
         new EncryptedSocketError(
@@ -386,7 +414,9 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     try {
       socket = new WebSocketImpl(this.#options.url, this.#options.protocols)
     } catch (cause) {
-      this.#giveUp(new EncryptedSocketError('ERR_CONNECTION_CLOSED', 'The WebSocket could not be created.', { cause }))
+      this.#giveUp(
+        new EncryptedSocketError('ERR_CONNECTION_CLOSED', 'The WebSocket could not be created.', { cause }),
+      )
       return
     }
     const attempt: Attempt = {
@@ -452,9 +482,13 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         this.#giveUp(cause)
         return
       }
-      const error = new EncryptedSocketError('ERR_TOKEN_UNAVAILABLE', 'getToken() failed; the attempt will be retried.', {
-        cause,
-      })
+      const error = new EncryptedSocketError(
+        'ERR_TOKEN_UNAVAILABLE',
+        'getToken() failed; the attempt will be retried.',
+        {
+          cause,
+        },
+      )
       this.#failAttempt(attempt, CLIENT_CLOSE.TOKEN_UNAVAILABLE, error)
       return
     }
@@ -466,7 +500,8 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   #onMessage(attempt: Attempt, data: unknown): void {
     const frame = parseFrame(data)
     const queued: QueuedFrame = { frame }
-    if (frame.type === 'encrypted' && attempt.key) queued.opening = settle(openMessage(attempt.key, frame.iv, frame.ct))
+    if (frame.type === 'encrypted' && attempt.key)
+      queued.opening = settle(openMessage(attempt.key, frame.iv, frame.ct))
     attempt.frames.push(queued)
     void this.#processFrames(attempt)
   }
@@ -507,25 +542,40 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
           return this.#failAttempt(
             attempt,
             CLIENT_CLOSE.PROTOCOL_VIOLATION,
-            new EncryptedSocketError('ERR_PROTOCOL', `The server's connected frame is invalid: ${frame.reason}.`),
+            new EncryptedSocketError(
+              'ERR_PROTOCOL',
+              `The server's connected frame is invalid: ${frame.reason}.`,
+            ),
           )
         }
-        return this.#report(new EncryptedSocketError('ERR_MALFORMED_FRAME', `Dropped a malformed frame: ${frame.reason}.`))
+        return this.#report(
+          new EncryptedSocketError('ERR_MALFORMED_FRAME', `Dropped a malformed frame: ${frame.reason}.`),
+        )
       case 'error': {
         const code = frame.code === undefined ? '' : ` (${this.#scrub(String(frame.code))})`
-        return this.#report(new EncryptedSocketError('ERR_SERVER', `The server reported an error${code}: ${this.#scrub(frame.message)}`))
+        return this.#report(
+          new EncryptedSocketError(
+            'ERR_SERVER',
+            `The server reported an error${code}: ${this.#scrub(frame.message)}`,
+          ),
+        )
       }
       case 'heartbeat':
         return
       default:
-        return this.#report(new EncryptedSocketError('ERR_PROTOCOL', `Dropped a "${frame.type}" frame: only clients send it.`))
+        return this.#report(
+          new EncryptedSocketError('ERR_PROTOCOL', `Dropped a "${frame.type}" frame: only clients send it.`),
+        )
     }
   }
 
   async #handleConnected(attempt: Attempt, frame: ConnectedFrame): Promise<void> {
     if (attempt.connectedSeen || this.#snapshot.state !== 'authenticating') {
       this.#report(
-        new EncryptedSocketError('ERR_PROTOCOL', 'Dropped an unexpected "connected" frame (only one per connection is accepted).'),
+        new EncryptedSocketError(
+          'ERR_PROTOCOL',
+          'Dropped an unexpected "connected" frame (only one per connection is accepted).',
+        ),
       )
       return
     }
@@ -570,7 +620,14 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     const encrypted = attempt.key !== undefined
     this.#dispatch(
       { type: 'AUTHENTICATED' },
-      { clientId: frame.id, userId: frame.userId, encrypted, retryCount: 0, nextRetryAt: null, lastError: null },
+      {
+        clientId: frame.id,
+        userId: frame.userId,
+        encrypted,
+        retryCount: 0,
+        nextRetryAt: null,
+        lastError: null,
+      },
     )
     if (this.#options.heartbeatInterval > 0) {
       attempt.heartbeatTimer = setInterval(
@@ -603,12 +660,20 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   ): Promise<void> {
     const key = attempt.key
     if (!key) {
-      this.#report(new EncryptedSocketError('ERR_PROTOCOL', 'Dropped an encrypted frame that arrived before the handshake completed.'))
+      this.#report(
+        new EncryptedSocketError(
+          'ERR_PROTOCOL',
+          'Dropped an encrypted frame that arrived before the handshake completed.',
+        ),
+      )
       return
     }
     if (this.#replay.seen(iv)) {
       this.#report(
-        new EncryptedSocketError('ERR_REPLAY', 'Dropped an encrypted frame whose IV was already used under this key (a replay or a reflection).'),
+        new EncryptedSocketError(
+          'ERR_REPLAY',
+          'Dropped an encrypted frame whose IV was already used under this key (a replay or a reflection).',
+        ),
       )
       return
     }
@@ -617,7 +682,11 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (!result.ok) {
       const error = toSocketError(result.error, 'ERR_DECRYPT')
       this.#report(error)
-      if (error.code === 'ERR_DECRYPT' && !attempt.keyConfirmed && ++attempt.decryptFailures >= KEY_CONFIRMATION_LIMIT) {
+      if (
+        error.code === 'ERR_DECRYPT' &&
+        !attempt.keyConfirmed &&
+        ++attempt.decryptFailures >= KEY_CONFIRMATION_LIMIT
+      ) {
         this.#failAttempt(
           attempt,
           CLIENT_CLOSE.KEY_NOT_CONFIRMED,
@@ -651,7 +720,10 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   #onClose(attempt: Attempt, event: { code: number; reason: string; wasClean: boolean }): void {
     const { code } = event
     const reason = this.#scrub(event.reason ?? '')
-    const during = this.#snapshot.state === 'authenticated' ? 'The connection was lost' : 'The connection closed during the handshake'
+    const during =
+      this.#snapshot.state === 'authenticated'
+        ? 'The connection was lost'
+        : 'The connection closed during the handshake'
     const error = REJECTED_CLOSE_CODES.has(code)
       ? new EncryptedSocketError(
           'ERR_REJECTED',
@@ -659,9 +731,23 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
           { closeCode: code },
         )
       : code === MESSAGE_TOO_BIG
-        ? new EncryptedSocketError('ERR_CONNECTION_CLOSED', 'The server closed the connection: a message was too big (1009).', { closeCode: code })
-        : new EncryptedSocketError('ERR_CONNECTION_CLOSED', `${during} (close ${code}${reason ? `: ${reason}` : ''}).`, { closeCode: code })
-    this.#connectionEnded(attempt, { code, reason, wasClean: event.wasClean, error, retryCount: this.#snapshot.retryCount })
+        ? new EncryptedSocketError(
+            'ERR_CONNECTION_CLOSED',
+            'The server closed the connection: a message was too big (1009).',
+            { closeCode: code },
+          )
+        : new EncryptedSocketError(
+            'ERR_CONNECTION_CLOSED',
+            `${during} (close ${code}${reason ? `: ${reason}` : ''}).`,
+            { closeCode: code },
+          )
+    this.#connectionEnded(attempt, {
+      code,
+      reason,
+      wasClean: event.wasClean,
+      error,
+      retryCount: this.#snapshot.retryCount,
+    })
   }
 
   /** The client ends the attempt itself: close with its own code, then retry or give up. */
@@ -669,9 +755,19 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     this.#endAttempt(attempt, code, error.code, error, false)
   }
 
-  #endAttempt(attempt: Attempt, code: number, reason: string, error: EncryptedSocketError | null, immediate: boolean): void {
+  #endAttempt(
+    attempt: Attempt,
+    code: number,
+    reason: string,
+    error: EncryptedSocketError | null,
+    immediate: boolean,
+  ): void {
     closeQuietly(attempt.socket, code, reason)
-    this.#connectionEnded(attempt, { code, reason, wasClean: false, error, retryCount: this.#snapshot.retryCount }, immediate)
+    this.#connectionEnded(
+      attempt,
+      { code, reason, wasClean: false, error, retryCount: this.#snapshot.retryCount },
+      immediate,
+    )
   }
 
   #connectionEnded(attempt: Attempt, close: CloseInfo, immediate = false): void {
@@ -679,7 +775,9 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (close.error) this.#report(close.error)
     const { reconnect } = this.#options
     const retry = reconnect.enabled && (reconnect.shouldReconnect ?? defaultShouldReconnect)(close)
-    const error = close.error ?? new EncryptedSocketError('ERR_CONNECTION_CLOSED', `The connection closed (${close.code}).`)
+    const error =
+      close.error ??
+      new EncryptedSocketError('ERR_CONNECTION_CLOSED', `The connection closed (${close.code}).`)
     if (!retry) {
       this.#giveUp(error)
     } else if (immediate) {
@@ -740,7 +838,11 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     this.#pendingConnect = null
     this.#outbox.rejectAll(
       (item) =>
-        new EncryptedSocketError('ERR_NOT_CONNECTED', `send("${item.event}") was not sent: ${error.message}`, { cause: error }),
+        new EncryptedSocketError(
+          'ERR_NOT_CONNECTED',
+          `send("${item.event}") was not sent: ${error.message}`,
+          { cause: error },
+        ),
     )
   }
 
@@ -754,7 +856,10 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer)
     this.#retryTimer = null
     this.#unwatchOnline()
-    this.#dispatch({ type: 'DISCONNECT' }, { encrypted: false, clientId: null, userId: null, nextRetryAt: null, retryCount: 0 })
+    this.#dispatch(
+      { type: 'DISCONNECT' },
+      { encrypted: false, clientId: null, userId: null, nextRetryAt: null, retryCount: 0 },
+    )
     this.#pendingConnect?.reject(connectError())
     this.#pendingConnect = null
     this.#outbox.rejectAll(sendError)
@@ -778,7 +883,10 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   // ---- Browser online/offline -----------------------------------------------------------------
 
   #watchOnline(): void {
-    const target = globalThis as { addEventListener?: EventTarget['addEventListener']; removeEventListener?: EventTarget['removeEventListener'] }
+    const target = globalThis as {
+      addEventListener?: EventTarget['addEventListener']
+      removeEventListener?: EventTarget['removeEventListener']
+    }
     if (this.#stopWatchingOnline || typeof target.addEventListener !== 'function') return
     const onOnline = () => {
       if (this.#snapshot.state === 'reconnecting') this.#retryNow()
@@ -866,11 +974,16 @@ function destroyedError(call: string): EncryptedSocketError {
 }
 
 function toSocketError(error: unknown, code: ErrorCode): EncryptedSocketError {
-  return error instanceof EncryptedSocketError ? error : new EncryptedSocketError(code, 'Unexpected failure.', { cause: error })
+  return error instanceof EncryptedSocketError
+    ? error
+    : new EncryptedSocketError(code, 'Unexpected failure.', { cause: error })
 }
 
 function checkRooms(method: string, rooms: readonly string[]): void {
   if (!Array.isArray(rooms) || !rooms.every((room) => typeof room === 'string' && room.length > 0)) {
-    throw new EncryptedSocketError('ERR_INVALID_ARGUMENT', `${method}() needs non-empty room names (strings).`)
+    throw new EncryptedSocketError(
+      'ERR_INVALID_ARGUMENT',
+      `${method}() needs non-empty room names (strings).`,
+    )
   }
 }

@@ -1,7 +1,10 @@
 import { describe, expect, it, vi } from 'vitest'
 import { collect, mockClient, mockServer, nextError, reachState, TOKEN } from '../../test/helpers'
 
-async function connected(options: Parameters<typeof mockServer>[0] = {}, clientOptions: Parameters<typeof mockClient>[1] = {}) {
+async function connected(
+  options: Parameters<typeof mockServer>[0] = {},
+  clientOptions: Parameters<typeof mockClient>[1] = {},
+) {
   const server = mockServer(options)
   const client = mockClient(server.url, clientOptions)
   await client.connect()
@@ -89,8 +92,14 @@ describe('incoming frames', () => {
     ['not JSON', 'garbage'],
     ['binary-like junk', '\u0000\u0001'],
     ['an array', '[1,2]'],
-    ['an encrypted frame with a 16-byte IV', `{"event":"encrypted","data":{"iv":"${Buffer.alloc(16).toString('base64')}","ct":"${Buffer.alloc(32).toString('base64')}"}}`],
-    ['an encrypted frame with whitespace in base64', `{"event":"encrypted","data":{"iv":"AAAA AAAAAAAAAAA","ct":"${Buffer.alloc(32).toString('base64')}"}}`],
+    [
+      'an encrypted frame with a 16-byte IV',
+      `{"event":"encrypted","data":{"iv":"${Buffer.alloc(16).toString('base64')}","ct":"${Buffer.alloc(32).toString('base64')}"}}`,
+    ],
+    [
+      'an encrypted frame with whitespace in base64',
+      `{"event":"encrypted","data":{"iv":"AAAA AAAAAAAAAAA","ct":"${Buffer.alloc(32).toString('base64')}"}}`,
+    ],
   ])('drops a malformed frame (%s), reports it, and keeps the connection', async (_name, raw) => {
     const { client, connection } = await connected()
     const seen = collect(client, 'x')
@@ -104,7 +113,9 @@ describe('incoming frames', () => {
   it('reports a server `error` frame on the lifecycle channel, with the token scrubbed', async () => {
     const { client, connection } = await connected()
     const reported = nextError(client, 'ERR_SERVER')
-    connection.sendRaw(JSON.stringify({ event: 'error', data: { code: 'E1', message: `token ${TOKEN} expired` } }))
+    connection.sendRaw(
+      JSON.stringify({ event: 'error', data: { code: 'E1', message: `token ${TOKEN} expired` } }),
+    )
     const error = await reported
     expect(error.message).toContain('(E1)')
     expect(error.message).toContain('[token]')

@@ -3,7 +3,9 @@ import { collect, ECDH_INFO, mockClient, mockServer, nextError, reachState, TOKE
 
 describe('handshake', () => {
   it('authenticates with a fresh key pair and exchanges encrypted events both ways', async () => {
-    const server = mockServer({ onEvent: (connection, message) => connection.send('echo.reply', message.data) })
+    const server = mockServer({
+      onEvent: (connection, message) => connection.send('echo.reply', message.data),
+    })
     const client = mockClient(server.url)
     const replies = collect(client, 'echo.reply')
     const states: string[] = []

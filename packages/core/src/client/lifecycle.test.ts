@@ -169,14 +169,25 @@ describe('construction and misuse', () => {
     for (const url of ['ws://localhost:1', 'ws://127.0.0.1:1', 'ws://[::1]:1', 'wss://example.com']) {
       expect(new EncryptedWebSocketClient({ url, ecdhInfo: ECDH_INFO }).getState()).toBe('disconnected')
     }
-    expect(new EncryptedWebSocketClient({ url: 'ws://example.com', ecdhInfo: ECDH_INFO, allowInsecureTransport: true }).getState()).toBe(
-      'disconnected',
-    )
+    expect(
+      new EncryptedWebSocketClient({
+        url: 'ws://example.com',
+        ecdhInfo: ECDH_INFO,
+        allowInsecureTransport: true,
+      }).getState(),
+    ).toBe('disconnected')
   })
 
   it('fails connect() with ERR_NO_WEBSOCKET when there is no WebSocket (Node 20 without `ws`)', async () => {
-    const client = new EncryptedWebSocketClient({ url: 'wss://example.com', ecdhInfo: ECDH_INFO, token: TOKEN })
-    await expect(client.connect()).rejects.toMatchObject({ code: 'ERR_NO_WEBSOCKET', message: expect.stringContaining('ws') })
+    const client = new EncryptedWebSocketClient({
+      url: 'wss://example.com',
+      ecdhInfo: ECDH_INFO,
+      token: TOKEN,
+    })
+    await expect(client.connect()).rejects.toMatchObject({
+      code: 'ERR_NO_WEBSOCKET',
+      message: expect.stringContaining('ws'),
+    })
     expect(client.getState()).toBe('disconnected')
   })
 

@@ -26,7 +26,11 @@ describe('send() and the outbox', () => {
     const sends = ['a', 'b', 'c'].map((text) => client.send('chat', { text }))
     await Promise.all(sends)
     const second = await server.nextConnection()
-    expect((await second.waitForEvents(3)).map((m) => m.data)).toEqual([{ text: 'a' }, { text: 'b' }, { text: 'c' }])
+    expect((await second.waitForEvents(3)).map((m) => m.data)).toEqual([
+      { text: 'a' },
+      { text: 'b' },
+      { text: 'c' },
+    ])
     expect(first.received).toEqual([])
   })
 
@@ -36,7 +40,9 @@ describe('send() and the outbox', () => {
     await client.connect()
     await Promise.all(Array.from({ length: 150 }, (_, i) => client.send('n', i)))
     const connection = await server.nextConnection()
-    expect((await connection.waitForEvents(150)).map((m) => m.data)).toEqual(Array.from({ length: 150 }, (_, i) => i))
+    expect((await connection.waitForEvents(150)).map((m) => m.data)).toEqual(
+      Array.from({ length: 150 }, (_, i) => i),
+    )
   })
 
   it('rejects with ERR_OUTBOX_FULL beyond outbox.maxSize and still delivers the queued ones', async () => {
@@ -54,7 +60,10 @@ describe('send() and the outbox', () => {
   it('rejects at once with ERR_NOT_CONNECTED while disconnected, without connecting', async () => {
     const server = mockServer()
     const client = mockClient(server.url)
-    await expect(client.send('x', 1)).rejects.toMatchObject({ code: 'ERR_NOT_CONNECTED', message: expect.stringContaining('connect()') })
+    await expect(client.send('x', 1)).rejects.toMatchObject({
+      code: 'ERR_NOT_CONNECTED',
+      message: expect.stringContaining('connect()'),
+    })
     expect(server.connections).toHaveLength(0)
   })
 
@@ -82,7 +91,10 @@ describe('send() and the outbox', () => {
     const queued = client.send('x', 1)
     await connecting
     const error = await queued.catch((e: unknown) => e)
-    expect(error).toMatchObject({ code: 'ERR_NOT_CONNECTED', cause: expect.objectContaining({ code: 'ERR_REJECTED' }) })
+    expect(error).toMatchObject({
+      code: 'ERR_NOT_CONNECTED',
+      cause: expect.objectContaining({ code: 'ERR_REJECTED' }),
+    })
   })
 
   it('rejects sends with { queue: false } while not authenticated', async () => {
@@ -127,7 +139,9 @@ describe('send() and the outbox', () => {
 
   it('carries 1 MiB payloads both ways', async () => {
     const big = 'é'.repeat(512 * 1024) // 1 MiB of UTF-8
-    const server = mockServer({ onEvent: (connection, message) => connection.send('big.reply', message.data) })
+    const server = mockServer({
+      onEvent: (connection, message) => connection.send('big.reply', message.data),
+    })
     const client = mockClient(server.url)
     const replies = collect<{ big: string }>(client, 'big.reply')
     await client.connect()

@@ -1,13 +1,31 @@
 import { describe, expect, it, vi } from 'vitest'
-import { mockClient, mockServer, nextError, nextLifecycle, onCleanup, until, useFakeTime } from '../../test/helpers'
+import {
+  mockClient,
+  mockServer,
+  nextError,
+  nextLifecycle,
+  onCleanup,
+  until,
+  useFakeTime,
+} from '../../test/helpers'
 import type { LifecycleEvents } from '../types'
 import { defaultShouldReconnect, nextDelay } from './reconnect'
 
-const RECONNECT = { enabled: true, maxRetries: 5, interval: 3000, backoffMultiplier: 1.5, maxInterval: 30_000, jitter: 'none', shouldReconnect: undefined } as const
+const RECONNECT = {
+  enabled: true,
+  maxRetries: 5,
+  interval: 3000,
+  backoffMultiplier: 1.5,
+  maxInterval: 30_000,
+  jitter: 'none',
+  shouldReconnect: undefined,
+} as const
 
 describe('nextDelay', () => {
   it('grows by the multiplier from the interval up to maxInterval', () => {
-    expect([1, 2, 3, 4, 10].map((attempt) => nextDelay(attempt, RECONNECT))).toEqual([3000, 4500, 6750, 10125, 30_000])
+    expect([1, 2, 3, 4, 10].map((attempt) => nextDelay(attempt, RECONNECT))).toEqual([
+      3000, 4500, 6750, 10125, 30_000,
+    ])
   })
 
   it('applies full jitter: a random share of the delay', () => {
@@ -86,16 +104,19 @@ describe('reconnection', () => {
     expect(client.getSnapshot().nextRetryAt).toBeNull()
   })
 
-  it.each([1008, 4401, 4403])('does not retry a rejection (close %i): connect() rejects with ERR_REJECTED', async (code) => {
-    const server = mockServer()
-    server.rejectAuthentication({ code })
-    const client = mockClient(server.url, { reconnect: { interval: 1 } })
-    const error = await client.connect().catch((e: unknown) => e)
-    expect(error).toMatchObject({ code: 'ERR_REJECTED', closeCode: code })
-    expect(client.getState()).toBe('disconnected')
-    expect(client.getSnapshot().lastError).toBe(error)
-    expect(server.connections).toHaveLength(1)
-  })
+  it.each([1008, 4401, 4403])(
+    'does not retry a rejection (close %i): connect() rejects with ERR_REJECTED',
+    async (code) => {
+      const server = mockServer()
+      server.rejectAuthentication({ code })
+      const client = mockClient(server.url, { reconnect: { interval: 1 } })
+      const error = await client.connect().catch((e: unknown) => e)
+      expect(error).toMatchObject({ code: 'ERR_REJECTED', closeCode: code })
+      expect(client.getState()).toBe('disconnected')
+      expect(client.getSnapshot().lastError).toBe(error)
+      expect(server.connections).toHaveLength(1)
+    },
+  )
 
   it('does not retry 1009 (message too big)', async () => {
     const server = mockServer()
@@ -129,7 +150,11 @@ describe('reconnection', () => {
     await client.connect()
     expect(server.connections).toHaveLength(2)
     expect(shouldReconnect).toHaveBeenCalledWith(
-      expect.objectContaining({ code: 4401, retryCount: 0, error: expect.objectContaining({ code: 'ERR_REJECTED' }) }),
+      expect.objectContaining({
+        code: 4401,
+        retryCount: 0,
+        error: expect.objectContaining({ code: 'ERR_REJECTED' }),
+      }),
     )
   })
 
@@ -146,7 +171,10 @@ describe('reconnection', () => {
     useFakeTime()
     const server = mockServer()
     server.hangHandshake()
-    const client = mockClient(server.url, { handshakeTimeout: 5000, reconnect: { interval: 1000, jitter: 'none' } })
+    const client = mockClient(server.url, {
+      handshakeTimeout: 5000,
+      reconnect: { interval: 1000, jitter: 'none' },
+    })
     void client.connect()
     await until(() => client.getState() === 'authenticating' && server.connections[0]?.frames.length === 1)
     const reported = nextError(client, 'ERR_HANDSHAKE_TIMEOUT')

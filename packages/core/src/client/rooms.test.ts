@@ -3,12 +3,17 @@ import { mockClient, mockServer, reachState, until } from '../../test/helpers'
 import { getRoomStatus } from './roomStatus'
 
 const roomFrames = (frames: string[]) =>
-  frames.map((frame) => JSON.parse(frame)).filter((frame) => frame.event === 'join' || frame.event === 'leave')
+  frames
+    .map((frame) => JSON.parse(frame))
+    .filter((frame) => frame.event === 'join' || frame.event === 'leave')
 
 describe('rooms', () => {
   it('re-joins autoJoinRooms and runtime joins after every reconnect, without the left ones', async () => {
     const server = mockServer()
-    const client = mockClient(server.url, { autoJoinRooms: ['lobby'], reconnect: { interval: 1, jitter: 'none' } })
+    const client = mockClient(server.url, {
+      autoJoinRooms: ['lobby'],
+      reconnect: { interval: 1, jitter: 'none' },
+    })
     await client.connect()
     const first = await server.nextConnection()
     client.joinRooms(['desk-1', 'desk-2'])
@@ -81,6 +86,8 @@ describe('rooms', () => {
     const server = mockServer()
     const client = mockClient(server.url)
     expect(() => client.joinRooms([''])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
-    expect(() => client.joinRoom(42 as unknown as string)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+    expect(() => client.joinRoom(42 as unknown as string)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+    )
   })
 })

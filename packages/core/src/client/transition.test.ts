@@ -40,8 +40,23 @@ describe('transition', () => {
   })
 
   it('never enters `connected` (declared for compatibility only)', () => {
-    const states: ConnectionState[] = ['disconnected', 'connecting', 'authenticating', 'authenticated', 'reconnecting']
-    const events: ClientEvent['type'][] = ['CONNECT', 'RETRY', 'SOCKET_OPEN', 'AUTHENTICATED', 'CONNECTION_LOST', 'GIVE_UP', 'DISCONNECT']
-    for (const state of states) for (const type of events) expect(transition(state, { type })).not.toBe('connected')
+    const states: ConnectionState[] = [
+      'disconnected',
+      'connecting',
+      'authenticating',
+      'authenticated',
+      'reconnecting',
+    ]
+    const events: ClientEvent['type'][] = [
+      'CONNECT',
+      'RETRY',
+      'SOCKET_OPEN',
+      'AUTHENTICATED',
+      'CONNECTION_LOST',
+      'GIVE_UP',
+      'DISCONNECT',
+    ]
+    for (const state of states)
+      for (const type of events) expect(transition(state, { type })).not.toBe('connected')
   })
 })

@@ -32,10 +32,7 @@ function buildPairTable(): Uint16Array {
 }
 
 type NativeToBase64 = (this: Uint8Array) => string
-type NativeFromBase64 = (
-  text: string,
-  options: { lastChunkHandling: 'strict' },
-) => Uint8Array<ArrayBuffer>
+type NativeFromBase64 = (text: string, options: { lastChunkHandling: 'strict' }) => Uint8Array<ArrayBuffer>
 
 const nativeToBase64 = (Uint8Array.prototype as { toBase64?: NativeToBase64 }).toBase64
 const nativeFromBase64 = (Uint8Array as { fromBase64?: NativeFromBase64 }).fromBase64

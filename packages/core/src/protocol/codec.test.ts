@@ -25,26 +25,56 @@ describe('parseFrame: malformed frames are reported, never thrown', () => {
     ['encrypted with array data', '{"event":"encrypted","data":[]}'],
     ['encrypted without iv', `{"event":"encrypted","data":{"ct":"${CT}"}}`],
     ['encrypted with a numeric iv', `{"event":"encrypted","data":{"iv":12,"ct":"${CT}"}}`],
-    ['encrypted with a 16-byte iv', `{"event":"encrypted","data":{"iv":"${b64(new Array(16).fill(1))}","ct":"${CT}"}}`],
-    ['encrypted with an 11-byte iv', `{"event":"encrypted","data":{"iv":"${b64(new Array(11).fill(1))}","ct":"${CT}"}}`],
-    ['encrypted with whitespace in the iv', `{"event":"encrypted","data":{"iv":"${IV.slice(0, 8)} ${IV.slice(8)}","ct":"${CT}"}}`],
-    ['encrypted with non-zero bits after the padding', `{"event":"encrypted","data":{"iv":"AAECAwQFBgcICQp=","ct":"${CT}"}}`],
+    [
+      'encrypted with a 16-byte iv',
+      `{"event":"encrypted","data":{"iv":"${b64(new Array(16).fill(1))}","ct":"${CT}"}}`,
+    ],
+    [
+      'encrypted with an 11-byte iv',
+      `{"event":"encrypted","data":{"iv":"${b64(new Array(11).fill(1))}","ct":"${CT}"}}`,
+    ],
+    [
+      'encrypted with whitespace in the iv',
+      `{"event":"encrypted","data":{"iv":"${IV.slice(0, 8)} ${IV.slice(8)}","ct":"${CT}"}}`,
+    ],
+    [
+      'encrypted with non-zero bits after the padding',
+      `{"event":"encrypted","data":{"iv":"AAECAwQFBgcICQp=","ct":"${CT}"}}`,
+    ],
     ['encrypted with URL-safe base64', `{"event":"encrypted","data":{"iv":"${IV}","ct":"-_-_"}}`],
     ['encrypted without ct', `{"event":"encrypted","data":{"iv":"${IV}"}}`],
-    ['encrypted with a ct shorter than the tag', `{"event":"encrypted","data":{"iv":"${IV}","ct":"${b64([1, 2, 3])}"}}`],
+    [
+      'encrypted with a ct shorter than the tag',
+      `{"event":"encrypted","data":{"iv":"${IV}","ct":"${b64([1, 2, 3])}"}}`,
+    ],
     ['connected without data', '{"event":"connected"}'],
     ['connected without id', '{"event":"connected","data":{"userId":"u"}}'],
     ['connected with a numeric userId', '{"event":"connected","data":{"id":"c","userId":5}}'],
     ['connected with a numeric time', '{"event":"connected","data":{"id":"c","userId":"u","time":5}}'],
-    ['connected with a non-base64 key', '{"event":"connected","data":{"id":"c","userId":"u","serverPublicKey":"%%%%","salt":""}}'],
-    ['connected with a numeric salt', `{"event":"connected","data":{"id":"c","userId":"u","serverPublicKey":"${KEY}","salt":1}}`],
+    [
+      'connected with a non-base64 key',
+      '{"event":"connected","data":{"id":"c","userId":"u","serverPublicKey":"%%%%","salt":""}}',
+    ],
+    [
+      'connected with a numeric salt',
+      `{"event":"connected","data":{"id":"c","userId":"u","serverPublicKey":"${KEY}","salt":1}}`,
+    ],
     ['error without message', '{"event":"error","data":{"code":1}}'],
     ['error with an object code', '{"event":"error","data":{"message":"m","code":{}}}'],
     ['join without rooms', '{"event":"join","data":{}}'],
     ['leave with non-string rooms', '{"event":"leave","data":{"rooms":["a",1]}}'],
-    ['authenticate with another type', `{"event":"authenticate","data":{"type":"Basic","token":"t","clientPublicKey":"${KEY}"}}`],
-    ['authenticate without a token', `{"event":"authenticate","data":{"type":"Bearer","clientPublicKey":"${KEY}"}}`],
-    ['authenticate with a bad key', '{"event":"authenticate","data":{"type":"Bearer","token":"t","clientPublicKey":"!"}}'],
+    [
+      'authenticate with another type',
+      `{"event":"authenticate","data":{"type":"Basic","token":"t","clientPublicKey":"${KEY}"}}`,
+    ],
+    [
+      'authenticate without a token',
+      `{"event":"authenticate","data":{"type":"Bearer","clientPublicKey":"${KEY}"}}`,
+    ],
+    [
+      'authenticate with a bad key',
+      '{"event":"authenticate","data":{"type":"Bearer","token":"t","clientPublicKey":"!"}}',
+    ],
   ])('%s', (_name, message) => {
     const frame = parseFrame(message)
     expect(frame.type).toBe('malformed')
@@ -76,14 +106,23 @@ describe('parseFrame: malformed frames are reported, never thrown', () => {
 describe('parseFrame: valid frames', () => {
   it('decodes an encrypted frame into IV and ciphertext bytes', () => {
     const frame = parseFrame(`{"event":"encrypted","data":{"iv":"${IV}","ct":"${CT}"}}`)
-    expect(frame).toEqual({ type: 'encrypted', iv: new Uint8Array(12).fill(7), ct: new Uint8Array(16).fill(9) })
+    expect(frame).toEqual({
+      type: 'encrypted',
+      iv: new Uint8Array(12).fill(7),
+      ct: new Uint8Array(16).fill(9),
+    })
   })
 
   it('decodes connected with keys, and without them (a server that does not encrypt)', () => {
     const withKeys = parseFrame(
       `{"event":"connected","data":{"id":"c1","userId":"u1","time":"2026-01-01T00:00:00Z","serverPublicKey":"${KEY}","salt":""}}`,
     )
-    expect(withKeys).toMatchObject({ type: 'connected', id: 'c1', userId: 'u1', time: '2026-01-01T00:00:00Z' })
+    expect(withKeys).toMatchObject({
+      type: 'connected',
+      id: 'c1',
+      userId: 'u1',
+      time: '2026-01-01T00:00:00Z',
+    })
     expect(withKeys.type === 'connected' && withKeys.salt).toEqual(new Uint8Array(0))
     expect(withKeys.type === 'connected' && withKeys.serverPublicKey?.length).toBe(65)
     expect(parseFrame('{"event":"connected","data":{"id":"c1","userId":"u1"}}')).toEqual({
@@ -101,7 +140,10 @@ describe('parseFrame: valid frames', () => {
     })
     expect(parseFrame('{"event":"error","data":{"message":"m"}}')).toEqual({ type: 'error', message: 'm' })
     expect(parseFrame('{"event":"heartbeat"}')).toEqual({ type: 'heartbeat' })
-    expect(parseFrame('{"event":"join","data":{"rooms":["a","b"]}}')).toEqual({ type: 'join', rooms: ['a', 'b'] })
+    expect(parseFrame('{"event":"join","data":{"rooms":["a","b"]}}')).toEqual({
+      type: 'join',
+      rooms: ['a', 'b'],
+    })
     expect(parseFrame('{"event":"leave","data":{"rooms":[]}}')).toEqual({ type: 'leave', rooms: [] })
   })
 
@@ -130,7 +172,14 @@ describe('encodeFrame', () => {
   const key = new Uint8Array(65).fill(4)
   const frames: Frame[] = [
     { type: 'authenticate', token: 't.o.k', clientPublicKey: key },
-    { type: 'connected', id: 'c', userId: 'u', time: 't', serverPublicKey: key, salt: new Uint8Array(32).fill(3) },
+    {
+      type: 'connected',
+      id: 'c',
+      userId: 'u',
+      time: 't',
+      serverPublicKey: key,
+      salt: new Uint8Array(32).fill(3),
+    },
     { type: 'connected', id: 'c', userId: 'u', serverPublicKey: key, salt: new Uint8Array(0) },
     { type: 'error', message: 'm', code: 'E' },
     { type: 'error', message: 'm' },
@@ -146,7 +195,9 @@ describe('encodeFrame', () => {
 
   it('writes the exact wire shapes of the protocol', () => {
     expect(encodeFrame({ type: 'heartbeat' })).toBe('{"event":"heartbeat"}')
-    expect(encodeFrame({ type: 'join', rooms: ['a', 'b'] })).toBe('{"event":"join","data":{"rooms":["a","b"]}}')
+    expect(encodeFrame({ type: 'join', rooms: ['a', 'b'] })).toBe(
+      '{"event":"join","data":{"rooms":["a","b"]}}',
+    )
     expect(JSON.parse(encodeFrame(frames[0]!))).toEqual({
       event: 'authenticate',
       data: { type: 'Bearer', token: 't.o.k', clientPublicKey: Buffer.from(key).toString('base64') },

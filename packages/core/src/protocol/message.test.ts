@@ -125,7 +125,8 @@ describe('sealMessage / openMessage', () => {
   it('keeps a prototype key in the decrypted data as plain data', async () => {
     const { client, server } = await sessionKeys()
     const iv = randomIv()
-    const json = '{"event":"x","data":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}}'
+    const json =
+      '{"event":"x","data":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}}'
     const ct = new Uint8Array(
       await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, client, new TextEncoder().encode(json)),
     )

@@ -12,7 +12,14 @@ async function peer(options?: { hang?: boolean }) {
 }
 
 function client(url: string, options: Partial<ClientOptions> = {}) {
-  const created = new EncryptedWebSocketClient({ url, ecdhInfo: ECDH_INFO, token: TOKEN, WebSocket, logger: recordingLogger(), ...options })
+  const created = new EncryptedWebSocketClient({
+    url,
+    ecdhInfo: ECDH_INFO,
+    token: TOKEN,
+    WebSocket,
+    logger: recordingLogger(),
+    ...options,
+  })
   onCleanup(() => created.destroy())
   return created
 }
@@ -107,9 +114,15 @@ describe('against a real ws server on 127.0.0.1', () => {
 
   it('closes a handshake that never completes and retries', async () => {
     const server = await peer({ hang: true })
-    const c = client(server.url, { handshakeTimeout: 100, reconnect: { interval: 10, jitter: 'none', maxRetries: 1 } })
+    const c = client(server.url, {
+      handshakeTimeout: 100,
+      reconnect: { interval: 10, jitter: 'none', maxRetries: 1 },
+    })
     const failure = c.connect().catch((e: unknown) => e)
-    expect(await failure).toMatchObject({ code: 'ERR_RETRIES_EXHAUSTED', cause: expect.objectContaining({ code: 'ERR_HANDSHAKE_TIMEOUT' }) })
+    expect(await failure).toMatchObject({
+      code: 'ERR_RETRIES_EXHAUSTED',
+      cause: expect.objectContaining({ code: 'ERR_HANDSHAKE_TIMEOUT' }),
+    })
     expect(server.connections).toHaveLength(2)
     await until(() => server.openSockets() === 0)
   })
