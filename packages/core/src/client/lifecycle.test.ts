@@ -1,5 +1,14 @@
 import { describe, expect, it, vi } from 'vitest'
-import { collect, ECDH_INFO, mockClient, mockServer, reachState, TOKEN, until } from '../../test/helpers'
+import {
+  collect,
+  ECDH_INFO,
+  mockClient,
+  mockServer,
+  reachState,
+  recordingLogger,
+  TOKEN,
+  until,
+} from '../../test/helpers'
 import { EncryptedWebSocketClient } from './encryptedWebSocketClient'
 
 describe('snapshot and subscribe', () => {
@@ -183,6 +192,7 @@ describe('construction and misuse', () => {
       url: 'wss://example.com',
       ecdhInfo: ECDH_INFO,
       token: TOKEN,
+      logger: recordingLogger(),
     })
     await expect(client.connect()).rejects.toMatchObject({
       code: 'ERR_NO_WEBSOCKET',
