@@ -65,7 +65,6 @@ interface Attempt {
   /** The token once known, only to scrub it from server-provided text. */
   tokenText?: string
   key?: CryptoKey
-  connectedSeen: boolean
   /** True once one encrypted frame decrypted under this key. */
   keyConfirmed: boolean
   decryptFailures: number
@@ -424,7 +423,6 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       socket,
       keys,
       token,
-      connectedSeen: false,
       keyConfirmed: false,
       decryptFailures: 0,
       frames: [],
@@ -538,7 +536,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         }
         return
       case 'malformed':
-        if (frame.event === 'connected' && !attempt.connectedSeen) {
+        if (frame.event === 'connected' && this.#snapshot.state === 'authenticating') {
           return this.#failAttempt(
             attempt,
             CLIENT_CLOSE.PROTOCOL_VIOLATION,
@@ -570,7 +568,9 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   }
 
   async #handleConnected(attempt: Attempt, frame: ConnectedFrame): Promise<void> {
-    if (attempt.connectedSeen || this.#snapshot.state !== 'authenticating') {
+    // Frames are handled one at a time, so once a `connected` was handled the state has moved on
+    // (authenticated, or the attempt failed): a second one always lands here.
+    if (this.#snapshot.state !== 'authenticating') {
       this.#report(
         new EncryptedSocketError(
           'ERR_PROTOCOL',
@@ -579,7 +579,6 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       )
       return
     }
-    attempt.connectedSeen = true
     const { serverPublicKey, salt } = frame
     if (!serverPublicKey || !salt) {
       if (this.#options.requireEncryption || serverPublicKey || salt) {
