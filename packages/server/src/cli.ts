@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util'
+import { SignJWT } from 'jose'
+import { createJsonLogger, type LogLevel } from './logger'
+import { createEncryptedSocketServer } from './server'
+
+const HELP = `encrypted-socket-server: a protocol v1 server (ws + Web Crypto + HS256 JWTs)
+
+Usage: encrypted-socket-server [options]
+
+  --port <n>          port to listen on (0: any free port)     ENCRYPTED_SOCKET_PORT       [8787]
+  --host <address>    interface to listen on                   ENCRYPTED_SOCKET_HOST       [127.0.0.1]
+  --ecdh-info <s>     HKDF info string, same as the clients'   ENCRYPTED_SOCKET_ECDH_INFO  [encrypted-socket/v1]
+  --jwt-secret <s>    HS256 secret; the JWT's sub is the user  ENCRYPTED_SOCKET_JWT_SECRET
+                      (required unless --host is loopback: then a random one is made and a
+                      one-hour development token is printed)
+  --origin <o>        allowed browser Origin, repeatable, '*'  ENCRYPTED_SOCKET_ORIGINS    [loopback origins]
+                      for any (the variable is comma-separated)
+  --demo              echo and chat demo handlers              ENCRYPTED_SOCKET_DEMO=1
+  --log-level <l>     debug, info, warn or error               ENCRYPTED_SOCKET_LOG_LEVEL  [info]
+  --help              this text
+
+SIGTERM or SIGINT closes every client with 1001 (they reconnect) and exits 0.`
+
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|::1)$/
+
+async function main(): Promise<void> {
+  const env = process.env
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'ecdh-info': { type: 'string' },
+      'jwt-secret': { type: 'string' },
+      origin: { type: 'string', multiple: true },
+      demo: { type: 'boolean' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (values.help) {
+    console.log(HELP)
+    return
+  }
+  const port = Number(values.port ?? env.ENCRYPTED_SOCKET_PORT ?? 8787)
+  const host = values.host ?? env.ENCRYPTED_SOCKET_HOST ?? '127.0.0.1'
+  const ecdhInfo = values['ecdh-info'] ?? env.ENCRYPTED_SOCKET_ECDH_INFO ?? 'encrypted-socket/v1'
+  const origins = values.origin ?? env.ENCRYPTED_SOCKET_ORIGINS?.split(',').map((origin) => origin.trim())
+  const demo = values.demo ?? env.ENCRYPTED_SOCKET_DEMO === '1'
+  const logLevel = (values['log-level'] ?? env.ENCRYPTED_SOCKET_LOG_LEVEL ?? 'info') as LogLevel
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535; got "${values.port ?? env.ENCRYPTED_SOCKET_PORT}".`)
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) fail(`--log-level must be debug, info, warn or error.`)
+
+  let jwtSecret = values['jwt-secret'] ?? env.ENCRYPTED_SOCKET_JWT_SECRET
+  let devToken: string | undefined
+  if (!jwtSecret) {
+    if (!LOOPBACK_HOST.test(host)) fail(`--jwt-secret is required when listening on ${host} (not loopback).`)
+    jwtSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')
+    devToken = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('dev').setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(jwtSecret))
+  }
+
+  const server = await createEncryptedSocketServer({
+    port,
+    host,
+    ecdhInfo,
+    jwtSecret,
+    demo,
+    logger: createJsonLogger(logLevel),
+    ...(origins ? { origins } : {}),
+  })
+  console.log(`encrypted-socket server listening on ${server.url} (ecdhInfo "${ecdhInfo}"${demo ? ', demo handlers on' : ''})`)
+  if (devToken) console.log(`No --jwt-secret: a random one is in use. A development token for user "dev", valid 1 h:\n${devToken}`)
+
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    console.log(`${signal}: closing clients with 1001`)
+    void server.close().then(() => process.exit(0))
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}
+
+function fail(message: string): never {
+  console.error(`encrypted-socket-server: ${message}\nRun with --help for the options.`)
+  process.exit(2)
+}
+
+main().catch((error: unknown) => {
+  console.error(`encrypted-socket-server: ${error instanceof Error ? error.message : String(error)}`)
+  process.exit(1)
+})

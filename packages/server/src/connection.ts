@@ -1,0 +1,252 @@
+import {
+  createEphemeralKeys,
+  deriveSessionKey,
+  encodeFrame,
+  isEncryptedSocketError,
+  openMessage,
+  parseFrame,
+  sealMessage,
+  type Frame,
+} from '@encrypted-socket/core'
+import type { WebSocket } from 'ws'
+import { rejectionReason } from './auth'
+import type { ResolvedServerOptions } from './options'
+import { RateLimiter } from './rateLimiter'
+
+/** Close codes the server uses. */
+export const SERVER_CLOSE = {
+  /** Server shutting down: clients reconnect (to another instance). */
+  GOING_AWAY: 1001,
+  /** The client's public key is not a P-256 point. */
+  PROTOCOL_ERROR: 1002,
+  /** The token was refused. */
+  POLICY_VIOLATION: 1008,
+  /** The replay window is full: reconnect for a fresh key. */
+  REKEY: 4003,
+  /** No valid `authenticate` in time. */
+  AUTH_TIMEOUT: 4408,
+} as const
+
+/** Why frames were dropped, counted per connection and for the whole server. */
+export interface DropCounts {
+  /** Anything but `authenticate` before authentication. */
+  unauthenticated: number
+  /** Application events in plaintext. */
+  plaintext: number
+  /** Encrypted frames that failed to decrypt or held no valid message. */
+  undecryptable: number
+  /** Encrypted frames with an IV already seen on the connection. */
+  replayed: number
+  /** Frames that are not protocol v1 (binary, bad JSON, bad fields, a second `authenticate`). */
+  malformed: number
+  /** Frames over the rate limit. */
+  rateLimited: number
+}
+
+export const emptyDropCounts = (): DropCounts => ({
+  unauthenticated: 0,
+  plaintext: 0,
+  undecryptable: 0,
+  replayed: 0,
+  malformed: 0,
+  rateLimited: 0,
+})
+
+/** What a connection needs from its server. */
+export interface ConnectionHost {
+  options: ResolvedServerOptions
+  onAuthenticated(connection: ServerConnection): void
+  onRoomChange(connection: ServerConnection, type: 'join' | 'leave', rooms: readonly string[]): void
+  onEvent(connection: ServerConnection, event: string, data: unknown): Promise<void>
+  onDrop(connection: ServerConnection, reason: keyof DropCounts): void
+}
+
+const MAX_ROOM_NAME = 128
+const MAX_ROOMS = 100
+
+/** One client: its handshake, its session key, and its frames, handled one at a time in order. */
+export class ServerConnection {
+  readonly id = crypto.randomUUID()
+  readonly socket: WebSocket
+  readonly remoteAddress: string | undefined
+  userId: string | null = null
+  readonly rooms = new Set<string>()
+  readonly drops = emptyDropCounts()
+  lastSeenAt = Date.now()
+
+  readonly #host: ConnectionHost
+  readonly #limiter: RateLimiter
+  readonly #seenIvs = new Set<string>()
+  #state: 'awaiting-auth' | 'authenticating' | 'authenticated' = 'awaiting-auth'
+  #key: CryptoKey | null = null
+  #incoming = Promise.resolve()
+  #outgoing = Promise.resolve()
+  #lastRateLimitNotice = 0
+
+  constructor(socket: WebSocket, remoteAddress: string | undefined, host: ConnectionHost) {
+    this.socket = socket
+    this.remoteAddress = remoteAddress
+    this.#host = host
+    const { perSecond, burst } = host.options.rateLimit
+    this.#limiter = new RateLimiter(perSecond, burst)
+  }
+
+  get authenticated(): boolean {
+    return this.#state === 'authenticated'
+  }
+
+  /** Queues an incoming message; messages are handled strictly in arrival order. */
+  receive(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    this.lastSeenAt = Date.now()
+    if (!this.#limiter.take()) {
+      this.#drop('rateLimited')
+      this.#noticeRateLimit()
+      return
+    }
+    const text = isBinary ? null : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8')
+    this.#incoming = this.#incoming.then(() => this.#handle(text)).catch((error: unknown) => {
+      this.#host.options.logger.error('frame handler failed', { connection: this.id, error: String(error) })
+    })
+  }
+
+  /**
+   * Sends an encrypted event. Encryption starts at once (several sends encrypt in parallel) and
+   * the frames leave in the order of the calls. Resolves false when the connection cannot send.
+   */
+  send(event: string, data?: unknown): Promise<boolean> {
+    const key = this.#key
+    if (!key || !this.authenticated) return Promise.resolve(false)
+    const sealing = sealMessage(key, { event, data })
+    const sent = this.#outgoing.then(async () => {
+      const { frame, iv } = await sealing
+      if (this.socket.readyState !== this.socket.OPEN) return false
+      this.#rememberIv(iv)
+      this.socket.send(frame)
+      return true
+    })
+    this.#outgoing = sent.then(
+      () => undefined,
+      () => undefined,
+    )
+    return sent
+  }
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason)
+  }
+
+  async #handle(text: string | null): Promise<void> {
+    const frame = text === null ? ({ type: 'malformed', reason: 'binary frame' } as const) : parseFrame(text)
+    if (frame.type === 'malformed') return this.#drop('malformed')
+    if (frame.type === 'authenticate') {
+      if (this.#state !== 'awaiting-auth') return this.#drop('malformed')
+      return this.#authenticate(frame.token, frame.clientPublicKey)
+    }
+    if (frame.type === 'heartbeat') return
+    if (!this.authenticated) return this.#drop('unauthenticated')
+    switch (frame.type) {
+      case 'encrypted':
+        return this.#handleEncrypted(frame.iv, frame.ct)
+      case 'join':
+      case 'leave':
+        return this.#changeRooms(frame.type, frame.rooms)
+      case 'plaintext':
+        return this.#drop('plaintext')
+      default:
+        return this.#drop('malformed')
+    }
+  }
+
+  async #authenticate(token: string, clientPublicKey: Uint8Array<ArrayBuffer>): Promise<void> {
+    const { options } = this.#host
+    this.#state = 'authenticating'
+    let userId: string
+    try {
+      userId = await options.verifyToken(token)
+      if (typeof userId !== 'string' || userId.length === 0) throw new Error('no user id')
+    } catch (error) {
+      options.logger.warn('authentication refused', { connection: this.id, reason: rejectionReason(error) })
+      this.#sendControl({ type: 'error', code: 'AUTH_FAILED', message: 'Authentication failed' })
+      this.close(SERVER_CLOSE.POLICY_VIOLATION, 'Authentication failed')
+      return
+    }
+    const keys = await (options.createKeys ?? createEphemeralKeys)()
+    const salt = options.createSalt()
+    try {
+      this.#key = await deriveSessionKey(keys.privateKey, clientPublicKey, salt, options.ecdhInfo)
+    } catch (error) {
+      const reason = isEncryptedSocketError(error) ? error.code : String(error)
+      options.logger.warn('invalid client public key', { connection: this.id, reason })
+      this.close(SERVER_CLOSE.PROTOCOL_ERROR, 'Invalid client public key')
+      return
+    }
+    if (this.socket.readyState !== this.socket.OPEN) return
+    this.userId = userId
+    this.#state = 'authenticated'
+    this.#sendControl({
+      type: 'connected',
+      id: this.id,
+      userId,
+      time: new Date().toISOString(),
+      serverPublicKey: keys.publicKey,
+      salt,
+    })
+    this.#host.onAuthenticated(this)
+  }
+
+  async #handleEncrypted(iv: Uint8Array<ArrayBuffer>, ct: Uint8Array<ArrayBuffer>): Promise<void> {
+    const key = this.#key
+    if (!key) return this.#drop('unauthenticated')
+    if (this.#seenIvs.has(ivKey(iv))) return this.#drop('replayed')
+    let message
+    try {
+      message = await openMessage(key, iv, ct)
+    } catch {
+      return this.#drop('undecryptable')
+    }
+    this.#rememberIv(iv)
+    await this.#host.onEvent(this, message.event, message.data)
+  }
+
+  #changeRooms(type: 'join' | 'leave', rooms: readonly string[]): void {
+    const changed: string[] = []
+    for (const room of rooms) {
+      if (room.length === 0 || room.length > MAX_ROOM_NAME) continue
+      if (type === 'join' && !this.rooms.has(room) && this.rooms.size < MAX_ROOMS) {
+        this.rooms.add(room)
+        changed.push(room)
+      } else if (type === 'leave' && this.rooms.delete(room)) {
+        changed.push(room)
+      }
+    }
+    if (changed.length > 0) this.#host.onRoomChange(this, type, changed)
+  }
+
+  #rememberIv(iv: Uint8Array): void {
+    this.#seenIvs.add(ivKey(iv))
+    if (this.#seenIvs.size >= this.#host.options.maxTrackedIvs) {
+      // Forgetting IVs would reopen replays; a new connection brings a new key instead.
+      this.close(SERVER_CLOSE.REKEY, 'Re-key')
+    }
+  }
+
+  #sendControl(frame: Frame): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(encodeFrame(frame))
+  }
+
+  #noticeRateLimit(): void {
+    const now = Date.now()
+    if (now - this.#lastRateLimitNotice < 1000) return
+    this.#lastRateLimitNotice = now
+    this.#sendControl({ type: 'error', code: 'RATE_LIMITED', message: 'Too many messages: some were dropped.' })
+  }
+
+  #drop(reason: keyof DropCounts): void {
+    this.drops[reason]++
+    this.#host.onDrop(this, reason)
+  }
+}
+
+function ivKey(iv: Uint8Array): string {
+  return String.fromCharCode(...iv)
+}

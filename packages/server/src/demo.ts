@@ -1,0 +1,26 @@
+import type { EventHandler } from './eventContext'
+
+const MAX_TEXT = 2000
+
+/**
+ * The demo's handlers (`--demo`): `echo` → `echo.reply` with the same data, and
+ * `chat.send { room, text }` → `chat.message { room, text, from, at }` to everyone in the room
+ * (the sender must have joined it).
+ */
+export const demoHandler: EventHandler = async (context, event, data) => {
+  if (event === 'echo') {
+    await context.reply('echo.reply', data)
+    return
+  }
+  if (event !== 'chat.send') return
+  const { room, text } = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>
+  if (typeof room !== 'string' || typeof text !== 'string' || text.length === 0 || text.length > MAX_TEXT) {
+    await context.reply('chat.error', { message: `chat.send needs { room: string, text: 1..${MAX_TEXT} characters }` })
+    return
+  }
+  if (!context.rooms.has(room)) {
+    await context.reply('chat.error', { message: `join "${room}" before sending to it` })
+    return
+  }
+  await context.server.sendToRoom(room, 'chat.message', { room, text, from: context.userId, at: new Date().toISOString() })
+}

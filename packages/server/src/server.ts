@@ -1,0 +1,223 @@
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { emptyDropCounts, SERVER_CLOSE, ServerConnection, type ConnectionHost, type DropCounts } from './connection'
+import { demoHandler } from './demo'
+import type { EventContext } from './eventContext'
+import { isOriginAllowed, resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options'
+
+/** A connection as the server's API shows it. */
+export interface ConnectionInfo {
+  id: string
+  userId: string | null
+  rooms: string[]
+  remoteAddress: string | undefined
+  authenticated: boolean
+}
+
+/** Starts a server and resolves once it listens. */
+export async function createEncryptedSocketServer(options: ServerOptions): Promise<EncryptedSocketServer> {
+  const server = new EncryptedSocketServer(options)
+  await server.listen()
+  return server
+}
+
+/**
+ * A protocol v1 server on `ws`: verifies JWTs, gives every connection a fresh key pair, keeps
+ * rooms, and sends each recipient its own ciphertext.
+ */
+export class EncryptedSocketServer {
+  readonly #options: ResolvedServerOptions
+  readonly #http: HttpServer
+  readonly #wss: WebSocketServer
+  readonly #connections = new Map<string, ServerConnection>()
+  readonly #rooms = new Map<string, Set<ServerConnection>>()
+  readonly #drops = emptyDropCounts()
+  readonly #host: ConnectionHost
+  #idleSweep: ReturnType<typeof setInterval> | null = null
+  #closing: Promise<void> | null = null
+
+  constructor(options: ServerOptions) {
+    this.#options = resolveServerOptions(options)
+    const { maxPayload } = this.#options
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload })
+    this.#http = createServer((_request, response) => {
+      response.writeHead(426, { 'content-type': 'text/plain' }).end('This is a WebSocket endpoint.\n')
+    })
+    this.#http.on('upgrade', (request, socket, head) => this.#upgrade(request, socket, head))
+    this.#host = {
+      options: this.#options,
+      onAuthenticated: (connection) =>
+        this.#options.logger.info('authenticated', { connection: connection.id, userId: connection.userId }),
+      onRoomChange: (connection, type, rooms) => this.#changeRooms(connection, type, rooms),
+      onEvent: (connection, event, data) => this.#dispatch(connection, event, data),
+      onDrop: (connection, reason) => {
+        this.#drops[reason]++
+        this.#options.logger.debug('frame dropped', { connection: connection.id, reason })
+      },
+    }
+  }
+
+  /** The address clients connect to, e.g. `ws://127.0.0.1:8787`. */
+  get url(): string {
+    const address = this.#http.address() as AddressInfo | null
+    if (!address) throw new Error('encrypted-socket server: not listening yet; await listen() first.')
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+    return `ws://${host}:${address.port}`
+  }
+
+  /** Frames dropped so far, by reason, over all connections. */
+  get drops(): Readonly<DropCounts> {
+    return { ...this.#drops }
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#http.once('error', reject)
+      this.#http.listen(this.#options.port, this.#options.host, () => {
+        this.#http.off('error', reject)
+        const sweepEvery = Math.min(10_000, Math.max(10, this.#options.idleTimeout / 3))
+        this.#idleSweep = setInterval(() => this.#dropIdle(), sweepEvery)
+        this.#options.logger.info('listening', { url: this.url })
+        resolve()
+      })
+    })
+  }
+
+  /** The open connections. */
+  connections(): ConnectionInfo[] {
+    return [...this.#connections.values()].map((c) => ({
+      id: c.id,
+      userId: c.userId,
+      rooms: [...c.rooms],
+      remoteAddress: c.remoteAddress,
+      authenticated: c.authenticated,
+    }))
+  }
+
+  /** The ids of the connections in a room. */
+  roomMembers(room: string): string[] {
+    return [...(this.#rooms.get(room) ?? [])].map((connection) => connection.id)
+  }
+
+  /** Sends an encrypted event to one connection. Resolves true when it was sent. */
+  sendTo(connectionId: string, event: string, data?: unknown): Promise<boolean> {
+    return this.#connections.get(connectionId)?.send(event, data) ?? Promise.resolve(false)
+  }
+
+  /** Sends to every connection of a user. Resolves with the number of connections reached. */
+  sendToUser(userId: string, event: string, data?: unknown): Promise<number> {
+    return this.#sendToAll([...this.#connections.values()].filter((c) => c.userId === userId), event, data)
+  }
+
+  /** Sends to every connection in a room. Resolves with the number of connections reached. */
+  sendToRoom(room: string, event: string, data?: unknown): Promise<number> {
+    return this.#sendToAll([...(this.#rooms.get(room) ?? [])], event, data)
+  }
+
+  /** Sends to every authenticated connection. */
+  broadcast(event: string, data?: unknown): Promise<number> {
+    return this.#sendToAll([...this.#connections.values()], event, data)
+  }
+
+  /** Closes one connection. */
+  disconnect(connectionId: string, code = 1000, reason = ''): void {
+    this.#connections.get(connectionId)?.close(code, reason)
+  }
+
+  /**
+   * Stops accepting connections, closes every client with 1001 (they reconnect, to another
+   * instance), and resolves when all are gone (sockets still open after `timeout` are cut).
+   */
+  close({ timeout = 5000 }: { timeout?: number } = {}): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      if (this.#idleSweep) clearInterval(this.#idleSweep)
+      this.#http.close()
+      const sockets = [...this.#wss.clients]
+      const gone = sockets.map((socket) => new Promise<void>((done) => socket.once('close', () => done())))
+      for (const socket of sockets) socket.close(SERVER_CLOSE.GOING_AWAY, 'Server shutting down')
+      const cut = setTimeout(() => sockets.forEach((socket) => socket.terminate()), timeout)
+      void Promise.all(gone).then(() => {
+        clearTimeout(cut)
+        this.#wss.close()
+        this.#options.logger.info('closed')
+        resolve()
+      })
+    })
+    return this.#closing
+  }
+
+  #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const origin = request.headers.origin
+    if (this.#closing || !isOriginAllowed(origin, this.#options.origins)) {
+      this.#options.logger.warn('upgrade refused', { origin, reason: this.#closing ? 'closing' : 'origin' })
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+      return
+    }
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request))
+  }
+
+  #accept(socket: WebSocket, request: IncomingMessage): void {
+    const connection = new ServerConnection(socket, request.socket.remoteAddress, this.#host)
+    this.#connections.set(connection.id, connection)
+    this.#options.logger.info('connection opened', { connection: connection.id, remoteAddress: connection.remoteAddress })
+    const authTimer = setTimeout(() => {
+      if (!connection.authenticated) connection.close(SERVER_CLOSE.AUTH_TIMEOUT, 'Authentication timeout')
+    }, this.#options.authTimeout)
+    socket.on('message', (data, isBinary) => connection.receive(data, isBinary))
+    socket.on('error', (error) => this.#options.logger.warn('socket error', { connection: connection.id, error: error.message }))
+    socket.on('close', (code) => {
+      clearTimeout(authTimer)
+      this.#connections.delete(connection.id)
+      this.#changeRooms(connection, 'leave', [...connection.rooms])
+      this.#options.logger.info('connection closed', { connection: connection.id, code })
+    })
+  }
+
+  #changeRooms(connection: ServerConnection, type: 'join' | 'leave', rooms: readonly string[]): void {
+    for (const room of rooms) {
+      let members = this.#rooms.get(room)
+      if (type === 'join') {
+        if (!members) this.#rooms.set(room, (members = new Set()))
+        members.add(connection)
+      } else if (members) {
+        members.delete(connection)
+        if (members.size === 0) this.#rooms.delete(room)
+      }
+    }
+  }
+
+  async #dispatch(connection: ServerConnection, event: string, data: unknown): Promise<void> {
+    const context: EventContext = {
+      connectionId: connection.id,
+      userId: connection.userId ?? '',
+      rooms: connection.rooms,
+      reply: async (replyEvent, replyData) => {
+        await connection.send(replyEvent, replyData)
+      },
+      server: this,
+    }
+    try {
+      if (this.#options.demo) await demoHandler(context, event, data)
+      await this.#options.onEvent?.(context, event, data)
+    } catch (error) {
+      this.#options.logger.error('event handler failed', { connection: connection.id, event, error: String(error) })
+    }
+  }
+
+  /** Encrypts once per recipient (their keys differ); never sends the plaintext. */
+  async #sendToAll(recipients: ServerConnection[], event: string, data: unknown): Promise<number> {
+    const sent = await Promise.all(recipients.map((connection) => connection.send(event, data)))
+    return sent.filter(Boolean).length
+  }
+
+  #dropIdle(): void {
+    const cutoff = Date.now() - this.#options.idleTimeout
+    for (const connection of this.#connections.values()) {
+      if (connection.lastSeenAt >= cutoff) continue
+      this.#options.logger.info('dropping a silent client', { connection: connection.id })
+      connection.socket.terminate()
+    }
+  }
+}
