@@ -48,15 +48,22 @@ async function main(): Promise<void> {
   const origins = values.origin ?? env.ENCRYPTED_SOCKET_ORIGINS?.split(',').map((origin) => origin.trim())
   const demo = values.demo ?? env.ENCRYPTED_SOCKET_DEMO === '1'
   const logLevel = (values['log-level'] ?? env.ENCRYPTED_SOCKET_LOG_LEVEL ?? 'info') as LogLevel
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535; got "${values.port ?? env.ENCRYPTED_SOCKET_PORT}".`)
-  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) fail(`--log-level must be debug, info, warn or error.`)
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    fail(`--port must be 0..65535; got "${values.port ?? env.ENCRYPTED_SOCKET_PORT}".`)
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel))
+    fail(`--log-level must be debug, info, warn or error.`)
 
   let jwtSecret = values['jwt-secret'] ?? env.ENCRYPTED_SOCKET_JWT_SECRET
   let devToken: string | undefined
   if (!jwtSecret) {
     if (!LOOPBACK_HOST.test(host)) fail(`--jwt-secret is required when listening on ${host} (not loopback).`)
     jwtSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')
-    devToken = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('dev').setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(jwtSecret))
+    devToken = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('dev')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(jwtSecret))
   }
 
   const server = await createEncryptedSocketServer({
@@ -68,8 +75,13 @@ async function main(): Promise<void> {
     logger: createJsonLogger(logLevel),
     ...(origins ? { origins } : {}),
   })
-  console.log(`encrypted-socket server listening on ${server.url} (ecdhInfo "${ecdhInfo}"${demo ? ', demo handlers on' : ''})`)
-  if (devToken) console.log(`No --jwt-secret: a random one is in use. A development token for user "dev", valid 1 h:\n${devToken}`)
+  console.log(
+    `encrypted-socket server listening on ${server.url} (ecdhInfo "${ecdhInfo}"${demo ? ', demo handlers on' : ''})`,
+  )
+  if (devToken)
+    console.log(
+      `No --jwt-secret: a random one is in use. A development token for user "dev", valid 1 h:\n${devToken}`,
+    )
 
   let stopping = false
   const stop = (signal: string) => {

@@ -103,10 +103,16 @@ export class ServerConnection {
       this.#noticeRateLimit()
       return
     }
-    const text = isBinary ? null : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8')
-    this.#incoming = this.#incoming.then(() => this.#handle(text)).catch((error: unknown) => {
-      this.#host.options.logger.error('frame handler failed', { connection: this.id, error: String(error) })
-    })
+    const text = isBinary
+      ? null
+      : Buffer.isBuffer(data)
+        ? data.toString('utf8')
+        : Buffer.from(data as ArrayBuffer).toString('utf8')
+    this.#incoming = this.#incoming
+      .then(() => this.#handle(text))
+      .catch((error: unknown) => {
+        this.#host.options.logger.error('frame handler failed', { connection: this.id, error: String(error) })
+      })
   }
 
   /**
@@ -238,7 +244,11 @@ export class ServerConnection {
     const now = Date.now()
     if (now - this.#lastRateLimitNotice < 1000) return
     this.#lastRateLimitNotice = now
-    this.#sendControl({ type: 'error', code: 'RATE_LIMITED', message: 'Too many messages: some were dropped.' })
+    this.#sendControl({
+      type: 'error',
+      code: 'RATE_LIMITED',
+      message: 'Too many messages: some were dropped.',
+    })
   }
 
   #drop(reason: keyof DropCounts): void {

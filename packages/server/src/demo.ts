@@ -15,12 +15,19 @@ export const demoHandler: EventHandler = async (context, event, data) => {
   if (event !== 'chat.send') return
   const { room, text } = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>
   if (typeof room !== 'string' || typeof text !== 'string' || text.length === 0 || text.length > MAX_TEXT) {
-    await context.reply('chat.error', { message: `chat.send needs { room: string, text: 1..${MAX_TEXT} characters }` })
+    await context.reply('chat.error', {
+      message: `chat.send needs { room: string, text: 1..${MAX_TEXT} characters }`,
+    })
     return
   }
   if (!context.rooms.has(room)) {
     await context.reply('chat.error', { message: `join "${room}" before sending to it` })
     return
   }
-  await context.server.sendToRoom(room, 'chat.message', { room, text, from: context.userId, at: new Date().toISOString() })
+  await context.server.sendToRoom(room, 'chat.message', {
+    room,
+    text,
+    from: context.userId,
+    at: new Date().toISOString(),
+  })
 }

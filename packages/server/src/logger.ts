@@ -12,10 +12,12 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 
 /** JSON lines on stdout (stderr for warn and error), from `level` up. */
 export function createJsonLogger(level: LogLevel = 'info', write = defaultWrite): ServerLogger {
-  const log = (at: LogLevel) => (message: string, fields: Record<string, unknown> = {}) => {
-    if (ORDER[at] < ORDER[level]) return
-    write(at, JSON.stringify({ time: new Date().toISOString(), level: at, msg: message, ...fields }))
-  }
+  const log =
+    (at: LogLevel) =>
+    (message: string, fields: Record<string, unknown> = {}) => {
+      if (ORDER[at] < ORDER[level]) return
+      write(at, JSON.stringify({ time: new Date().toISOString(), level: at, msg: message, ...fields }))
+    }
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }
 }
 

@@ -50,7 +50,16 @@ export interface ServerOptions {
 export type ResolvedServerOptions = Required<
   Pick<
     ServerOptions,
-    'ecdhInfo' | 'port' | 'host' | 'demo' | 'maxPayload' | 'authTimeout' | 'idleTimeout' | 'rateLimit' | 'maxTrackedIvs' | 'logger'
+    | 'ecdhInfo'
+    | 'port'
+    | 'host'
+    | 'demo'
+    | 'maxPayload'
+    | 'authTimeout'
+    | 'idleTimeout'
+    | 'rateLimit'
+    | 'maxTrackedIvs'
+    | 'logger'
   >
 > & {
   verifyToken: VerifyToken
@@ -62,18 +71,28 @@ export type ResolvedServerOptions = Required<
 
 export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
   if (typeof options.ecdhInfo !== 'string' || options.ecdhInfo.length === 0) {
-    throw new TypeError('encrypted-socket server: `ecdhInfo` must be a non-empty string, the same as the clients’.')
+    throw new TypeError(
+      'encrypted-socket server: `ecdhInfo` must be a non-empty string, the same as the clients’.',
+    )
   }
   const verifyToken =
     options.verifyToken ??
     (options.jwtSecret
-      ? createHs256Verifier({ secret: options.jwtSecret, issuer: options.jwtIssuer, audience: options.jwtAudience })
+      ? createHs256Verifier({
+          secret: options.jwtSecret,
+          issuer: options.jwtIssuer,
+          audience: options.jwtAudience,
+        })
       : undefined)
   if (!verifyToken) {
-    throw new TypeError('encrypted-socket server: pass `jwtSecret` (HS256) or `verifyToken(token)` to authenticate clients.')
+    throw new TypeError(
+      'encrypted-socket server: pass `jwtSecret` (HS256) or `verifyToken(token)` to authenticate clients.',
+    )
   }
   if (options.jwtSecret !== undefined && options.jwtSecret.length < 16 && !options.verifyToken) {
-    throw new TypeError('encrypted-socket server: `jwtSecret` is too short; use at least 16 characters (32 random bytes is better).')
+    throw new TypeError(
+      'encrypted-socket server: `jwtSecret` is too short; use at least 16 characters (32 random bytes is better).',
+    )
   }
   return {
     ecdhInfo: options.ecdhInfo,

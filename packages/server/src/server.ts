@@ -2,10 +2,21 @@ import { createServer, type IncomingMessage, type Server as HttpServer } from 'n
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { emptyDropCounts, SERVER_CLOSE, ServerConnection, type ConnectionHost, type DropCounts } from './connection'
+import {
+  emptyDropCounts,
+  SERVER_CLOSE,
+  ServerConnection,
+  type ConnectionHost,
+  type DropCounts,
+} from './connection'
 import { demoHandler } from './demo'
 import type { EventContext } from './eventContext'
-import { isOriginAllowed, resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options'
+import {
+  isOriginAllowed,
+  resolveServerOptions,
+  type ResolvedServerOptions,
+  type ServerOptions,
+} from './options'
 
 /** A connection as the server's API shows it. */
 export interface ConnectionInfo {
@@ -35,6 +46,7 @@ export class EncryptedSocketServer {
   readonly #rooms = new Map<string, Set<ServerConnection>>()
   readonly #drops = emptyDropCounts()
   readonly #host: ConnectionHost
+  #url: string | null = null
   #idleSweep: ReturnType<typeof setInterval> | null = null
   #closing: Promise<void> | null = null
 
@@ -59,12 +71,10 @@ export class EncryptedSocketServer {
     }
   }
 
-  /** The address clients connect to, e.g. `ws://127.0.0.1:8787`. */
+  /** The address clients connect to, e.g. `ws://127.0.0.1:8787` (known once listening). */
   get url(): string {
-    const address = this.#http.address() as AddressInfo | null
-    if (!address) throw new Error('encrypted-socket server: not listening yet; await listen() first.')
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-    return `ws://${host}:${address.port}`
+    if (!this.#url) throw new Error('encrypted-socket server: not listening yet; await listen() first.')
+    return this.#url
   }
 
   /** Frames dropped so far, by reason, over all connections. */
@@ -77,6 +87,9 @@ export class EncryptedSocketServer {
       this.#http.once('error', reject)
       this.#http.listen(this.#options.port, this.#options.host, () => {
         this.#http.off('error', reject)
+        const address = this.#http.address() as AddressInfo
+        const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+        this.#url = `ws://${host}:${address.port}`
         const sweepEvery = Math.min(10_000, Math.max(10, this.#options.idleTimeout / 3))
         this.#idleSweep = setInterval(() => this.#dropIdle(), sweepEvery)
         this.#options.logger.info('listening', { url: this.url })
@@ -108,7 +121,11 @@ export class EncryptedSocketServer {
 
   /** Sends to every connection of a user. Resolves with the number of connections reached. */
   sendToUser(userId: string, event: string, data?: unknown): Promise<number> {
-    return this.#sendToAll([...this.#connections.values()].filter((c) => c.userId === userId), event, data)
+    return this.#sendToAll(
+      [...this.#connections.values()].filter((c) => c.userId === userId),
+      event,
+      data,
+    )
   }
 
   /** Sends to every connection in a room. Resolves with the number of connections reached. */
@@ -161,12 +178,17 @@ export class EncryptedSocketServer {
   #accept(socket: WebSocket, request: IncomingMessage): void {
     const connection = new ServerConnection(socket, request.socket.remoteAddress, this.#host)
     this.#connections.set(connection.id, connection)
-    this.#options.logger.info('connection opened', { connection: connection.id, remoteAddress: connection.remoteAddress })
+    this.#options.logger.info('connection opened', {
+      connection: connection.id,
+      remoteAddress: connection.remoteAddress,
+    })
     const authTimer = setTimeout(() => {
       if (!connection.authenticated) connection.close(SERVER_CLOSE.AUTH_TIMEOUT, 'Authentication timeout')
     }, this.#options.authTimeout)
     socket.on('message', (data, isBinary) => connection.receive(data, isBinary))
-    socket.on('error', (error) => this.#options.logger.warn('socket error', { connection: connection.id, error: error.message }))
+    socket.on('error', (error) =>
+      this.#options.logger.warn('socket error', { connection: connection.id, error: error.message }),
+    )
     socket.on('close', (code) => {
       clearTimeout(authTimer)
       this.#connections.delete(connection.id)
@@ -202,7 +224,11 @@ export class EncryptedSocketServer {
       if (this.#options.demo) await demoHandler(context, event, data)
       await this.#options.onEvent?.(context, event, data)
     } catch (error) {
-      this.#options.logger.error('event handler failed', { connection: connection.id, event, error: String(error) })
+      this.#options.logger.error('event handler failed', {
+        connection: connection.id,
+        event,
+        error: String(error),
+      })
     }
   }
 

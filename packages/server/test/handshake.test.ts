@@ -10,7 +10,9 @@ describe('authentication and handshake', () => {
     const c = client(server.url, { token: await token('alice') })
     await c.connect()
     expect(c.getUserId()).toBe('alice')
-    expect(server.connections()).toEqual([expect.objectContaining({ id: c.getClientId(), userId: 'alice', authenticated: true })])
+    expect(server.connections()).toEqual([
+      expect.objectContaining({ id: c.getClientId(), userId: 'alice', authenticated: true }),
+    ])
     const replies: unknown[] = []
     c.on('echo.reply', (data) => replies.push(data))
     await c.send('echo', { hello: 'wörld' })
@@ -24,7 +26,8 @@ describe('authentication and handshake', () => {
     const b = rawClient(server.url)
     const first = await a.authenticate(await token('u'))
     const second = await b.authenticate(await token('u'))
-    if (first.type !== 'connected' || second.type !== 'connected') throw new Error('expected connected frames')
+    if (first.type !== 'connected' || second.type !== 'connected')
+      throw new Error('expected connected frames')
     expect(first.userId).toBe('u')
     expect(Number.isNaN(Date.parse(first.time!))).toBe(false)
     expect(first.serverPublicKey).toHaveLength(65)
@@ -41,7 +44,11 @@ describe('authentication and handshake', () => {
     ['another algorithm (HS512)', () => token('u', { alg: 'HS512' })],
     ['no sub claim', () => token(undefined)],
     ['not a JWT', async () => 'not-a-jwt'],
-    ['an unsigned token (alg none)', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"u"}').toString('base64url')}.`],
+    [
+      'an unsigned token (alg none)',
+      async () =>
+        `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"u"}').toString('base64url')}.`,
+    ],
   ])('refuses %s: an error frame, then close 1008', async (_name, makeToken) => {
     const server = await startServer()
     const raw = rawClient(server.url)
@@ -53,7 +60,10 @@ describe('authentication and handshake', () => {
 
   it('rejects the core client with a bad token once, without a retry storm', async () => {
     const server = await startServer()
-    const c = client(server.url, { token: await token('u', { secret: 'wrong-secret-wrong-secret-wrong' }), reconnect: { interval: 1 } })
+    const c = client(server.url, {
+      token: await token('u', { secret: 'wrong-secret-wrong-secret-wrong' }),
+      reconnect: { interval: 1 },
+    })
     await expect(c.connect()).rejects.toMatchObject({ code: 'ERR_REJECTED', closeCode: 1008 })
     await until(() => server.connections().length === 0)
     expect(server.logger.lines.filter((line) => line.includes('connection opened'))).toHaveLength(1)
@@ -70,7 +80,9 @@ describe('authentication and handshake', () => {
   })
 
   it('uses a verifyToken hook instead of HS256 when given one', async () => {
-    const server = await startServer({ verifyToken: (t) => (t === 'let-me-in' ? 'hooked-user' : Promise.reject(new Error(`bad ${t}`))) })
+    const server = await startServer({
+      verifyToken: (t) => (t === 'let-me-in' ? 'hooked-user' : Promise.reject(new Error(`bad ${t}`))),
+    })
     const ok = client(server.url, { token: 'let-me-in' })
     await ok.connect()
     expect(ok.getUserId()).toBe('hooked-user')
@@ -80,18 +92,34 @@ describe('authentication and handshake', () => {
   })
 
   it('interoperates byte for byte with the protocol test vectors', async () => {
-    type Vector = { clientPrivateKeyPkcs8: string; clientPublicKey: string; serverPrivateKeyPkcs8: string; serverPublicKey: string; ecdhInfo: string; salt: string; plaintext: string; iv: string; frame: string; name: string }
+    type Vector = {
+      clientPrivateKeyPkcs8: string
+      clientPublicKey: string
+      serverPrivateKeyPkcs8: string
+      serverPublicKey: string
+      ecdhInfo: string
+      salt: string
+      plaintext: string
+      iv: string
+      frame: string
+      name: string
+    }
     const vectors: { cases: Vector[] } = JSON.parse(
       readFileSync(new URL('../../core/test/vectors/protocol-v1.json', import.meta.url), 'utf8'),
     )
     const b64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'))
     const importEcdh = (pkcs8: string) =>
-      crypto.subtle.importKey('pkcs8', b64(pkcs8), { name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits'])
+      crypto.subtle.importKey('pkcs8', b64(pkcs8), { name: 'ECDH', namedCurve: 'P-256' }, false, [
+        'deriveBits',
+      ])
     for (const v of vectors.cases) {
       const received: unknown[] = []
       const server = await startServer({
         ecdhInfo: v.ecdhInfo,
-        createKeys: async () => ({ privateKey: await importEcdh(v.serverPrivateKeyPkcs8), publicKey: b64(v.serverPublicKey) }),
+        createKeys: async () => ({
+          privateKey: await importEcdh(v.serverPrivateKeyPkcs8),
+          publicKey: b64(v.serverPublicKey),
+        }),
         createSalt: () => b64(v.salt),
         onEvent: async (context, event, data) => {
           received.push({ event, data })
@@ -102,7 +130,12 @@ describe('authentication and handshake', () => {
       const frames: string[] = []
       socket.on('message', (data) => frames.push(data.toString()))
       await new Promise((resolve) => socket.once('open', resolve))
-      socket.send(JSON.stringify({ event: 'authenticate', data: { type: 'Bearer', token: await token('vector'), clientPublicKey: v.clientPublicKey } }))
+      socket.send(
+        JSON.stringify({
+          event: 'authenticate',
+          data: { type: 'Bearer', token: await token('vector'), clientPublicKey: v.clientPublicKey },
+        }),
+      )
       await until(() => frames.length === 1)
       const connected = JSON.parse(frames[0]!)
       expect(connected.data.serverPublicKey).toBe(v.serverPublicKey)
@@ -112,7 +145,12 @@ describe('authentication and handshake', () => {
       await until(() => received.length === 1 && frames.length === 2)
       expect(received).toEqual([JSON.parse(v.plaintext)].map((m) => ({ event: m.event, data: m.data })))
       // And the server's reply opens with the key the vector's client derives.
-      const clientKey = await deriveSessionKey(await importEcdh(v.clientPrivateKeyPkcs8), b64(v.serverPublicKey), b64(v.salt), v.ecdhInfo)
+      const clientKey = await deriveSessionKey(
+        await importEcdh(v.clientPrivateKeyPkcs8),
+        b64(v.serverPublicKey),
+        b64(v.salt),
+        v.ecdhInfo,
+      )
       const reply = parseFrame(frames[1]!)
       if (reply.type !== 'encrypted') throw new Error(`expected an encrypted reply to vector ${v.name}`)
       expect(await openMessage(clientKey, reply.iv, reply.ct)).toEqual({ event: 'ack', data: { n: 1 } })

@@ -26,14 +26,23 @@ export const onCleanup = (cleanup: () => unknown) => cleanups.push(cleanup)
 /** Records every log line; after the test, checks that no token was ever logged. */
 export function recordingLogger(): ServerLogger & { lines: string[] } {
   const lines: string[] = []
-  const record = (message: string, fields: Record<string, unknown> = {}) => lines.push(JSON.stringify({ message, ...fields }))
+  const record = (message: string, fields: Record<string, unknown> = {}) =>
+    lines.push(JSON.stringify({ message, ...fields }))
   return { lines, debug: record, info: record, warn: record, error: record }
 }
 
 const issuedTokens: string[] = []
 
 /** An HS256 JWT for `sub`, signed with SECRET unless told otherwise. */
-export async function token(sub: string | undefined, { secret = SECRET, expiresIn = '1h', notBefore, alg = 'HS256' }: { secret?: string; expiresIn?: string | number; notBefore?: string; alg?: string } = {}): Promise<string> {
+export async function token(
+  sub: string | undefined,
+  {
+    secret = SECRET,
+    expiresIn = '1h',
+    notBefore,
+    alg = 'HS256',
+  }: { secret?: string; expiresIn?: string | number; notBefore?: string; alg?: string } = {},
+): Promise<string> {
   let jwt = new SignJWT({}).setProtectedHeader({ alg }).setIssuedAt().setExpirationTime(expiresIn)
   if (sub !== undefined) jwt = jwt.setSubject(sub)
   if (notBefore) jwt = jwt.setNotBefore(notBefore)
@@ -45,7 +54,13 @@ export async function token(sub: string | undefined, { secret = SECRET, expiresI
 /** A server on a free port of 127.0.0.1, closed after the test. */
 export async function startServer(options: Partial<ServerOptions> = {}) {
   const logger = recordingLogger()
-  const server = await createEncryptedSocketServer({ port: 0, ecdhInfo: ECDH_INFO, jwtSecret: SECRET, logger, ...options })
+  const server = await createEncryptedSocketServer({
+    port: 0,
+    ecdhInfo: ECDH_INFO,
+    jwtSecret: SECRET,
+    logger,
+    ...options,
+  })
   onCleanup(async () => {
     await server.close({ timeout: 500 })
     const logged = logger.lines.join('\n')
@@ -57,7 +72,13 @@ export async function startServer(options: Partial<ServerOptions> = {}) {
 /** The core client with `ws`, destroyed after the test. */
 export function client(url: string, options: Partial<ClientOptions> = {}) {
   const silent = { info() {}, warn() {}, error() {}, debug() {} }
-  const created = new EncryptedWebSocketClient({ url, ecdhInfo: ECDH_INFO, WebSocket, logger: silent, ...options })
+  const created = new EncryptedWebSocketClient({
+    url,
+    ecdhInfo: ECDH_INFO,
+    WebSocket,
+    logger: silent,
+    ...options,
+  })
   onCleanup(() => created.destroy())
   return created
 }
@@ -78,7 +99,9 @@ export function rawClient(url: string, headers: Record<string, string> = {}) {
   onCleanup(() => socket.terminate())
   const opened = new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve())
-    socket.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)))
+    socket.once('unexpected-response', (_request, response) =>
+      reject(new Error(`HTTP ${response.statusCode}`)),
+    )
     socket.once('error', reject)
   })
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
@@ -104,7 +127,9 @@ export function rawClient(url: string, headers: Record<string, string> = {}) {
     async authenticate(jwt: string, clientPublicKey?: Uint8Array<ArrayBuffer>) {
       await opened
       const keys = await createEphemeralKeys()
-      socket.send(encodeFrame({ type: 'authenticate', token: jwt, clientPublicKey: clientPublicKey ?? keys.publicKey }))
+      socket.send(
+        encodeFrame({ type: 'authenticate', token: jwt, clientPublicKey: clientPublicKey ?? keys.publicKey }),
+      )
       const connected = parseFrame(await nextFrame())
       if (connected.type !== 'connected') return connected
       key = await deriveSessionKey(keys.privateKey, connected.serverPublicKey!, connected.salt!, ECDH_INFO)
@@ -120,7 +145,10 @@ export function rawClient(url: string, headers: Record<string, string> = {}) {
     async receive() {
       const frame = parseFrame(await nextFrame((text) => text.startsWith('{"event":"encrypted"')))
       if (frame.type !== 'encrypted') throw new Error('expected an encrypted frame')
-      return { ...(await openMessage(key!, frame.iv, frame.ct)), ct: Buffer.from(frame.ct).toString('base64') }
+      return {
+        ...(await openMessage(key!, frame.iv, frame.ct)),
+        ct: Buffer.from(frame.ct).toString('base64'),
+      }
     },
   }
 }

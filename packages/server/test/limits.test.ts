@@ -9,7 +9,9 @@ describe('limits and hygiene', () => {
     await expect(rawClient(server.url).opened).resolves.toBeUndefined()
     const listed = await startServer({ origins: ['https://app.example'] })
     await expect(rawClient(listed.url, { origin: 'https://app.example' }).opened).resolves.toBeUndefined()
-    await expect(rawClient(listed.url, { origin: 'http://localhost:5173' }).opened).rejects.toThrow('HTTP 403')
+    await expect(rawClient(listed.url, { origin: 'http://localhost:5173' }).opened).rejects.toThrow(
+      'HTTP 403',
+    )
     const any = await startServer({ origins: ['*'] })
     await expect(rawClient(any.url, { origin: 'https://whatever.example' }).opened).resolves.toBeUndefined()
     expect(server.connections()).toHaveLength(2)
@@ -63,13 +65,22 @@ describe('limits and hygiene', () => {
     raw.socket.send(JSON.stringify({ event: 'echo', data: 'plaintext' }))
     const tampered = JSON.parse(frame)
     // A changed IV: not a replay, and the tag no longer verifies.
-    tampered.data.iv = Buffer.from(Buffer.from(tampered.data.iv, 'base64').map((byte, i) => (i === 0 ? byte ^ 1 : byte))).toString('base64')
+    tampered.data.iv = Buffer.from(
+      Buffer.from(tampered.data.iv, 'base64').map((byte, i) => (i === 0 ? byte ^ 1 : byte)),
+    ).toString('base64')
     raw.socket.send(JSON.stringify(tampered))
     raw.socket.send('not json')
     raw.socket.send(Buffer.from([1, 2, 3]))
     await raw.send('echo', 2)
     expect((await raw.receive()).data).toBe(2)
-    expect(server.drops).toEqual({ unauthenticated: 0, rateLimited: 0, replayed: 1, plaintext: 1, undecryptable: 1, malformed: 2 })
+    expect(server.drops).toEqual({
+      unauthenticated: 0,
+      rateLimited: 0,
+      replayed: 1,
+      plaintext: 1,
+      undecryptable: 1,
+      malformed: 2,
+    })
     expect(raw.received.filter((text) => text.includes('"plaintext"'))).toEqual([])
   })
 

@@ -84,7 +84,8 @@ describe('rooms and sending', () => {
   it('calls onEvent with the sender’s context and lets it reply', async () => {
     const server = await startServer({
       onEvent: async (context, event, data) => {
-        if (event === 'whoami') await context.reply('you.are', { userId: context.userId, rooms: [...context.rooms], data })
+        if (event === 'whoami')
+          await context.reply('you.are', { userId: context.userId, rooms: [...context.rooms], data })
       },
     })
     const c = client(server.url, { token: await token('dana'), autoJoinRooms: ['x'] })
@@ -110,7 +111,11 @@ describe('rooms and sending', () => {
 
   it('re-joins the rooms after a reconnect, with fresh keys', async () => {
     const server = await startServer()
-    const c = client(server.url, { token: await token('u'), autoJoinRooms: ['lobby'], reconnect: { interval: 10, jitter: 'none' } })
+    const c = client(server.url, {
+      token: await token('u'),
+      autoJoinRooms: ['lobby'],
+      reconnect: { interval: 10, jitter: 'none' },
+    })
     await c.connect()
     const firstId = c.getClientId()!
     server.disconnect(firstId, 1012, 'restart')

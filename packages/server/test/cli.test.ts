@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { client, onCleanup, SECRET, token, until } from './helpers'
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+
+/** Starts the built CLI and resolves once it printed its URL. */
+function startCli(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  onCleanup(() => child.kill('SIGKILL'))
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (chunk) => (stdout += chunk))
+  child.stderr!.on('data', (chunk) => (stderr += chunk))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const url = new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', () => {
+      const match = /listening on (ws:\/\/\S+)/.exec(stdout)
+      if (match) resolve(match[1]!)
+    })
+    void exited.then((code) => reject(new Error(`exited with ${code}: ${stderr}`)))
+  })
+  url.catch(() => undefined) // awaited only by the tests that expect a server
+  return { child: child as ChildProcess, url, exited, output: () => stdout + stderr }
+}
+
+describe('encrypted-socket-server CLI', () => {
+  it('prints --help and exits 0', async () => {
+    const cli = startCli(['--help'])
+    expect(await cli.exited).toBe(0)
+    expect(cli.output()).toContain('--jwt-secret')
+    expect(cli.output()).toContain('ENCRYPTED_SOCKET_PORT')
+  })
+
+  it('serves the demo on 127.0.0.1 and exits 0 on SIGTERM, closing clients with 1001', async () => {
+    const cli = startCli(['--port', '0', '--jwt-secret', SECRET, '--ecdh-info', 'cli-test', '--demo'])
+    const url = await cli.url
+    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/)
+    const c = client(url, {
+      ecdhInfo: 'cli-test',
+      token: await token('cli-user'),
+      reconnect: { enabled: false },
+    })
+    const replies: unknown[] = []
+    c.on('echo.reply', (data) => replies.push(data))
+    await c.connect()
+    await c.send('echo', 'through the CLI')
+    await until(() => replies.length === 1)
+    cli.child.kill('SIGTERM')
+    expect(await cli.exited).toBe(0)
+    await until(() => c.getState() === 'disconnected')
+    expect(c.getSnapshot().lastError).toMatchObject({ closeCode: 1001 })
+    expect(cli.output()).not.toContain(await token('cli-user'))
+  })
+
+  it('takes its settings from environment variables', async () => {
+    const cli = startCli([], {
+      ENCRYPTED_SOCKET_PORT: '0',
+      ENCRYPTED_SOCKET_JWT_SECRET: SECRET,
+      ENCRYPTED_SOCKET_ECDH_INFO: 'from-env',
+    })
+    const c = client(await cli.url, { ecdhInfo: 'from-env', token: await token('env-user') })
+    await c.connect()
+    expect(c.getUserId()).toBe('env-user')
+  })
+
+  it('makes a random secret and prints a development token when none is given on loopback', async () => {
+    const cli = startCli(['--port', '0'])
+    const url = await cli.url
+    await until(() => /eyJ[\w-]+\.[\w-]+\.[\w-]+/.test(cli.output()))
+    const devToken = /eyJ[\w-]+\.[\w-]+\.[\w-]+/.exec(cli.output())![0]
+    const c = client(url, { ecdhInfo: 'encrypted-socket/v1', token: devToken })
+    await c.connect()
+    expect(c.getUserId()).toBe('dev')
+  })
+
+  it('refuses to listen beyond loopback without --jwt-secret (exit 2)', async () => {
+    const cli = startCli(['--host', '0.0.0.0', '--port', '0'])
+    expect(await cli.exited).toBe(2)
+    expect(cli.output()).toContain('--jwt-secret is required')
+  })
+})
