@@ -52,3 +52,4 @@ export type {
   WebSocketConstructor,
   WebSocketLike,
 } from './types'
+export { destroyOnUnload, leaseClient } from './client/lease'

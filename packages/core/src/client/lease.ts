@@ -1,0 +1,44 @@
+import type { EncryptedWebSocketClient } from './encryptedWebSocketClient'
+import type { EventMap } from '../types'
+
+type AnyClient = Pick<EncryptedWebSocketClient<EventMap>, 'destroy'>
+
+const holders = new WeakMap<AnyClient, number>()
+
+/**
+ * Holds a client that its holder created. The client is destroyed a microtask after the last
+ * holder lets go, unless someone took it again meanwhile: React StrictMode's mount → unmount →
+ * mount keeps the same client and socket instead of opening a second one. Returns the release
+ * function (calling it twice is harmless).
+ */
+export function leaseClient(client: AnyClient): () => void {
+  holders.set(client, (holders.get(client) ?? 0) + 1)
+  let released = false
+  return () => {
+    if (released) return
+    released = true
+    holders.set(client, (holders.get(client) ?? 1) - 1)
+    queueMicrotask(() => {
+      if (holders.get(client) === 0) {
+        holders.delete(client)
+        client.destroy()
+      }
+    })
+  }
+}
+
+/**
+ * Destroys the client when the page unloads, so the server sees a clean close instead of a
+ * dropped socket. Does nothing where there is no `window` (server rendering, Node). Returns the
+ * function that removes the listener.
+ */
+export function destroyOnUnload(client: AnyClient): () => void {
+  const target = globalThis as {
+    addEventListener?: Window['addEventListener']
+    removeEventListener?: Window['removeEventListener']
+  }
+  if (typeof target.addEventListener !== 'function') return () => undefined
+  const onUnload = () => client.destroy()
+  target.addEventListener('beforeunload', onUnload)
+  return () => target.removeEventListener?.('beforeunload', onUnload)
+}

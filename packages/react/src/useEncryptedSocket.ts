@@ -1,0 +1,51 @@
+import type { ClientSnapshot, EncryptedWebSocketClient, EventMap } from '@encrypted-socket/core'
+import { useContext, useMemo } from 'react'
+import { EncryptedSocketContext, type RegisteredEvents } from './context'
+import { useOwnedClient, type OwnedClientOptions } from './useOwnedClient'
+import { useTrackedSnapshot } from './useTrackedSnapshot'
+
+/** Options to create and own a client, or `{ client }` to use one you made. */
+export type UseEncryptedSocketOptions<Events extends EventMap = RegisteredEvents> =
+  OwnedClientOptions | { client: EncryptedWebSocketClient<Events> }
+
+export interface UseEncryptedSocketResult<Events extends EventMap = RegisteredEvents> extends ClientSnapshot {
+  send: EncryptedWebSocketClient<Events>['send']
+  joinRooms: EncryptedWebSocketClient<Events>['joinRooms']
+  leaveRooms: EncryptedWebSocketClient<Events>['leaveRooms']
+  connect: EncryptedWebSocketClient<Events>['connect']
+  disconnect: EncryptedWebSocketClient<Events>['disconnect']
+  client: EncryptedWebSocketClient<Events>
+}
+
+/**
+ * The connection's state and actions. With options it creates, connects and (on unmount)
+ * destroys its own client; with `{ client }` it uses yours and never destroys it; with nothing it
+ * uses the `<EncryptedSocketProvider>`'s. Re-renders only when a field it read changes.
+ *
+ * ```tsx
+ * const { state, send } = useEncryptedSocket({ url, ecdhInfo, token })
+ * ```
+ */
+export function useEncryptedSocket<Events extends EventMap = RegisteredEvents>(
+  options?: UseEncryptedSocketOptions<Events>,
+): UseEncryptedSocketResult<Events> {
+  const given = options && 'client' in options ? options.client : undefined
+  const owned = useOwnedClient<Events>(options && !('client' in options) ? options : null)
+  const provided = useContext(EncryptedSocketContext) as EncryptedWebSocketClient<Events> | null
+  const client = given ?? owned ?? provided
+  if (!client) {
+    throw new Error('useEncryptedSocket needs options, { client }, or an <EncryptedSocketProvider> above it.')
+  }
+  const actions = useMemo(
+    () => ({
+      send: client.send.bind(client) as EncryptedWebSocketClient<Events>['send'],
+      joinRooms: client.joinRooms.bind(client),
+      leaveRooms: client.leaveRooms.bind(client),
+      connect: client.connect.bind(client),
+      disconnect: client.disconnect.bind(client),
+      client,
+    }),
+    [client],
+  )
+  return useTrackedSnapshot(client, actions)
+}
