@@ -1,0 +1,79 @@
+import { act, render, screen, waitFor } from '@testing-library/react'
+import { useState } from 'react'
+import { describe, expect, it } from 'vitest'
+import { clientOptions, mockServer } from '../test/helpers'
+import { EncryptedSocketProvider } from './EncryptedSocketProvider'
+import { useRoom } from './useRoom'
+
+const roomFrames = (frames: string[]) =>
+  frames
+    .map((frame) => JSON.parse(frame))
+    .filter((frame) => frame.event === 'join' || frame.event === 'leave')
+
+function Member({ id, room }: { id: string; room: string | null }) {
+  return <p data-testid={id}>{useRoom(room)}</p>
+}
+
+describe('useRoom', () => {
+  it('joins once for two components, leaves when the last unmounts, under StrictMode', async () => {
+    const server = mockServer()
+    let setShown: (shown: { a: boolean; b: boolean }) => void = () => undefined
+    function App() {
+      const [shown, set] = useState({ a: true, b: true })
+      setShown = set
+      return (
+        <>
+          {shown.a && <Member id="a" room="orders" />}
+          {shown.b && <Member id="b" room="orders" />}
+        </>
+      )
+    }
+    render(
+      <EncryptedSocketProvider options={clientOptions(server.url)}>
+        <App />
+      </EncryptedSocketProvider>,
+      { reactStrictMode: true },
+    )
+    expect(screen.getByTestId('a').textContent).toBe('joining')
+    await waitFor(() => expect(screen.getByTestId('a').textContent).toBe('joined'))
+    const connection = await server.nextConnection()
+    await waitFor(() => expect(connection.rooms).toEqual(new Set(['orders'])))
+    act(() => setShown({ a: false, b: true }))
+    await act(() => new Promise<void>((resolve) => queueMicrotask(resolve)))
+    expect(screen.getByTestId('b').textContent).toBe('joined')
+    act(() => setShown({ a: false, b: false }))
+    await waitFor(() => expect(connection.rooms).toEqual(new Set()))
+    expect(roomFrames(connection.frames)).toEqual([
+      { event: 'join', data: { rooms: ['orders'] } },
+      { event: 'leave', data: { rooms: ['orders'] } },
+    ])
+  })
+
+  it('re-joins after a reconnect, and switches rooms when the name changes', async () => {
+    const server = mockServer()
+    const options = clientOptions(server.url, { reconnect: { interval: 5, jitter: 'none' } })
+    const { rerender } = render(
+      <EncryptedSocketProvider options={options}>
+        <Member id="m" room="desk-1" />
+      </EncryptedSocketProvider>,
+    )
+    const first = await server.nextConnection()
+    await waitFor(() => expect(first.rooms).toEqual(new Set(['desk-1'])))
+    act(() => first.drop(1006))
+    const second = await server.nextConnection()
+    await waitFor(() => expect(second.rooms).toEqual(new Set(['desk-1'])))
+    rerender(
+      <EncryptedSocketProvider options={options}>
+        <Member id="m" room="desk-2" />
+      </EncryptedSocketProvider>,
+    )
+    await waitFor(() => expect(second.rooms).toEqual(new Set(['desk-2'])))
+    rerender(
+      <EncryptedSocketProvider options={options}>
+        <Member id="m" room={null} />
+      </EncryptedSocketProvider>,
+    )
+    await waitFor(() => expect(second.rooms).toEqual(new Set()))
+    expect(screen.getByTestId('m').textContent).toBe('left')
+  })
+})
