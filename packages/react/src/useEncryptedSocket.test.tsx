@@ -31,7 +31,7 @@ describe('useEncryptedSocket', () => {
     const seen = new Set<string>()
     const options = clientOptions(server.url, {
       autoJoinRooms: ['lobby'],
-      reconnect: { interval: 20, jitter: 'none' },
+      reconnect: { interval: 300, jitter: 'none' },
     })
     function Spy() {
       seen.add(useEncryptedSocket().state)
@@ -60,7 +60,7 @@ describe('useEncryptedSocket', () => {
     })
     expect(seen).toEqual(new Set(['disconnected', 'connecting', 'authenticating', 'authenticated']))
 
-    server.hangHandshake()
+    server.rejectAuthentication({ code: 4401 }) // the next attempt, 300 ms after the drop
     act(() => connection.drop(1006))
     await waitFor(() =>
       expect(status()).toMatchObject({
@@ -70,8 +70,6 @@ describe('useEncryptedSocket', () => {
         error: 'ERR_CONNECTION_CLOSED',
       }),
     )
-    server.rejectAuthentication({ code: 4401 })
-    server.connections.at(-1)?.drop(1006)
     await waitFor(() =>
       expect(status()).toMatchObject({ state: 'disconnected', error: 'ERR_REJECTED', waiting: false }),
     )

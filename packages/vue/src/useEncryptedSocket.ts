@@ -1,0 +1,72 @@
+import type {
+  ClientSnapshot,
+  ConnectionState,
+  EncryptedSocketError,
+  EncryptedWebSocketClient,
+  EventMap,
+} from '@encrypted-socket/core'
+import { computed, shallowRef, type ComputedRef, type ShallowRef } from 'vue'
+import { injectClient, missingClient, type RegisteredEvents } from './context'
+import { useClientSnapshot } from './useClientSnapshot'
+import { useOwnedClient, type OwnedClientOptions } from './useOwnedClient'
+
+export interface UseEncryptedSocketReturn<Events extends EventMap = RegisteredEvents> {
+  /** The whole snapshot, replaced only when something in it changed. */
+  snapshot: Readonly<ShallowRef<ClientSnapshot>>
+  state: ComputedRef<ConnectionState>
+  clientId: ComputedRef<string | null>
+  userId: ComputedRef<string | null>
+  encrypted: ComputedRef<boolean>
+  retryCount: ComputedRef<number>
+  nextRetryAt: ComputedRef<number | null>
+  lastError: ComputedRef<EncryptedSocketError | null>
+  rooms: ComputedRef<readonly string[]>
+  send: EncryptedWebSocketClient<Events>['send']
+  joinRooms: EncryptedWebSocketClient<Events>['joinRooms']
+  leaveRooms: EncryptedWebSocketClient<Events>['leaveRooms']
+  connect: EncryptedWebSocketClient<Events>['connect']
+  disconnect: EncryptedWebSocketClient<Events>['disconnect']
+  /** The client (a new one when an owned client's `url` changes). */
+  client: Readonly<ShallowRef<EncryptedWebSocketClient<Events>>>
+}
+
+/**
+ * The connection as read-only refs. With options it owns a client (connects it while `enabled`,
+ * destroys it with the scope); with `{ client }` it uses yours; with nothing, the plugin's.
+ *
+ * ```ts
+ * const { state, send } = useEncryptedSocket({ url, ecdhInfo: 'app-e2e', token })
+ * ```
+ */
+export function useEncryptedSocket<Events extends EventMap = RegisteredEvents>(
+  options?: OwnedClientOptions | { client: EncryptedWebSocketClient<Events> },
+): UseEncryptedSocketReturn<Events> {
+  const client = options
+    ? 'client' in options
+      ? shallowRef(options.client)
+      : useOwnedClient<Events>(options)
+    : shallowRef(injectClient<Events>() ?? throwMissing())
+  const snapshot = useClientSnapshot(client)
+  const field = <K extends keyof ClientSnapshot>(key: K) => computed(() => snapshot.value[key])
+  return {
+    snapshot,
+    state: field('state'),
+    clientId: field('clientId'),
+    userId: field('userId'),
+    encrypted: field('encrypted'),
+    retryCount: field('retryCount'),
+    nextRetryAt: field('nextRetryAt'),
+    lastError: field('lastError'),
+    rooms: field('rooms'),
+    send: (event, data, sendOptions) => client.value.send(event, data, sendOptions),
+    joinRooms: (rooms) => client.value.joinRooms(rooms),
+    leaveRooms: (rooms) => client.value.leaveRooms(rooms),
+    connect: () => client.value.connect(),
+    disconnect: () => client.value.disconnect(),
+    client,
+  }
+}
+
+function throwMissing(): never {
+  throw missingClient('useEncryptedSocket')
+}

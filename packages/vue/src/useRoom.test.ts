@@ -1,0 +1,70 @@
+import { render, screen, waitFor } from '@testing-library/vue'
+import { describe, expect, it } from 'vitest'
+import { defineComponent, effectScope, h, nextTick, ref } from 'vue'
+import { clientOptions, mockServer } from '../test/helpers'
+import { createEncryptedSocket } from './plugin'
+import { useEncryptedSocket } from './useEncryptedSocket'
+import { useRoom } from './useRoom'
+
+const roomFrames = (frames: string[]) =>
+  frames
+    .map((frame) => JSON.parse(frame))
+    .filter((frame) => frame.event === 'join' || frame.event === 'leave')
+
+describe('useRoom', () => {
+  it('follows a ref: leaves the old room and joins the new one', async () => {
+    const server = mockServer()
+    const scope = effectScope()
+    const room = ref<string | null>('desk-1')
+    const { status, socket } = scope.run(() => {
+      const socket = useEncryptedSocket(clientOptions(server.url))
+      return { socket, status: useRoom(room, { client: socket.client }) }
+    })!
+    expect(status.value).toBe('joining')
+    await waitFor(() => expect(status.value).toBe('joined'))
+    const connection = await server.nextConnection()
+    await waitFor(() => expect(connection.rooms).toEqual(new Set(['desk-1'])))
+    room.value = 'desk-2'
+    await waitFor(() => expect(connection.rooms).toEqual(new Set(['desk-2'])))
+    room.value = null
+    await nextTick()
+    expect(status.value).toBe('left')
+    await waitFor(() => expect(connection.rooms).toEqual(new Set()))
+    expect(socket.rooms.value).toEqual([])
+    scope.stop()
+  })
+
+  it('joins once for two components in the same room, leaves after the last unmounts', async () => {
+    const server = mockServer()
+    const plugin = createEncryptedSocket(
+      clientOptions(server.url) as Parameters<typeof createEncryptedSocket>[0],
+    )
+    const shown = ref({ a: true, b: true })
+    const Member = defineComponent({
+      props: { id: { type: String, required: true } },
+      setup(props) {
+        const status = useRoom('orders')
+        return () => h('p', { 'data-testid': props.id }, status.value)
+      },
+    })
+    const App = defineComponent(() => () => [
+      shown.value.a ? h(Member, { id: 'a' }) : null,
+      shown.value.b ? h(Member, { id: 'b' }) : null,
+    ])
+    render(App, { global: { plugins: [plugin] } })
+    await waitFor(() => expect(screen.getByTestId('a').textContent).toBe('joined'))
+    const connection = await server.nextConnection()
+    await waitFor(() => expect(connection.rooms).toEqual(new Set(['orders'])))
+    shown.value = { a: false, b: true }
+    await nextTick()
+    expect(screen.getByTestId('b').textContent).toBe('joined')
+    shown.value = { a: false, b: false }
+    await waitFor(() => expect(connection.rooms).toEqual(new Set()))
+    await waitFor(() =>
+      expect(roomFrames(connection.frames)).toEqual([
+        { event: 'join', data: { rooms: ['orders'] } },
+        { event: 'leave', data: { rooms: ['orders'] } },
+      ]),
+    )
+  })
+})

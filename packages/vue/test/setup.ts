@@ -1,0 +1,9 @@
+import { cleanup } from '@testing-library/vue'
+import { afterEach } from 'vitest'
+
+// jsdom replaces ArrayBuffer and Uint8Array with its own, which Node's Web Crypto refuses: put
+// Node's back.
+globalThis.Uint8Array = Object.getPrototypeOf(Buffer.prototype).constructor
+globalThis.ArrayBuffer = Buffer.alloc(0).buffer.constructor as ArrayBufferConstructor
+
+afterEach(() => cleanup())
