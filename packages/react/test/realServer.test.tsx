@@ -59,6 +59,7 @@ describe('the built package against @encrypted-socket/server', () => {
       ecdhInfo: ECDH_INFO,
       token: await tokenFor(user),
       WebSocket,
+      logger: silentLogger,
     })
     const ui = (
       <>

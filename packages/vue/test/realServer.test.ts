@@ -63,6 +63,7 @@ describe('the built package against @encrypted-socket/server', () => {
               ecdhInfo: ECDH_INFO,
               token: await tokenFor(user),
               WebSocket,
+              logger: silentLogger,
             }),
           ],
         },
