@@ -1,54 +1,42 @@
-// `npm start`: the demo. Starts @encrypted-socket/server with its demo handlers on 127.0.0.1 and
-// a Node client that joins a room and chats, printing what a TLS-terminating proxy would see next
-// to what the application sees. (The React and Vue chat apps join it with their issue.)
-import { EncryptedWebSocketClient } from '@encrypted-socket/core'
-import { createEncryptedSocketServer, createJsonLogger } from '@encrypted-socket/server'
-import { SignJWT } from 'jose'
-import WebSocket from 'ws'
+// `npm start`: the demo. The server with its demo handlers (and a token endpoint standing in for
+// your auth service), the React chat and the Vue chat, all on 127.0.0.1. Ctrl-C stops everything.
+import { fileURLToPath } from 'node:url'
+import { createServer } from 'vite'
+import { startDemoServer } from '../examples/demo-server.mjs'
 
-const port = Number(process.env.PORT ?? 8787)
-const ecdhInfo = 'encrypted-socket-demo'
-const secret = crypto.getRandomValues(new Uint8Array(32))
-const server = await createEncryptedSocketServer({
-  port,
-  ecdhInfo,
-  jwtSecret: Buffer.from(secret).toString('base64url'),
-  demo: true,
-  logger: createJsonLogger('warn'),
-})
-const tokenFor = (user) =>
-  new SignJWT({})
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(user)
-    .setExpirationTime('8h')
-    .sign(new TextEncoder().encode(Buffer.from(secret).toString('base64url')))
+const example = (name) => fileURLToPath(new URL(`../examples/${name}`, import.meta.url))
 
-// A WebSocket that shows every frame as it crosses the wire.
-class ProxyView extends WebSocket {
-  send(frame) {
-    console.log(`  proxy sees  → ${frame.length > 110 ? `${frame.slice(0, 107)}...` : frame}`)
-    super.send(frame)
-  }
+const backend = await startDemoServer({ port: 8787, tokenPort: 8788 })
+const apps = []
+for (const [name, port] of [
+  ['react-chat', 5173],
+  ['vue-chat', 5174],
+]) {
+  const server = await createServer({
+    root: example(name),
+    server: { host: '127.0.0.1', port, strictPort: true },
+    logLevel: 'warn',
+  })
+  await server.listen()
+  apps.push(server)
 }
 
-const client = new EncryptedWebSocketClient({
-  url: server.url,
-  ecdhInfo,
-  token: await tokenFor('node-demo'),
-  WebSocket: ProxyView,
-  autoJoinRooms: ['lobby'],
-  logger: { info() {}, debug() {}, warn: console.warn, error: console.error },
-})
-client.on('chat.message', (message) => console.log(`  app sees    ← ${JSON.stringify(message)}`))
-console.log(`encrypted-socket demo server on ${server.url} (ecdhInfo "${ecdhInfo}", demo handlers on)\n`)
-await client.connect()
-await client.send('chat.send', { room: 'lobby', text: 'hello, nobody in the middle can read this' })
+console.log(`
+encrypted-socket demo
+  server     ${backend.url}  (protocol v1, demo handlers: chat + echo)
+  tokens     ${backend.tokenUrl}?user=<name>
+  React chat http://127.0.0.1:5173/?user=ana
+  Vue chat   http://127.0.0.1:5174/?user=ben
 
-console.log(`\nA development token for user "dev" (8 h):\n${await tokenFor('dev')}`)
-console.log('\nThe server keeps running for your own clients. Ctrl-C stops it.')
-const stop = async () => {
-  client.destroy()
-  await server.close()
+Open both, chat in #lobby, press "Drop connection" in one and keep typing: the messages wait in the
+outbox and go out encrypted under a new key when you go back online. Ctrl-C stops everything.
+`)
+
+let stopping = false
+async function stop() {
+  if (stopping) return
+  stopping = true
+  await Promise.all([backend.close(), ...apps.map((app) => app.close())])
   process.exit(0)
 }
 process.on('SIGINT', stop)

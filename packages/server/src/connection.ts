@@ -103,11 +103,8 @@ export class ServerConnection {
       this.#noticeRateLimit()
       return
     }
-    const text = isBinary
-      ? null
-      : Buffer.isBuffer(data)
-        ? data.toString('utf8')
-        : Buffer.from(data as ArrayBuffer).toString('utf8')
+    const text = isBinary ? null : toText(data)
+    if (text !== null) this.#host.options.onFrame?.({ connectionId: this.id, direction: 'in', text })
     this.#incoming = this.#incoming
       .then(() => this.#handle(text))
       .catch((error: unknown) => {
@@ -127,7 +124,7 @@ export class ServerConnection {
       const { frame, iv } = await sealing
       if (this.socket.readyState !== this.socket.OPEN) return false
       this.#rememberIv(iv)
-      this.socket.send(frame)
+      this.#write(frame)
       return true
     })
     this.#outgoing = sent.then(
@@ -237,7 +234,12 @@ export class ServerConnection {
   }
 
   #sendControl(frame: Frame): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(encodeFrame(frame))
+    if (this.socket.readyState === this.socket.OPEN) this.#write(encodeFrame(frame))
+  }
+
+  #write(text: string): void {
+    this.#host.options.onFrame?.({ connectionId: this.id, direction: 'out', text })
+    this.socket.send(text)
   }
 
   #noticeRateLimit(): void {
@@ -255,6 +257,11 @@ export class ServerConnection {
     this.drops[reason]++
     this.#host.onDrop(this, reason)
   }
+}
+
+function toText(data: Buffer | ArrayBuffer | Buffer[]): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
+  return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8')
 }
 
 function ivKey(iv: Uint8Array): string {

@@ -39,6 +39,11 @@ export interface ServerOptions {
   rateLimit?: { perSecond: number; burst: number }
   /** IVs remembered per connection against replays; when full the connection is closed (4003) to re-key. @default 65536 */
   maxTrackedIvs?: number
+  /**
+   * Sees every text frame exactly as it crosses the wire, both ways: what a proxy in front of the
+   * server would see (for demos and debugging).
+   */
+  onFrame?: (frame: { connectionId: string; direction: 'in' | 'out'; text: string }) => void
   /** Structured logs. @default JSON lines from level info */
   logger?: ServerLogger
   /** For test vectors only: the server's key pair per connection. @default fresh ephemeral keys */
@@ -65,6 +70,7 @@ export type ResolvedServerOptions = Required<
   verifyToken: VerifyToken
   origins: readonly string[] | null
   onEvent: EventHandler | undefined
+  onFrame: ServerOptions['onFrame']
   createKeys: (() => Promise<EphemeralKeys>) | undefined
   createSalt: () => Uint8Array<ArrayBuffer>
 }
@@ -101,6 +107,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     host: options.host ?? '127.0.0.1',
     origins: options.origins ?? null,
     onEvent: options.onEvent,
+    onFrame: options.onFrame,
     demo: options.demo ?? false,
     maxPayload: options.maxPayload ?? 2 * 1024 * 1024,
     authTimeout: options.authTimeout ?? 10_000,

@@ -1,0 +1,109 @@
+import { useEncryptedSocket, useRoom, useSocketEvent } from '@encrypted-socket/vue'
+import { computed, defineComponent, h, onScopeDispose, ref, shallowRef, type PropType } from 'vue'
+import { shorten, type DemoConfig, type Wire } from '../../shared/demoConnection'
+
+interface ChatMessage {
+  room: string
+  text: string
+  from: string
+  at: string
+}
+
+const ROOM = 'lobby'
+
+export const App = defineComponent({
+  props: {
+    config: { type: Object as PropType<DemoConfig>, required: true },
+    wire: { type: Object as PropType<Wire>, required: true },
+  },
+  setup(props) {
+    const { state, encrypted, retryCount, nextRetryAt, lastError, send, connect } = useEncryptedSocket()
+    const status = useRoom(ROOM)
+    const messages = ref<ChatMessage[]>([])
+    const lastMessage = shallowRef<ChatMessage | null>(null)
+    const draft = ref('')
+    useSocketEvent('chat.message', (message) => {
+      messages.value.push(message as ChatMessage)
+      lastMessage.value = message as ChatMessage
+    })
+
+    const wireView = shallowRef(props.wire.getView())
+    onScopeDispose(props.wire.subscribe(() => (wireView.value = props.wire.getView())))
+
+    const now = ref(Date.now())
+    const ticker = setInterval(() => (now.value = Date.now()), 250)
+    onScopeDispose(() => clearInterval(ticker))
+    const badge = computed(() => {
+      if (state.value !== 'reconnecting') return state.value
+      const seconds =
+        nextRetryAt.value === null ? null : Math.max(0, Math.ceil((nextRetryAt.value - now.value) / 1000))
+      return `${state.value} · attempt ${retryCount.value + 1}${seconds === null ? '' : ` in ${seconds}s`}`
+    })
+
+    const submit = (event: Event) => {
+      event.preventDefault()
+      const text = draft.value.trim()
+      if (!text) return
+      // While offline the message waits in the outbox and goes out, encrypted, after reconnecting.
+      send('chat.send', { room: ROOM, text }).catch((error: Error) => alert(error.message))
+      draft.value = ''
+    }
+    const toggleOffline = () => {
+      const offline = !wireView.value.offline
+      props.wire.setOffline(offline)
+      if (!offline) void connect().catch(() => undefined)
+    }
+
+    return () =>
+      h('main', [
+        h('header', [
+          h('h1', 'Vue chat'),
+          h('span', { class: 'user' }, `as ${props.config.user}`),
+          h(
+            'span',
+            {
+              class: ['badge', state.value, { encrypted: encrypted.value }],
+              'data-testid': 'state',
+              title: lastError.value?.message,
+            },
+            badge.value,
+          ),
+        ]),
+        h('section', { class: 'chat' }, [
+          h('h2', [`#${ROOM} `, h('small', { 'data-testid': 'room' }, status.value)]),
+          h(
+            'ol',
+            { 'data-testid': 'messages' },
+            messages.value.map((m) =>
+              h('li', { key: `${m.at}-${m.from}-${m.text}` }, [h('b', m.from), ` ${m.text}`]),
+            ),
+          ),
+          h('form', { onSubmit: submit }, [
+            h('input', {
+              'data-testid': 'draft',
+              value: draft.value,
+              placeholder: 'Say something…',
+              onInput: (e: Event) => (draft.value = (e.target as HTMLInputElement).value),
+            }),
+            h('button', { type: 'submit' }, 'Send'),
+            h(
+              'button',
+              { type: 'button', 'data-testid': 'offline', onClick: toggleOffline },
+              wireView.value.offline ? 'Go online' : 'Drop connection',
+            ),
+          ]),
+        ]),
+        h('aside', { class: 'wire' }, [
+          h('h3', 'What a proxy sees'),
+          h('code', { 'data-testid': 'wire' }, shorten(wireView.value.lastReceived)),
+          h('h3', 'What you see'),
+          h('code', { 'data-testid': 'plain' }, lastMessage.value ? JSON.stringify(lastMessage.value) : '—'),
+          h(
+            'p',
+            { class: 'hint' },
+            encrypted.value ? 'AES-256-GCM, a fresh ECDH key per connection.' : 'No session key yet.',
+          ),
+        ]),
+      ])
+  },
+})
