@@ -1,0 +1,45 @@
+import type { Meta, StoryObj } from '@storybook/react-vite'
+import { within as withinCanvas } from 'storybook/test'
+import { createScenario, type Scenario, type ScenarioName } from '../shared/scenarios'
+import { plays } from '../shared/playbook'
+import { ConnectionPanel } from './ConnectionPanel'
+
+const live: Scenario[] = []
+
+const meta = {
+  title: 'React/Connection states',
+  component: ConnectionPanel,
+  // Every story gets its own mock server (no backend needed), stopped when the story unmounts.
+  beforeEach: () => () => Promise.all(live.splice(0).map((scenario) => scenario.stop())).then(() => undefined),
+  loaders: [
+    ({ parameters }) => {
+      const scenario = createScenario(parameters.scenario as ScenarioName)
+      live.push(scenario)
+      return { scenario }
+    },
+  ],
+  render: (args, { loaded }) => <ConnectionPanel {...args} scenario={loaded.scenario as Scenario} />,
+  args: { scenario: undefined as unknown as Scenario },
+  argTypes: { scenario: { table: { disable: true } } },
+} satisfies Meta<typeof ConnectionPanel>
+
+export default meta
+type Story = StoryObj<typeof meta>
+
+const story = (scenario: ScenarioName, members = 1): Story => ({
+  parameters: { scenario },
+  args: { members },
+  play: ({ canvasElement, loaded }) => plays[scenario](withinCanvas(canvasElement), loaded.scenario as Scenario),
+})
+
+export const Disconnected = story('disconnected')
+export const Connecting = story('connecting')
+export const Authenticating = story('authenticating')
+export const Authenticated = story('authenticated')
+export const Reconnecting = story('reconnecting')
+export const RejectedToken = story('rejected')
+export const HandshakeTimeout = story('handshakeTimeout')
+export const RetriesExhausted = story('retriesExhausted')
+export const TamperedFrame = story('tampered')
+export const OutboxWhileOffline = story('outbox')
+export const TwoComponentsOneRoom = story('sharedRoom', 2)

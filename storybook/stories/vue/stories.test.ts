@@ -1,0 +1,11 @@
+import { composeStories, setProjectAnnotations } from '@storybook/vue3-vite'
+import { test } from 'vitest'
+import preview from '../../.storybook-vue/preview'
+import * as stories from './ConnectionStates.stories'
+
+setProjectAnnotations([preview])
+
+// Each story renders in Chromium on its own mock server, and its `play` asserts what it shows.
+for (const [name, Story] of Object.entries(composeStories(stories))) {
+  test(name, () => Story.run(), 15_000)
+}
