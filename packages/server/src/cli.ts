@@ -16,6 +16,8 @@ Usage: encrypted-socket-server [options]
                       one-hour development token is printed)
   --origin <o>        allowed browser Origin, repeatable, '*'  ENCRYPTED_SOCKET_ORIGINS    [loopback origins]
                       for any (the variable is comma-separated)
+  --redis <url>       share rooms with other instances         ENCRYPTED_SOCKET_REDIS
+  --redis-secret <s>  encrypt what crosses Redis               ENCRYPTED_SOCKET_REDIS_SECRET
   --demo              echo and chat demo handlers              ENCRYPTED_SOCKET_DEMO=1
   --log-level <l>     debug, info, warn or error               ENCRYPTED_SOCKET_LOG_LEVEL  [info]
   --help              this text
@@ -34,6 +36,8 @@ async function main(): Promise<void> {
       'jwt-secret': { type: 'string' },
       origin: { type: 'string', multiple: true },
       demo: { type: 'boolean' },
+      redis: { type: 'string' },
+      'redis-secret': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -47,6 +51,8 @@ async function main(): Promise<void> {
   const ecdhInfo = values['ecdh-info'] ?? env.ENCRYPTED_SOCKET_ECDH_INFO ?? 'encrypted-socket/v1'
   const origins = values.origin ?? env.ENCRYPTED_SOCKET_ORIGINS?.split(',').map((origin) => origin.trim())
   const demo = values.demo ?? env.ENCRYPTED_SOCKET_DEMO === '1'
+  const redisUrl = values.redis ?? env.ENCRYPTED_SOCKET_REDIS
+  const redisSecret = values['redis-secret'] ?? env.ENCRYPTED_SOCKET_REDIS_SECRET
   const logLevel = (values['log-level'] ?? env.ENCRYPTED_SOCKET_LOG_LEVEL ?? 'info') as LogLevel
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     fail(`--port must be 0..65535; got "${values.port ?? env.ENCRYPTED_SOCKET_PORT}".`)
@@ -74,9 +80,10 @@ async function main(): Promise<void> {
     demo,
     logger: createJsonLogger(logLevel),
     ...(origins ? { origins } : {}),
+    ...(redisUrl ? { redis: { url: redisUrl, ...(redisSecret ? { secret: redisSecret } : {}) } } : {}),
   })
   console.log(
-    `encrypted-socket server listening on ${server.url} (ecdhInfo "${ecdhInfo}"${demo ? ', demo handlers on' : ''})`,
+    `encrypted-socket server listening on ${server.url} (ecdhInfo "${ecdhInfo}"${demo ? ', demo handlers on' : ''}${redisUrl ? ', scaled out through Redis' : ''})`,
   )
   if (devToken)
     console.log(

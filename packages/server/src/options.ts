@@ -2,6 +2,7 @@ import type { EphemeralKeys } from '@encrypted-socket/core'
 import { createHs256Verifier, type VerifyToken } from './auth'
 import type { EventHandler } from './eventContext'
 import { createJsonLogger, type ServerLogger } from './logger'
+import type { RedisOptions } from './redisFanout'
 
 export interface ServerOptions {
   /** The HKDF info string, identical to the clients' `ecdhInfo`. */
@@ -44,6 +45,12 @@ export interface ServerOptions {
    * server would see (for demos and debugging).
    */
   onFrame?: (frame: { connectionId: string; direction: 'in' | 'out'; text: string }) => void
+  /**
+   * Scale out: rooms, users and broadcasts reach the connections of every instance sharing this
+   * Redis (`'redis://127.0.0.1:6379'` or `{ url, keyPrefix, secret }`). Without it the server is
+   * a single instance and needs no Redis.
+   */
+  redis?: string | RedisOptions
   /** Structured logs. @default JSON lines from level info */
   logger?: ServerLogger
   /** For test vectors only: the server's key pair per connection. @default fresh ephemeral keys */
@@ -71,6 +78,7 @@ export type ResolvedServerOptions = Required<
   origins: readonly string[] | null
   onEvent: EventHandler | undefined
   onFrame: ServerOptions['onFrame']
+  redis: RedisOptions | null
   createKeys: (() => Promise<EphemeralKeys>) | undefined
   createSalt: () => Uint8Array<ArrayBuffer>
 }
@@ -108,6 +116,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     origins: options.origins ?? null,
     onEvent: options.onEvent,
     onFrame: options.onFrame,
+    redis: typeof options.redis === 'string' ? { url: options.redis } : (options.redis ?? null),
     demo: options.demo ?? false,
     maxPayload: options.maxPayload ?? 2 * 1024 * 1024,
     authTimeout: options.authTimeout ?? 10_000,

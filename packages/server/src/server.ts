@@ -10,6 +10,7 @@ import {
   type DropCounts,
 } from './connection'
 import { demoHandler } from './demo'
+import { RedisFanout, type FanoutMessage, type Membership } from './redisFanout'
 import type { EventContext } from './eventContext'
 import {
   isOriginAllowed,
@@ -47,6 +48,7 @@ export class EncryptedSocketServer {
   readonly #drops = emptyDropCounts()
   readonly #host: ConnectionHost
   #url: string | null = null
+  #fanout: RedisFanout | null = null
   #idleSweep: ReturnType<typeof setInterval> | null = null
   #closing: Promise<void> | null = null
 
@@ -92,6 +94,14 @@ export class EncryptedSocketServer {
         this.#url = `ws://${host}:${address.port}`
         const sweepEvery = Math.min(10_000, Math.max(10, this.#options.idleTimeout / 3))
         this.#idleSweep = setInterval(() => this.#dropIdle(), sweepEvery)
+        if (this.#options.redis) {
+          this.#fanout = new RedisFanout(
+            this.#options.redis,
+            this.#options.logger,
+            (message) => void this.#deliverLocally(message),
+            () => this.#memberships(),
+          )
+        }
         this.#options.logger.info('listening', { url: this.url })
         resolve()
       })
@@ -119,23 +129,34 @@ export class EncryptedSocketServer {
     return this.#connections.get(connectionId)?.send(event, data) ?? Promise.resolve(false)
   }
 
-  /** Sends to every connection of a user. Resolves with the number of connections reached. */
+  /**
+   * Sends to every connection of a user, on every instance. Resolves with the number of
+   * connections reached on this instance.
+   */
   sendToUser(userId: string, event: string, data?: unknown): Promise<number> {
-    return this.#sendToAll(
-      [...this.#connections.values()].filter((c) => c.userId === userId),
-      event,
-      data,
-    )
+    return this.#fanOut({ target: { kind: 'user', userId }, event, data })
   }
 
-  /** Sends to every connection in a room. Resolves with the number of connections reached. */
+  /** Sends to every connection in a room, on every instance (count: this instance's). */
   sendToRoom(room: string, event: string, data?: unknown): Promise<number> {
-    return this.#sendToAll([...(this.#rooms.get(room) ?? [])], event, data)
+    return this.#fanOut({ target: { kind: 'room', room }, event, data })
   }
 
-  /** Sends to every authenticated connection. */
+  /** Sends to every authenticated connection, on every instance (count: this instance's). */
   broadcast(event: string, data?: unknown): Promise<number> {
-    return this.#sendToAll([...this.#connections.values()], event, data)
+    return this.#fanOut({ target: { kind: 'all' }, event, data })
+  }
+
+  /** The users in a room: across every instance when Redis is configured. */
+  async presence(room: string): Promise<string[]> {
+    if (this.#fanout?.ready) return this.#fanout.presence(room)
+    const users = [...(this.#rooms.get(room) ?? [])].map((connection) => connection.userId ?? '')
+    return [...new Set(users)].sort()
+  }
+
+  /** Whether fan-out through Redis works now (null without Redis). */
+  get redisReady(): boolean | null {
+    return this.#fanout ? this.#fanout.ready : null
   }
 
   /** Closes one connection. */
@@ -150,6 +171,7 @@ export class EncryptedSocketServer {
   close({ timeout = 5000 }: { timeout?: number } = {}): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
       if (this.#idleSweep) clearInterval(this.#idleSweep)
+      void this.#fanout?.close(this.#memberships())
       this.#http.close()
       const sockets = [...this.#wss.clients]
       const gone = sockets.map((socket) => new Promise<void>((done) => socket.once('close', () => done())))
@@ -207,7 +229,34 @@ export class EncryptedSocketServer {
         members.delete(connection)
         if (members.size === 0) this.#rooms.delete(room)
       }
+      const membership = { room, connectionId: connection.id, userId: connection.userId ?? '' }
+      void this.#fanout?.setPresence(membership, type === 'join')
     }
+  }
+
+  #memberships(): Membership[] {
+    return [...this.#rooms].flatMap(([room, members]) =>
+      [...members].map((connection) => ({ room, connectionId: connection.id, userId: connection.userId ?? '' })),
+    )
+  }
+
+  /** Delivers here, and through Redis to the other instances (which deliver to theirs). */
+  async #fanOut(message: FanoutMessage): Promise<number> {
+    if (this.#fanout && !(await this.#fanout.publish(message))) {
+      this.#options.logger.warn('fan-out skipped: redis unreachable', { event: message.event })
+    }
+    return this.#deliverLocally(message)
+  }
+
+  #deliverLocally({ target, event, data }: FanoutMessage): Promise<number> {
+    const all = [...this.#connections.values()]
+    const recipients =
+      target.kind === 'room'
+        ? [...(this.#rooms.get(target.room) ?? [])]
+        : target.kind === 'user'
+          ? all.filter((connection) => connection.userId === target.userId)
+          : all
+    return this.#sendToAll(recipients, event, data)
   }
 
   async #dispatch(connection: ServerConnection, event: string, data: unknown): Promise<void> {

@@ -154,8 +154,11 @@ export function rawClient(url: string, headers: Record<string, string> = {}) {
 }
 
 /** Waits (polling) until `condition` holds. */
-export function until(condition: () => boolean): Promise<void> {
-  return vi.waitFor(() => {
-    if (!condition()) throw new Error('condition not met yet')
-  })
+export function until(condition: () => boolean, timeout = 1000): Promise<void> {
+  return vi.waitFor(
+    () => {
+      if (!condition()) throw new Error('condition not met yet')
+    },
+    { timeout },
+  )
 }

@@ -1,0 +1,203 @@
+import { decodeBase64, decryptBytes, deriveAesKey, encodeBase64, encryptBytes, randomIv, IV_LENGTH } from '@encrypted-socket/core'
+import { Redis } from 'ioredis'
+import type { ServerLogger } from './logger'
+
+export interface RedisOptions {
+  /** `redis://host:port` (or `rediss://` for TLS to Redis). */
+  url: string
+  /** Prefix of every key and channel, so several apps can share one Redis. @default 'encrypted-socket' */
+  keyPrefix?: string
+  /**
+   * Encrypts what crosses Redis (AES-256-GCM, key derived from this secret with HKDF): set the same
+   * secret on every instance. Without it, fan-out messages cross Redis as plaintext JSON.
+   */
+  secret?: string
+}
+
+/** Who a fanned-out event is for. */
+export type FanoutTarget = { kind: 'room'; room: string } | { kind: 'user'; userId: string } | { kind: 'all' }
+
+export interface FanoutMessage {
+  target: FanoutTarget
+  event: string
+  data: unknown
+}
+
+interface Envelope extends FanoutMessage {
+  origin: string
+}
+
+/** One local room membership, as presence stores it. */
+export interface Membership {
+  room: string
+  connectionId: string
+  userId: string
+}
+
+const HEARTBEAT_MS = 5000
+const ALIVE_MS = 15_000
+
+/**
+ * Rooms, users and broadcasts across server instances through Redis pub/sub, plus room presence.
+ * Each instance encrypts for its own connections, so only server-side plaintext events cross
+ * Redis (or ciphertext under `secret`). When Redis is unreachable the instance keeps serving its
+ * own connections, reports it, and resumes fan-out (and re-publishes its presence) when Redis
+ * returns.
+ */
+export class RedisFanout {
+  readonly instanceId = crypto.randomUUID()
+  /** Fan-out messages that could not be published while Redis was down. */
+  dropped = 0
+
+  readonly #publisher: Redis
+  readonly #subscriber: Redis
+  readonly #channel: string
+  readonly #prefix: string
+  readonly #logger: ServerLogger
+  readonly #key: Promise<CryptoKey> | null
+  #ready = false
+  #heartbeat: ReturnType<typeof setInterval> | null = null
+
+  constructor(
+    options: RedisOptions,
+    logger: ServerLogger,
+    deliver: (message: FanoutMessage) => void,
+    localMemberships: () => Membership[],
+  ) {
+    this.#prefix = options.keyPrefix ?? 'encrypted-socket'
+    this.#channel = `${this.#prefix}:fanout`
+    this.#logger = logger
+    this.#key = options.secret ? hopKey(options.secret) : null
+    // Publishing fails fast while Redis is down, instead of replaying stale events later.
+    this.#publisher = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+    this.#subscriber = new Redis(options.url)
+    for (const [name, client] of [
+      ['publisher', this.#publisher],
+      ['subscriber', this.#subscriber],
+    ] as const) {
+      client.on('error', (error: Error) => logger.warn('redis error', { client: name, error: error.message }))
+    }
+    // Fan-out works when both connections are up: publishing, and subscribed (ioredis re-subscribes).
+    const update = () => {
+      const ready = this.#publisher.status === 'ready' && this.#subscriber.status === 'ready'
+      if (ready === this.#ready) return
+      this.#ready = ready
+      if (ready) {
+        logger.info('redis ready: fan-out on', { instance: this.instanceId })
+        void this.#announce(localMemberships())
+      } else {
+        logger.warn('redis unreachable: serving local connections only', { instance: this.instanceId })
+      }
+    }
+    for (const client of [this.#publisher, this.#subscriber]) {
+      client.on('ready', update)
+      client.on('close', update)
+    }
+    this.#subscriber.on('message', (_channel: string, text: string) => void this.#receive(text, deliver))
+    void this.#subscriber.subscribe(this.#channel).catch((error: Error) => logger.warn('redis subscribe failed', { error: error.message }))
+    this.#heartbeat = setInterval(() => void this.#beat(), HEARTBEAT_MS)
+  }
+
+  /** True while fan-out works. */
+  get ready(): boolean {
+    return this.#ready
+  }
+
+  /** Sends to the other instances; false (and counted) when Redis is down. */
+  async publish(message: FanoutMessage): Promise<boolean> {
+    try {
+      const text = JSON.stringify({ ...message, origin: this.instanceId } satisfies Envelope)
+      await this.#publisher.publish(this.#channel, this.#key ? await seal(await this.#key, text) : text)
+      return true
+    } catch {
+      this.dropped++
+      return false
+    }
+  }
+
+  /** Records or removes one membership for presence. */
+  async setPresence(membership: Membership, present: boolean): Promise<void> {
+    const key = this.#presenceKey(membership.room)
+    const field = `${this.instanceId}:${membership.connectionId}`
+    try {
+      if (present) await this.#publisher.hset(key, field, membership.userId)
+      else await this.#publisher.hdel(key, field)
+    } catch {
+      // Redis is down: presence is re-announced when it returns.
+    }
+  }
+
+  /** The users in a room on every live instance. */
+  async presence(room: string): Promise<string[]> {
+    const [entries, alive] = await Promise.all([
+      this.#publisher.hgetall(this.#presenceKey(room)),
+      this.#publisher.zrangebyscore(this.#instancesKey(), Date.now() - ALIVE_MS, '+inf'),
+    ])
+    const live = new Set(alive)
+    const users = Object.entries(entries)
+      .filter(([field]) => live.has(field.slice(0, field.indexOf(':'))))
+      .map(([, userId]) => userId)
+    return [...new Set(users)].sort()
+  }
+
+  /** Removes this instance's presence and disconnects. */
+  async close(memberships: Membership[]): Promise<void> {
+    if (this.#heartbeat) clearInterval(this.#heartbeat)
+    if (this.#ready) {
+      await Promise.all(memberships.map((membership) => this.setPresence(membership, false)))
+      await this.#publisher.zrem(this.#instancesKey(), this.instanceId).catch(() => undefined)
+    }
+    this.#subscriber.disconnect()
+    this.#publisher.disconnect()
+  }
+
+  async #receive(text: string, deliver: (message: FanoutMessage) => void): Promise<void> {
+    let envelope: Envelope
+    try {
+      envelope = JSON.parse(this.#key ? await open(await this.#key, text) : text) as Envelope
+    } catch {
+      this.#logger.warn('dropped a fan-out message that could not be read (wrong secret?)')
+      return
+    }
+    if (envelope.origin === this.instanceId) return // delivered locally already
+    deliver({ target: envelope.target, event: envelope.event, data: envelope.data })
+  }
+
+  async #announce(memberships: Membership[]): Promise<void> {
+    await this.#beat()
+    await Promise.all(memberships.map((membership) => this.setPresence(membership, true)))
+  }
+
+  async #beat(): Promise<void> {
+    await this.#publisher.zadd(this.#instancesKey(), Date.now(), this.instanceId).catch(() => undefined)
+  }
+
+  #presenceKey(room: string): string {
+    return `${this.#prefix}:presence:${room}`
+  }
+
+  #instancesKey(): string {
+    return `${this.#prefix}:instances`
+  }
+}
+
+function hopKey(secret: string): Promise<CryptoKey> {
+  const encoder = new TextEncoder()
+  return deriveAesKey(encoder.encode(secret), encoder.encode('encrypted-socket/redis'), 'fanout')
+}
+
+async function seal(key: CryptoKey, text: string): Promise<string> {
+  const iv = randomIv()
+  const ct = await encryptBytes(key, iv, new TextEncoder().encode(text))
+  const out = new Uint8Array(IV_LENGTH + ct.length)
+  out.set(iv)
+  out.set(ct, IV_LENGTH)
+  return encodeBase64(out)
+}
+
+async function open(key: CryptoKey, text: string): Promise<string> {
+  const bytes = decodeBase64(text)
+  if (!bytes || bytes.length <= IV_LENGTH) throw new Error('not a sealed fan-out message')
+  const plaintext = await decryptBytes(key, bytes.slice(0, IV_LENGTH), bytes.slice(IV_LENGTH))
+  return new TextDecoder().decode(plaintext)
+}

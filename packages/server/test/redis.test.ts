@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest'
+import { Redis } from 'ioredis'
+import { client, onCleanup, startServer, token, until } from './helpers'
+import { startRedis } from './redisServer'
+
+async function redis(port?: number) {
+  const started = await startRedis(port)
+  onCleanup(() => started.stop())
+  return started
+}
+
+async function chatter(url: string, user: string) {
+  const c = client(url, { token: await token(user), autoJoinRooms: ['lobby'], reconnect: { interval: 50, jitter: 'none' } })
+  const messages: string[] = []
+  c.on('chat.message', (data) => messages.push((data as { text: string }).text))
+  await c.connect()
+  return { c, messages }
+}
+
+describe('scale-out through Redis', () => {
+  it('delivers a room message to members on every instance, exactly once each', async () => {
+    const { url } = await redis()
+    const instances = await Promise.all([1, 2, 3].map(() => startServer({ demo: true, redis: url })))
+    await until(() => instances.every((server) => server.redisReady === true))
+    const users = await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((user, i) => chatter(instances[i % 3]!.url, user)))
+    await until(() => instances.every((server) => server.roomMembers('lobby').length === 2))
+    await users[0]!.c.send('chat.send', { room: 'lobby', text: 'one' })
+    await users[4]!.c.send('chat.send', { room: 'lobby', text: 'two' })
+    await until(() => users.every((u) => u.messages.length === 2))
+    // A second round: anything duplicated from the first would have arrived before it.
+    await users[1]!.c.send('chat.send', { room: 'lobby', text: 'three' })
+    await until(() => users.every((u) => u.messages.length >= 3))
+    for (const user of users) expect(user.messages).toEqual(['one', 'two', 'three'])
+  })
+
+  it('reaches a user on another instance, and broadcasts everywhere', async () => {
+    const { url } = await redis()
+    const [a, b] = await Promise.all([startServer({ redis: url }), startServer({ redis: url })])
+    await until(() => a.redisReady === true && b.redisReady === true)
+    const onB = client(b.url, { token: await token('zoe') })
+    const notes: unknown[] = []
+    onB.on('note', (data) => notes.push(data))
+    await onB.connect()
+    expect(await a.sendToUser('zoe', 'note', 'for zoe')).toBe(0) // not connected to this instance
+    await a.broadcast('note', 'for all')
+    await until(() => notes.length === 2)
+    expect(notes).toEqual(['for zoe', 'for all'])
+  })
+
+  it('answers room presence across instances', async () => {
+    const { url } = await redis()
+    const [a, b] = await Promise.all([startServer({ redis: url }), startServer({ redis: url })])
+    await until(() => a.redisReady === true && b.redisReady === true)
+    await chatter(a.url, 'ana')
+    await chatter(b.url, 'ben')
+    await until(() => a.roomMembers('lobby').length === 1 && b.roomMembers('lobby').length === 1)
+    await expect.poll(() => a.presence('lobby')).toEqual(['ana', 'ben'])
+    expect(await b.presence('lobby')).toEqual(['ana', 'ben'])
+  })
+
+  it('keeps serving local connections while Redis is down, and resumes fan-out when it returns', { timeout: 20_000 }, async () => {
+    const first = await redis()
+    const [a, b] = await Promise.all([startServer({ demo: true, redis: first.url }), startServer({ demo: true, redis: first.url })])
+    await until(() => a.redisReady === true && b.redisReady === true)
+    const onA = await chatter(a.url, 'ana')
+    const alsoOnA = await chatter(a.url, 'amy')
+    const onB = await chatter(b.url, 'ben')
+    await until(() => a.roomMembers('lobby').length === 2 && b.roomMembers('lobby').length === 1)
+
+    await first.stop()
+    await until(() => a.redisReady === false && b.redisReady === false, 3000)
+    await onA.c.send('chat.send', { room: 'lobby', text: 'during the outage' })
+    await until(() => alsoOnA.messages.includes('during the outage'))
+    expect(onA.c.isConnected() && onB.c.isConnected()).toBe(true)
+
+    await redis(first.port) // the same address again, empty
+    await until(() => a.redisReady === true && b.redisReady === true, 5000) // ioredis backs off up to 2 s
+    await onB.c.send('chat.send', { room: 'lobby', text: 'after the restart' })
+    await until(() => onA.messages.includes('after the restart') && alsoOnA.messages.includes('after the restart'))
+    expect(onB.messages).toEqual(['after the restart'])
+    await expect.poll(() => a.presence('lobby')).toEqual(['amy', 'ana', 'ben'])
+  })
+
+  it('sends only ciphertext through Redis when given a secret', async () => {
+    const { url } = await redis()
+    const options = { demo: true, redis: { url, secret: 'a-shared-fanout-secret', keyPrefix: 'sealed' } }
+    const [a, b] = await Promise.all([startServer(options), startServer(options)])
+    const spy = new Redis(url)
+    onCleanup(() => spy.disconnect())
+    const seen: string[] = []
+    spy.on('message', (_channel: string, text: string) => seen.push(text))
+    await spy.subscribe('sealed:fanout')
+    await until(() => a.redisReady === true && b.redisReady === true)
+    const sender = await chatter(a.url, 'ana')
+    const receiver = await chatter(b.url, 'ben')
+    await until(() => b.roomMembers('lobby').length === 1)
+    await sender.c.send('chat.send', { room: 'lobby', text: 'top secret' })
+    await until(() => receiver.messages.includes('top secret'))
+    expect(seen.length).toBeGreaterThan(0)
+    expect(seen.join('')).not.toContain('top secret')
+    expect(seen.join('')).not.toContain('chat.message')
+  })
+})
