@@ -1,4 +1,12 @@
-import { decodeBase64, decryptBytes, deriveAesKey, encodeBase64, encryptBytes, randomIv, IV_LENGTH } from '@encrypted-socket/core'
+import {
+  decodeBase64,
+  decryptBytes,
+  deriveAesKey,
+  encodeBase64,
+  encryptBytes,
+  randomIv,
+  IV_LENGTH,
+} from '@encrypted-socket/core'
 import { Redis } from 'ioredis'
 import type { ServerLogger } from './logger'
 
@@ -94,7 +102,9 @@ export class RedisFanout {
       client.on('close', update)
     }
     this.#subscriber.on('message', (_channel: string, text: string) => void this.#receive(text, deliver))
-    void this.#subscriber.subscribe(this.#channel).catch((error: Error) => logger.warn('redis subscribe failed', { error: error.message }))
+    void this.#subscriber
+      .subscribe(this.#channel)
+      .catch((error: Error) => logger.warn('redis subscribe failed', { error: error.message }))
     this.#heartbeat = setInterval(() => void this.#beat(), HEARTBEAT_MS)
   }
 

@@ -236,7 +236,11 @@ export class EncryptedSocketServer {
 
   #memberships(): Membership[] {
     return [...this.#rooms].flatMap(([room, members]) =>
-      [...members].map((connection) => ({ room, connectionId: connection.id, userId: connection.userId ?? '' })),
+      [...members].map((connection) => ({
+        room,
+        connectionId: connection.id,
+        userId: connection.userId ?? '',
+      })),
     )
   }
 

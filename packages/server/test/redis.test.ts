@@ -10,7 +10,11 @@ async function redis(port?: number) {
 }
 
 async function chatter(url: string, user: string) {
-  const c = client(url, { token: await token(user), autoJoinRooms: ['lobby'], reconnect: { interval: 50, jitter: 'none' } })
+  const c = client(url, {
+    token: await token(user),
+    autoJoinRooms: ['lobby'],
+    reconnect: { interval: 50, jitter: 'none' },
+  })
   const messages: string[] = []
   c.on('chat.message', (data) => messages.push((data as { text: string }).text))
   await c.connect()
@@ -22,7 +26,9 @@ describe('scale-out through Redis', () => {
     const { url } = await redis()
     const instances = await Promise.all([1, 2, 3].map(() => startServer({ demo: true, redis: url })))
     await until(() => instances.every((server) => server.redisReady === true))
-    const users = await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((user, i) => chatter(instances[i % 3]!.url, user)))
+    const users = await Promise.all(
+      ['a', 'b', 'c', 'd', 'e', 'f'].map((user, i) => chatter(instances[i % 3]!.url, user)),
+    )
     await until(() => instances.every((server) => server.roomMembers('lobby').length === 2))
     await users[0]!.c.send('chat.send', { room: 'lobby', text: 'one' })
     await users[4]!.c.send('chat.send', { room: 'lobby', text: 'two' })
@@ -58,28 +64,37 @@ describe('scale-out through Redis', () => {
     expect(await b.presence('lobby')).toEqual(['ana', 'ben'])
   })
 
-  it('keeps serving local connections while Redis is down, and resumes fan-out when it returns', { timeout: 20_000 }, async () => {
-    const first = await redis()
-    const [a, b] = await Promise.all([startServer({ demo: true, redis: first.url }), startServer({ demo: true, redis: first.url })])
-    await until(() => a.redisReady === true && b.redisReady === true)
-    const onA = await chatter(a.url, 'ana')
-    const alsoOnA = await chatter(a.url, 'amy')
-    const onB = await chatter(b.url, 'ben')
-    await until(() => a.roomMembers('lobby').length === 2 && b.roomMembers('lobby').length === 1)
+  it(
+    'keeps serving local connections while Redis is down, and resumes fan-out when it returns',
+    { timeout: 20_000 },
+    async () => {
+      const first = await redis()
+      const [a, b] = await Promise.all([
+        startServer({ demo: true, redis: first.url }),
+        startServer({ demo: true, redis: first.url }),
+      ])
+      await until(() => a.redisReady === true && b.redisReady === true)
+      const onA = await chatter(a.url, 'ana')
+      const alsoOnA = await chatter(a.url, 'amy')
+      const onB = await chatter(b.url, 'ben')
+      await until(() => a.roomMembers('lobby').length === 2 && b.roomMembers('lobby').length === 1)
 
-    await first.stop()
-    await until(() => a.redisReady === false && b.redisReady === false, 3000)
-    await onA.c.send('chat.send', { room: 'lobby', text: 'during the outage' })
-    await until(() => alsoOnA.messages.includes('during the outage'))
-    expect(onA.c.isConnected() && onB.c.isConnected()).toBe(true)
+      await first.stop()
+      await until(() => a.redisReady === false && b.redisReady === false, 3000)
+      await onA.c.send('chat.send', { room: 'lobby', text: 'during the outage' })
+      await until(() => alsoOnA.messages.includes('during the outage'))
+      expect(onA.c.isConnected() && onB.c.isConnected()).toBe(true)
 
-    await redis(first.port) // the same address again, empty
-    await until(() => a.redisReady === true && b.redisReady === true, 5000) // ioredis backs off up to 2 s
-    await onB.c.send('chat.send', { room: 'lobby', text: 'after the restart' })
-    await until(() => onA.messages.includes('after the restart') && alsoOnA.messages.includes('after the restart'))
-    expect(onB.messages).toEqual(['after the restart'])
-    await expect.poll(() => a.presence('lobby')).toEqual(['amy', 'ana', 'ben'])
-  })
+      await redis(first.port) // the same address again, empty
+      await until(() => a.redisReady === true && b.redisReady === true, 5000) // ioredis backs off up to 2 s
+      await onB.c.send('chat.send', { room: 'lobby', text: 'after the restart' })
+      await until(
+        () => onA.messages.includes('after the restart') && alsoOnA.messages.includes('after the restart'),
+      )
+      expect(onB.messages).toEqual(['after the restart'])
+      await expect.poll(() => a.presence('lobby')).toEqual(['amy', 'ana', 'ben'])
+    },
+  )
 
   it('sends only ciphertext through Redis when given a secret', async () => {
     const { url } = await redis()

@@ -12,7 +12,9 @@ export function freePort(): Promise<number> {
 }
 
 /** A real redis-server (Debian's package) on 127.0.0.1, without persistence. */
-export async function startRedis(port?: number): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+export async function startRedis(
+  port?: number,
+): Promise<{ url: string; port: number; stop(): Promise<void> }> {
   const chosen = port ?? (await freePort())
   const child: ChildProcess = spawn(
     'redis-server',

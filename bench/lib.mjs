@@ -1,0 +1,69 @@
+// Shared pieces of the benchmarks: servers, tokens, clients, statistics.
+import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { EncryptedWebSocketClient } from '@encrypted-socket/core'
+import { createEncryptedSocketServer, silentLogger } from '@encrypted-socket/server'
+import { SignJWT } from 'jose'
+import WebSocket from 'ws'
+
+export const ECDH_INFO = 'bench/v1'
+const SECRET = 'bench-secret-bench-secret-bench-secret'
+const quiet = { info() {}, warn() {}, error() {}, debug() {} }
+
+export const token = (user) =>
+  new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setExpirationTime('1h').sign(new TextEncoder().encode(SECRET))
+
+export function startServer(options = {}) {
+  return createEncryptedSocketServer({
+    port: 0,
+    ecdhInfo: ECDH_INFO,
+    jwtSecret: SECRET,
+    logger: silentLogger,
+    rateLimit: { perSecond: 1e9, burst: 1e9 },
+    ...options,
+  })
+}
+
+export async function connectClient(url, user, options = {}) {
+  const client = new EncryptedWebSocketClient({ url, ecdhInfo: ECDH_INFO, token: await token(user), WebSocket, logger: quiet, ...options })
+  await client.connect()
+  return client
+}
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address()
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+export async function startRedis() {
+  const port = await freePort()
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'])
+  await new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (chunk) => {
+      out += chunk
+      if (out.includes('Ready to accept connections')) resolve()
+    })
+    child.once('exit', () => reject(new Error(`redis-server exited: ${out}`)))
+  })
+  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') }
+}
+
+export const median = (values) => quantile(values, 0.5)
+export function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))
+  return sorted[index]
+}
+export const fmt = (n, digits = 1) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(digits))
+export const until = async (condition, timeout = 30_000) => {
+  const start = Date.now()
+  while (!condition()) {
+    if (Date.now() - start > timeout) throw new Error('bench: timed out')
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
