@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { client, onCleanup, SECRET, token, until } from './helpers'
+import { startRedis } from './redisServer'
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 
@@ -83,4 +84,47 @@ describe('encrypted-socket-server CLI', () => {
     expect(await cli.exited).toBe(2)
     expect(cli.output()).toContain('--jwt-secret is required')
   })
+
+  it('scales out: three instances with --redis share a room', async () => {
+    const redis = await startRedis()
+    onCleanup(() => redis.stop())
+    const urls = await Promise.all(
+      [1, 2, 3].map(
+        () =>
+          startCli([
+            '--port',
+            '0',
+            '--jwt-secret',
+            SECRET,
+            '--ecdh-info',
+            'cli-scale',
+            '--demo',
+            '--redis',
+            redis.url,
+          ]).url,
+      ),
+    )
+    const inbox: string[][] = []
+    const clients = await Promise.all(
+      urls.map(async (url, i) => {
+        const c = client(url, {
+          ecdhInfo: 'cli-scale',
+          token: await token(`user-${i}`),
+          autoJoinRooms: ['lobby'],
+        })
+        const messages: string[] = []
+        inbox.push(messages)
+        c.on('chat.message', (data) => messages.push((data as { text: string }).text))
+        await c.connect()
+        return c
+      }),
+    )
+    // Fan-out is ready once a message sent from the first instance reaches the third.
+    await until(() => {
+      void clients[0]!.send('chat.send', { room: 'lobby', text: 'probe' })
+      return inbox[2]!.includes('probe')
+    }, 10_000)
+    await clients[2]!.send('chat.send', { room: 'lobby', text: 'across instances' })
+    await until(() => inbox.every((messages) => messages.includes('across instances')), 5000)
+  }, 20_000)
 })
