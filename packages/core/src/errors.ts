@@ -47,6 +47,8 @@ export type ErrorCode =
   | 'ERR_SERVER'
   /** Web Crypto is missing (browsers provide it only on https:// or localhost). */
   | 'ERR_NO_CRYPTO'
+  /** `serverKey`/`serverKeyFingerprint` is set and the server's handshake signature is missing or wrong. */
+  | 'ERR_SERVER_AUTH'
 
 export interface EncryptedSocketErrorOptions {
   /** The lower-level error that caused this one. */

@@ -13,6 +13,13 @@ export {
   importPeerPublicKey,
 } from './crypto/ecdh'
 export { deriveAesKey } from './crypto/hkdf'
+export {
+  fingerprintKey,
+  generateServerIdentity,
+  handshakeTranscript,
+  signTranscript,
+  verifyTranscript,
+} from './crypto/ecdsa'
 export { CONTROL_EVENTS, ENCRYPTED_EVENT, isReservedEvent } from './protocol/controlEvents'
 export type { ControlEvent } from './protocol/controlEvents'
 export { encodeFrame, parseApplicationMessage, parseFrame } from './protocol/codec'

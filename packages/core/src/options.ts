@@ -1,3 +1,4 @@
+import { decodeBase64 } from './crypto/base64'
 import { EncryptedSocketError } from './errors'
 import type { ClientOptions, CloseInfo, Logger, ReconnectOptions, WebSocketConstructor } from './types'
 
@@ -20,6 +21,8 @@ export interface ResolvedOptions {
   outboxMaxSize: number
   allowInsecureTransport: boolean
   maxTrackedIvs: number
+  serverKey: Uint8Array<ArrayBuffer> | undefined
+  serverKeyFingerprint: string | undefined
 }
 
 export const DEFAULTS = {
@@ -188,6 +191,16 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
       DEFAULTS.outboxMaxSize,
     ),
     allowInsecureTransport,
+    serverKey: options.serverKey === undefined ? undefined : decodeServerKey(options.serverKey),
+    serverKeyFingerprint: optional(
+      typeof options.serverKeyFingerprint === 'string'
+        ? options.serverKeyFingerprint.toLowerCase().replace(/:/g, '')
+        : options.serverKeyFingerprint,
+      'serverKeyFingerprint',
+      'the hex SHA-256 fingerprint of the server identity key (64 hex digits)',
+      (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v),
+      undefined,
+    ),
     maxTrackedIvs: optional(
       options.maxTrackedIvs,
       'maxTrackedIvs',
@@ -196,6 +209,14 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
       DEFAULTS.maxTrackedIvs,
     ),
   }
+}
+
+function decodeServerKey(value: unknown): Uint8Array<ArrayBuffer> {
+  const bytes = typeof value === 'string' ? decodeBase64(value) : undefined
+  if (!bytes || bytes.length !== 65 || bytes[0] !== 4) {
+    throw invalid('serverKey', 'the base64 raw P-256 public key of the server identity (65 bytes)', value)
+  }
+  return bytes
 }
 
 const LOOPBACK = /^(localhost|.+\.localhost|127(\.\d{1,3}){3}|\[::1\])$/i

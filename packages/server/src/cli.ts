@@ -1,6 +1,8 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { SignJWT } from 'jose'
+import { createServerIdentityText, loadServerIdentity } from './identity'
 import { createJsonLogger, type LogLevel } from './logger'
 import { createEncryptedSocketServer } from './server'
 
@@ -18,6 +20,8 @@ Usage: encrypted-socket-server [options]
                       for any (the variable is comma-separated)
   --redis <url>       share rooms with other instances         ENCRYPTED_SOCKET_REDIS
   --redis-secret <s>  encrypt what crosses Redis               ENCRYPTED_SOCKET_REDIS_SECRET
+  --signing-key <f>   PEM file of the identity clients pin     ENCRYPTED_SOCKET_SIGNING_KEY (the PEM itself)
+  --generate-identity print a new identity (PEM, serverKey, fingerprint) and exit
   --demo              echo and chat demo handlers              ENCRYPTED_SOCKET_DEMO=1
   --log-level <l>     debug, info, warn or error               ENCRYPTED_SOCKET_LOG_LEVEL  [info]
   --help              this text
@@ -38,6 +42,8 @@ async function main(): Promise<void> {
       demo: { type: 'boolean' },
       redis: { type: 'string' },
       'redis-secret': { type: 'string' },
+      'signing-key': { type: 'string' },
+      'generate-identity': { type: 'boolean' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -46,6 +52,16 @@ async function main(): Promise<void> {
     console.log(HELP)
     return
   }
+  if (values['generate-identity']) {
+    const identity = await createServerIdentityText()
+    console.log(
+      `${identity.privateKeyPem}\n\n# give clients one of:\nserverKey: ${identity.serverKey}\nserverKeyFingerprint: ${identity.fingerprint}`,
+    )
+    return
+  }
+  const signingKeyPem = values['signing-key']
+    ? readFileSync(values['signing-key'], 'utf8')
+    : env.ENCRYPTED_SOCKET_SIGNING_KEY
   const port = Number(values.port ?? env.ENCRYPTED_SOCKET_PORT ?? 8787)
   const host = values.host ?? env.ENCRYPTED_SOCKET_HOST ?? '127.0.0.1'
   const ecdhInfo = values['ecdh-info'] ?? env.ENCRYPTED_SOCKET_ECDH_INFO ?? 'encrypted-socket/v1'
@@ -80,6 +96,7 @@ async function main(): Promise<void> {
     demo,
     logger: createJsonLogger(logLevel),
     ...(origins ? { origins } : {}),
+    ...(signingKeyPem ? { identity: await loadServerIdentity(signingKeyPem) } : {}),
     ...(redisUrl ? { redis: { url: redisUrl, ...(redisSecret ? { secret: redisSecret } : {}) } } : {}),
   })
   console.log(

@@ -2,10 +2,12 @@ import {
   createEphemeralKeys,
   deriveSessionKey,
   encodeFrame,
+  handshakeTranscript,
   isEncryptedSocketError,
   openMessage,
   parseFrame,
   sealMessage,
+  signTranscript,
   type Frame,
 } from '@encrypted-socket/core'
 import type { WebSocket } from 'ws'
@@ -183,6 +185,13 @@ export class ServerConnection {
       this.close(SERVER_CLOSE.PROTOCOL_ERROR, 'Invalid client public key')
       return
     }
+    const proof = options.identity && {
+      identityKey: options.identity.publicKey,
+      signature: await signTranscript(
+        options.identity.privateKey,
+        handshakeTranscript(clientPublicKey, keys.publicKey, salt),
+      ),
+    }
     if (this.socket.readyState !== this.socket.OPEN) return
     this.userId = userId
     this.#state = 'authenticated'
@@ -193,6 +202,7 @@ export class ServerConnection {
       time: new Date().toISOString(),
       serverPublicKey: keys.publicKey,
       salt,
+      ...proof,
     })
     this.#host.onAuthenticated(this)
   }

@@ -2,6 +2,7 @@ import type { EphemeralKeys } from '@encrypted-socket/core'
 import { createHs256Verifier, type VerifyToken } from './auth'
 import type { EventHandler } from './eventContext'
 import { createJsonLogger, type ServerLogger } from './logger'
+import type { ServerIdentity } from './identity'
 import type { RedisOptions } from './redisFanout'
 
 export interface ServerOptions {
@@ -53,6 +54,12 @@ export interface ServerOptions {
   redis?: string | RedisOptions
   /** Structured logs. @default JSON lines from level info */
   logger?: ServerLogger
+  /**
+   * Server authentication (opt-in, v1-compatible): every `connected` carries this identity's public
+   * key and a signature over the handshake; clients that pin the key (`serverKey` or
+   * `serverKeyFingerprint`) refuse anyone else. Load it with `loadServerIdentity(pem)`.
+   */
+  identity?: ServerIdentity
   /** For test vectors only: the server's key pair per connection. @default fresh ephemeral keys */
   createKeys?: () => Promise<EphemeralKeys>
   /** For test vectors only: the salt per connection. @default 32 random bytes */
@@ -79,6 +86,7 @@ export type ResolvedServerOptions = Required<
   onEvent: EventHandler | undefined
   onFrame: ServerOptions['onFrame']
   redis: RedisOptions | null
+  identity: ServerIdentity | null
   createKeys: (() => Promise<EphemeralKeys>) | undefined
   createSalt: () => Uint8Array<ArrayBuffer>
 }
@@ -116,6 +124,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     origins: options.origins ?? null,
     onEvent: options.onEvent,
     onFrame: options.onFrame,
+    identity: options.identity ?? null,
     redis: typeof options.redis === 'string' ? { url: options.redis } : (options.redis ?? null),
     demo: options.demo ?? false,
     maxPayload: options.maxPayload ?? 2 * 1024 * 1024,

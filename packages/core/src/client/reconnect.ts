@@ -15,6 +15,8 @@ export const CLIENT_CLOSE = {
   REKEY: 4003,
   /** `getToken()` failed. */
   TOKEN_UNAVAILABLE: 4004,
+  /** The server could not prove its identity (`serverKey` / `serverKeyFingerprint`). */
+  SERVER_AUTH: 4005,
 } as const
 
 /** Codes meaning "the server refused these credentials": never retried by default. */

@@ -9,6 +9,10 @@ export interface ConnectedFrame {
   time?: string
   serverPublicKey?: Uint8Array<ArrayBuffer>
   salt?: Uint8Array<ArrayBuffer>
+  /** Opt-in server authentication: the server's long-term ECDSA P-256 public key (raw). */
+  identityKey?: Uint8Array<ArrayBuffer>
+  /** Its signature over the handshake transcript (ignored by clients that do not pin a key). */
+  signature?: Uint8Array<ArrayBuffer>
 }
 
 /** A protocol v1 frame, as `parseFrame` returns it and `encodeFrame` takes it. */
@@ -103,7 +107,7 @@ function parseConnected(data: unknown): IncomingFrame {
   }
   const frame: ConnectedFrame = { type: 'connected', id, userId }
   if (time !== undefined) frame.time = time
-  for (const field of ['serverPublicKey', 'salt'] as const) {
+  for (const field of ['serverPublicKey', 'salt', 'identityKey', 'signature'] as const) {
     if (own(data, field) === undefined) continue
     const bytes = base64Field(data, field)
     if (!bytes) return malformed(`"data.${field}" must be canonical base64`, 'connected')
@@ -164,6 +168,8 @@ export function encodeFrame(frame: Frame): string {
           time: frame.time,
           serverPublicKey: frame.serverPublicKey && encodeBase64(frame.serverPublicKey),
           salt: frame.salt && encodeBase64(frame.salt),
+          identityKey: frame.identityKey && encodeBase64(frame.identityKey),
+          signature: frame.signature && encodeBase64(frame.signature),
         },
       })
     case 'error':
