@@ -6,7 +6,11 @@ async function setup(options: Parameters<typeof client>[1] = {}) {
   const server = await startServer({ demo: true })
   const proxy = await startFaultProxy(server.url)
   onCleanup(() => proxy.stop())
-  const c = client(proxy.url, { token: await token('faults'), reconnect: { interval: 20, jitter: 'none', maxRetries: Infinity }, ...options })
+  const c = client(proxy.url, {
+    token: await token('faults'),
+    reconnect: { interval: 20, jitter: 'none', maxRetries: Infinity },
+    ...options,
+  })
   const replies: number[] = []
   c.on('echo.reply', (n) => replies.push(n as number))
   return { server, proxy, c, replies }
