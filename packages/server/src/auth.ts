@@ -16,9 +16,12 @@ export interface Hs256Options {
  * `exp` and `nbf` are honoured, and the `sub` claim is the user id.
  */
 export function createHs256Verifier({ secret, issuer, audience }: Hs256Options): VerifyToken {
-  const key = new TextEncoder().encode(secret)
+  // Imported once: jose would import raw bytes again for every token.
+  const key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'verify',
+  ])
   return async (token) => {
-    const { payload } = await jwtVerify(token, key, {
+    const { payload } = await jwtVerify(token, await key, {
       algorithms: ['HS256'],
       ...(issuer === undefined ? {} : { issuer }),
       ...(audience === undefined ? {} : { audience }),

@@ -1,6 +1,7 @@
 import {
-  createEphemeralKeys,
-  deriveSessionKey,
+  deriveAesKey,
+  deriveSharedSecret,
+  importPeerPublicKey,
   encodeFrame,
   handshakeTranscript,
   isEncryptedSocketError,
@@ -13,6 +14,7 @@ import {
 import type { WebSocket } from 'ws'
 import { rejectionReason } from './auth'
 import type { ResolvedServerOptions } from './options'
+import type { KeyPool } from './keyPool'
 import { RateLimiter } from './rateLimiter'
 
 /** Close codes the server uses. */
@@ -57,6 +59,7 @@ export const emptyDropCounts = (): DropCounts => ({
 /** What a connection needs from its server. */
 export interface ConnectionHost {
   options: ResolvedServerOptions
+  keyPool: KeyPool
   onAuthenticated(connection: ServerConnection): void
   onRoomChange(connection: ServerConnection, type: 'join' | 'leave', rooms: readonly string[]): void
   onEvent(connection: ServerConnection, event: string, data: unknown): Promise<void>
@@ -80,7 +83,7 @@ export class ServerConnection {
   readonly #limiter: RateLimiter
   readonly #seenIvs = new Set<string>()
   #state: 'awaiting-auth' | 'authenticating' | 'authenticated' = 'awaiting-auth'
-  #key: CryptoKey | null = null
+  #key: Promise<CryptoKey> | null = null
   #incoming = Promise.resolve()
   #outgoing = Promise.resolve()
   #lastRateLimitNotice = 0
@@ -121,7 +124,7 @@ export class ServerConnection {
   send(event: string, data?: unknown): Promise<boolean> {
     const key = this.#key
     if (!key || !this.authenticated) return Promise.resolve(false)
-    const sealing = sealMessage(key, { event, data })
+    const sealing = key.then((sessionKey) => sealMessage(sessionKey, { event, data }))
     const sent = this.#outgoing.then(async () => {
       const { frame, iv } = await sealing
       if (this.socket.readyState !== this.socket.OPEN) return false
@@ -175,16 +178,24 @@ export class ServerConnection {
       this.close(SERVER_CLOSE.POLICY_VIOLATION, 'Authentication failed')
       return
     }
-    const keys = await (options.createKeys ?? createEphemeralKeys)()
-    const salt = options.createSalt()
+    let peerKey: CryptoKey
     try {
-      this.#key = await deriveSessionKey(keys.privateKey, clientPublicKey, salt, options.ecdhInfo)
+      peerKey = await importPeerPublicKey(clientPublicKey)
     } catch (error) {
       const reason = isEncryptedSocketError(error) ? error.code : String(error)
       options.logger.warn('invalid client public key', { connection: this.id, reason })
       this.close(SERVER_CLOSE.PROTOCOL_ERROR, 'Invalid client public key')
       return
     }
+    const keys = await (options.createKeys ? options.createKeys() : this.#host.keyPool.take())
+    const salt = options.createSalt()
+    // `connected` goes out now; the key is derived meanwhile, in parallel with the client's
+    // derivation (the first encrypted frame waits for it). That takes it off the handshake's path.
+    this.#key = deriveSharedSecret(keys.privateKey, peerKey).then((shared) => deriveAesKey(shared, salt, options.ecdhInfo))
+    this.#key.catch((error: unknown) => {
+      options.logger.error('key derivation failed', { connection: this.id, error: String(error) })
+      this.close(1011, 'Key derivation failed')
+    })
     const proof = options.identity && {
       identityKey: options.identity.publicKey,
       signature: await signTranscript(
@@ -213,7 +224,7 @@ export class ServerConnection {
     if (this.#seenIvs.has(ivKey(iv))) return this.#drop('replayed')
     let message
     try {
-      message = await openMessage(key, iv, ct)
+      message = await openMessage(await key, iv, ct)
     } catch {
       return this.#drop('undecryptable')
     }

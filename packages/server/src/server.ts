@@ -10,6 +10,7 @@ import {
   type DropCounts,
 } from './connection'
 import { demoHandler } from './demo'
+import { KeyPool } from './keyPool'
 import { RedisFanout, type FanoutMessage, type Membership } from './redisFanout'
 import type { EventContext } from './eventContext'
 import {
@@ -62,6 +63,7 @@ export class EncryptedSocketServer {
     this.#http.on('upgrade', (request, socket, head) => this.#upgrade(request, socket, head))
     this.#host = {
       options: this.#options,
+      keyPool: new KeyPool(),
       onAuthenticated: (connection) =>
         this.#options.logger.info('authenticated', { connection: connection.id, userId: connection.userId }),
       onRoomChange: (connection, type, rooms) => this.#changeRooms(connection, type, rooms),
