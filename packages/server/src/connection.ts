@@ -9,7 +9,9 @@ import {
   parseFrame,
   sealMessage,
   signTranscript,
+  type ApplicationMessage,
   type Frame,
+  type IncomingFrame,
 } from '@encrypted-socket/core'
 import type { WebSocket } from 'ws'
 import { rejectionReason } from './auth'
@@ -110,8 +112,11 @@ export class ServerConnection {
     }
     const text = isBinary ? null : toText(data)
     if (text !== null) this.#host.options.onFrame?.({ connectionId: this.id, direction: 'in', text })
+    const frame: IncomingFrame = text === null ? { type: 'malformed', reason: 'binary frame' } : parseFrame(text)
+    // Decryption starts on arrival, so a burst decrypts in parallel; frames are still handled in order.
+    const opening = frame.type === 'encrypted' && this.#key ? this.#open(this.#key, frame.iv, frame.ct) : undefined
     this.#incoming = this.#incoming
-      .then(() => this.#handle(text))
+      .then(() => this.#handle(frame, opening))
       .catch((error: unknown) => {
         this.#host.options.logger.error('frame handler failed', { connection: this.id, error: String(error) })
       })
@@ -143,8 +148,7 @@ export class ServerConnection {
     this.socket.close(code, reason)
   }
 
-  async #handle(text: string | null): Promise<void> {
-    const frame = text === null ? ({ type: 'malformed', reason: 'binary frame' } as const) : parseFrame(text)
+  async #handle(frame: IncomingFrame, opening: Promise<ApplicationMessage | null> | undefined): Promise<void> {
     if (frame.type === 'malformed') return this.#drop('malformed')
     if (frame.type === 'authenticate') {
       if (this.#state !== 'awaiting-auth') return this.#drop('malformed')
@@ -154,7 +158,7 @@ export class ServerConnection {
     if (!this.authenticated) return this.#drop('unauthenticated')
     switch (frame.type) {
       case 'encrypted':
-        return this.#handleEncrypted(frame.iv, frame.ct)
+        return this.#handleEncrypted(frame.iv, frame.ct, opening)
       case 'join':
       case 'leave':
         return this.#changeRooms(frame.type, frame.rooms)
@@ -218,18 +222,23 @@ export class ServerConnection {
     this.#host.onAuthenticated(this)
   }
 
-  async #handleEncrypted(iv: Uint8Array<ArrayBuffer>, ct: Uint8Array<ArrayBuffer>): Promise<void> {
+  async #handleEncrypted(
+    iv: Uint8Array<ArrayBuffer>,
+    ct: Uint8Array<ArrayBuffer>,
+    opening: Promise<ApplicationMessage | null> | undefined,
+  ): Promise<void> {
     const key = this.#key
     if (!key) return this.#drop('unauthenticated')
     if (this.#seenIvs.has(ivKey(iv))) return this.#drop('replayed')
-    let message
-    try {
-      message = await openMessage(await key, iv, ct)
-    } catch {
-      return this.#drop('undecryptable')
-    }
+    const message = await (opening ?? this.#open(key, iv, ct))
+    if (!message) return this.#drop('undecryptable')
     this.#rememberIv(iv)
     await this.#host.onEvent(this, message.event, message.data)
+  }
+
+  /** The decrypted message, or null when it does not open. */
+  #open(key: Promise<CryptoKey>, iv: Uint8Array<ArrayBuffer>, ct: Uint8Array<ArrayBuffer>): Promise<ApplicationMessage | null> {
+    return key.then((sessionKey) => openMessage(sessionKey, iv, ct)).catch(() => null)
   }
 
   #changeRooms(type: 'join' | 'leave', rooms: readonly string[]): void {
