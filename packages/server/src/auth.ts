@@ -17,9 +17,13 @@ export interface Hs256Options {
  */
 export function createHs256Verifier({ secret, issuer, audience }: Hs256Options): VerifyToken {
   // Imported once: jose would import raw bytes again for every token.
-  const key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-    'verify',
-  ])
+  const key = crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['verify'],
+  )
   return async (token) => {
     const { payload } = await jwtVerify(token, await key, {
       algorithms: ['HS256'],

@@ -112,9 +112,11 @@ export class ServerConnection {
     }
     const text = isBinary ? null : toText(data)
     if (text !== null) this.#host.options.onFrame?.({ connectionId: this.id, direction: 'in', text })
-    const frame: IncomingFrame = text === null ? { type: 'malformed', reason: 'binary frame' } : parseFrame(text)
+    const frame: IncomingFrame =
+      text === null ? { type: 'malformed', reason: 'binary frame' } : parseFrame(text)
     // Decryption starts on arrival, so a burst decrypts in parallel; frames are still handled in order.
-    const opening = frame.type === 'encrypted' && this.#key ? this.#open(this.#key, frame.iv, frame.ct) : undefined
+    const opening =
+      frame.type === 'encrypted' && this.#key ? this.#open(this.#key, frame.iv, frame.ct) : undefined
     this.#incoming = this.#incoming
       .then(() => this.#handle(frame, opening))
       .catch((error: unknown) => {
@@ -148,7 +150,10 @@ export class ServerConnection {
     this.socket.close(code, reason)
   }
 
-  async #handle(frame: IncomingFrame, opening: Promise<ApplicationMessage | null> | undefined): Promise<void> {
+  async #handle(
+    frame: IncomingFrame,
+    opening: Promise<ApplicationMessage | null> | undefined,
+  ): Promise<void> {
     if (frame.type === 'malformed') return this.#drop('malformed')
     if (frame.type === 'authenticate') {
       if (this.#state !== 'awaiting-auth') return this.#drop('malformed')
@@ -195,7 +200,9 @@ export class ServerConnection {
     const salt = options.createSalt()
     // `connected` goes out now; the key is derived meanwhile, in parallel with the client's
     // derivation (the first encrypted frame waits for it). That takes it off the handshake's path.
-    this.#key = deriveSharedSecret(keys.privateKey, peerKey).then((shared) => deriveAesKey(shared, salt, options.ecdhInfo))
+    this.#key = deriveSharedSecret(keys.privateKey, peerKey).then((shared) =>
+      deriveAesKey(shared, salt, options.ecdhInfo),
+    )
     this.#key.catch((error: unknown) => {
       options.logger.error('key derivation failed', { connection: this.id, error: String(error) })
       this.close(1011, 'Key derivation failed')
@@ -237,7 +244,11 @@ export class ServerConnection {
   }
 
   /** The decrypted message, or null when it does not open. */
-  #open(key: Promise<CryptoKey>, iv: Uint8Array<ArrayBuffer>, ct: Uint8Array<ArrayBuffer>): Promise<ApplicationMessage | null> {
+  #open(
+    key: Promise<CryptoKey>,
+    iv: Uint8Array<ArrayBuffer>,
+    ct: Uint8Array<ArrayBuffer>,
+  ): Promise<ApplicationMessage | null> {
     return key.then((sessionKey) => openMessage(sessionKey, iv, ct)).catch(() => null)
   }
 
