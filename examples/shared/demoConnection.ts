@@ -8,6 +8,16 @@ export interface DemoConfig {
 }
 
 export const ECDH_INFO = 'encrypted-socket-demo'
+/** The room both apps chat in. */
+export const ROOM = 'lobby'
+
+/** What the server's demo handlers send to the room. */
+export interface ChatMessage {
+  room: string
+  text: string
+  from: string
+  at: string
+}
 
 /** `?user=ana&server=ws://…&token=http://…` overrides the defaults of `npm start`. */
 export function readConfig(defaultUser: string): DemoConfig {

@@ -1,14 +1,10 @@
 import { defineConfig } from 'tsup'
+import { packageBuild } from '../../tsup.base'
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
-  tsconfig: 'tsconfig.build.json',
-  external: ['react', '@encrypted-socket/core'],
-  // Every export is a client hook or component (React Server Components need the directive).
-  banner: { js: "'use client';" },
-})
+export default defineConfig(
+  packageBuild({
+    external: ['react', '@encrypted-socket/core'],
+    // Every export is a client hook or component (React Server Components need the directive).
+    banner: { js: "'use client';" },
+  }),
+)

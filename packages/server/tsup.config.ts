@@ -1,12 +1,11 @@
 import { defineConfig } from 'tsup'
+import { packageBuild } from '../../tsup.base'
 
-export default defineConfig({
-  // cli.ts starts with a hashbang, which esbuild keeps.
-  entry: ['src/index.ts', 'src/cli.ts'],
-  format: ['esm', 'cjs'],
-  dts: { entry: 'src/index.ts' },
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  tsconfig: 'tsconfig.build.json',
-})
+export default defineConfig(
+  packageBuild({
+    // cli.ts starts with a hashbang, which esbuild keeps.
+    entry: ['src/index.ts', 'src/cli.ts'],
+    dts: { entry: 'src/index.ts' },
+    target: 'node20',
+  }),
+)

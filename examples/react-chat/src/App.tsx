@@ -1,15 +1,13 @@
 import { EncryptedSocketProvider, useEncryptedSocket, useRoom, useSocketEvent } from '@encrypted-socket/react'
 import { useEffect, useState, useSyncExternalStore } from 'react'
-import { ECDH_INFO, shorten, type DemoConfig, type Wire } from '../../shared/demoConnection'
-
-interface ChatMessage {
-  room: string
-  text: string
-  from: string
-  at: string
-}
-
-const ROOM = 'lobby'
+import {
+  ECDH_INFO,
+  shorten,
+  ROOM,
+  type ChatMessage,
+  type DemoConfig,
+  type Wire,
+} from '../../shared/demoConnection'
 
 export function App({ config, token, wire }: { config: DemoConfig; token: string; wire: Wire }) {
   return (

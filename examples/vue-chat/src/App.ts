@@ -1,15 +1,6 @@
 import { useEncryptedSocket, useRoom, useSocketEvent } from '@encrypted-socket/vue'
 import { computed, defineComponent, h, onScopeDispose, ref, shallowRef, type PropType } from 'vue'
-import { shorten, type DemoConfig, type Wire } from '../../shared/demoConnection'
-
-interface ChatMessage {
-  room: string
-  text: string
-  from: string
-  at: string
-}
-
-const ROOM = 'lobby'
+import { shorten, ROOM, type ChatMessage, type DemoConfig, type Wire } from '../../shared/demoConnection'
 
 export const App = defineComponent({
   props: {

@@ -1,23 +1,13 @@
 import type { Meta, StoryObj } from '@storybook/react-vite'
 import { within as withinCanvas } from 'storybook/test'
-import { createScenario, type Scenario, type ScenarioName } from '../shared/scenarios'
+import { scenarioLifecycle, type Scenario, type ScenarioName } from '../shared/scenarios'
 import { plays } from '../shared/playbook'
 import { ConnectionPanel } from './ConnectionPanel'
-
-const live: Scenario[] = []
 
 const meta = {
   title: 'React/Connection states',
   component: ConnectionPanel,
-  // Every story gets its own mock server (no backend needed), stopped when the story unmounts.
-  beforeEach: () => () => Promise.all(live.splice(0).map((scenario) => scenario.stop())).then(() => undefined),
-  loaders: [
-    ({ parameters }) => {
-      const scenario = createScenario(parameters.scenario as ScenarioName)
-      live.push(scenario)
-      return { scenario }
-    },
-  ],
+  ...scenarioLifecycle(),
   render: (args, { loaded }) => <ConnectionPanel {...args} scenario={loaded.scenario as Scenario} />,
   args: { scenario: undefined as unknown as Scenario },
   argTypes: { scenario: { table: { disable: true } } },

@@ -94,3 +94,23 @@ export const controls = {
 export function secondsUntil(time: number | null, now: number): number | null {
   return time === null ? null : Math.max(0, Math.ceil((time - now) / 1000))
 }
+
+/**
+ * The story-file parts both frameworks share: every story gets its own scenario (a loader) and
+ * its mock server is stopped when the story unmounts (the cleanup `beforeEach` returns).
+ */
+export function scenarioLifecycle() {
+  const live: Scenario[] = []
+  return {
+    beforeEach: () => async () => {
+      await Promise.all(live.splice(0).map((scenario) => scenario.stop()))
+    },
+    loaders: [
+      ({ parameters }: { parameters: Record<string, unknown> }) => {
+        const scenario = createScenario(parameters.scenario as ScenarioName)
+        live.push(scenario)
+        return { scenario }
+      },
+    ],
+  }
+}

@@ -2,23 +2,13 @@ import type { Meta, StoryObj } from '@storybook/vue3-vite'
 import { within } from 'storybook/test'
 import { h } from 'vue'
 import { plays } from '../shared/playbook'
-import { createScenario, type Scenario, type ScenarioName } from '../shared/scenarios'
+import { scenarioLifecycle, type Scenario, type ScenarioName } from '../shared/scenarios'
 import { ConnectionPanel } from './ConnectionPanel'
-
-const live: Scenario[] = []
 
 const meta = {
   title: 'Vue/Connection states',
   component: ConnectionPanel,
-  // Every story gets its own mock server (no backend needed), stopped when the story unmounts.
-  beforeEach: () => () => Promise.all(live.splice(0).map((scenario) => scenario.stop())).then(() => undefined),
-  loaders: [
-    ({ parameters }) => {
-      const scenario = createScenario(parameters.scenario as ScenarioName)
-      live.push(scenario)
-      return { scenario }
-    },
-  ],
+  ...scenarioLifecycle(),
   argTypes: { scenario: { table: { disable: true } } },
   render: (args, { loaded }) => ({
     render: () => h(ConnectionPanel, { members: args.members, scenario: loaded.scenario as Scenario }),
