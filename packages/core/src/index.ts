@@ -22,7 +22,16 @@ export {
 } from './crypto/ecdsa'
 export { CONTROL_EVENTS, ENCRYPTED_EVENT, isReservedEvent } from './protocol/controlEvents'
 export type { ControlEvent } from './protocol/controlEvents'
-export { encodeFrame, parseApplicationMessage, parseFrame } from './protocol/codec'
+export {
+  encodeAuthenticate,
+  encodeEncrypted,
+  encodeFrame,
+  encodeRooms,
+  HEARTBEAT_FRAME,
+  parseApplicationMessage,
+  parseFrame,
+  parseServerFrame,
+} from './protocol/codec'
 export type {
   ApplicationMessage,
   ConnectedFrame,

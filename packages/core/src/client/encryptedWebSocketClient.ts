@@ -2,8 +2,10 @@ import { fingerprintKey, handshakeTranscript, serverAuthError, verifyTranscript 
 import { EncryptedSocketError, type ErrorCode } from '../errors'
 import { resolveOptions, type ResolvedOptions } from '../options'
 import {
-  encodeFrame,
-  parseFrame,
+  encodeAuthenticate,
+  encodeRooms,
+  HEARTBEAT_FRAME,
+  parseServerFrame,
   type ApplicationMessage,
   type ConnectedFrame,
   type IncomingFrame,
@@ -379,7 +381,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     this.#publish({ rooms: this.#rooms.list() })
     const attempt = this.#attempt
     if (rooms.length === 0 || !attempt || this.#snapshot.state !== 'authenticated') return
-    this.#sendControl(attempt, encodeFrame({ type, rooms }))
+    this.#sendControl(attempt, encodeRooms(type, rooms))
   }
 
   // ---- One connection attempt ------------------------------------------------------------------
@@ -493,11 +495,11 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     }
     if (attempt !== this.#attempt) return
     attempt.tokenText = token
-    this.#sendControl(attempt, encodeFrame({ type: 'authenticate', token, clientPublicKey: keys.publicKey }))
+    this.#sendControl(attempt, encodeAuthenticate(token, keys.publicKey))
   }
 
   #onMessage(attempt: Attempt, data: unknown): void {
-    const frame = parseFrame(data)
+    const frame = parseServerFrame(data)
     const queued: QueuedFrame = { frame }
     if (frame.type === 'encrypted' && attempt.key)
       queued.opening = settle(openMessage(attempt.key, frame.iv, frame.ct))
@@ -656,12 +658,12 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     )
     if (this.#options.heartbeatInterval > 0) {
       attempt.heartbeatTimer = setInterval(
-        () => this.#sendControl(attempt, encodeFrame({ type: 'heartbeat' })),
+        () => this.#sendControl(attempt, HEARTBEAT_FRAME),
         this.#options.heartbeatInterval,
       )
     }
     const rooms = this.#rooms.list()
-    if (rooms.length > 0) this.#sendControl(attempt, encodeFrame({ type: 'join', rooms }))
+    if (rooms.length > 0) this.#sendControl(attempt, encodeRooms('join', rooms))
     this.#pendingConnect?.resolve()
     this.#pendingConnect = null
     if (!encrypted) {

@@ -46,11 +46,38 @@ export type IncomingFrame = Frame | PlaintextFrame | MalformedFrame
 
 type JsonObject = Record<string, unknown>
 
+type FrameParser = (data: unknown, event: string) => IncomingFrame
+
+// What a server may send; a client parses only these, so the rest stays out of its bundle.
+const FROM_SERVER: Record<string, FrameParser> = {
+  encrypted: (data) => parseEncrypted(data),
+  connected: (data) => parseConnected(data),
+  error: (data) => parseError(data),
+  heartbeat: () => ({ type: 'heartbeat' }),
+}
+const ANY_DIRECTION: Record<string, FrameParser> = /* @__PURE__ */ Object.assign({}, FROM_SERVER, {
+  join: (data: unknown) => parseRooms('join', data),
+  leave: (data: unknown) => parseRooms('leave', data),
+  authenticate: (data: unknown) => parseAuthenticate(data),
+})
+
 /**
  * Turns one incoming WebSocket message into a frame. Never throws: anything that is not a text
  * frame holding a protocol v1 JSON object comes back as `{ type: 'malformed', reason }`.
  */
 export function parseFrame(message: unknown): IncomingFrame {
+  return parseWith(message, ANY_DIRECTION)
+}
+
+/**
+ * `parseFrame` for what a client receives: the client-to-server events (`authenticate`, `join`,
+ * `leave`) come back as `plaintext`, which a client drops.
+ */
+export function parseServerFrame(message: unknown): IncomingFrame {
+  return parseWith(message, FROM_SERVER)
+}
+
+function parseWith(message: unknown, parsers: Record<string, FrameParser>): IncomingFrame {
   if (typeof message !== 'string') return malformed('binary frames are not part of protocol v1')
   let value: unknown
   try {
@@ -62,24 +89,8 @@ export function parseFrame(message: unknown): IncomingFrame {
   const event = own(value, 'event')
   if (typeof event !== 'string') return malformed('no string "event" field')
   const data = own(value, 'data')
-
-  switch (event) {
-    case 'encrypted':
-      return parseEncrypted(data)
-    case 'connected':
-      return parseConnected(data)
-    case 'error':
-      return parseError(data)
-    case 'heartbeat':
-      return { type: 'heartbeat' }
-    case 'join':
-    case 'leave':
-      return parseRooms(event, data)
-    case 'authenticate':
-      return parseAuthenticate(data)
-    default:
-      return { type: 'plaintext', event, data }
-  }
+  const parse = own(parsers, event) as FrameParser | undefined
+  return parse ? parse(data, event) : { type: 'plaintext', event, data }
 }
 
 function parseEncrypted(data: unknown): IncomingFrame {
@@ -152,13 +163,9 @@ function parseAuthenticate(data: unknown): IncomingFrame {
 export function encodeFrame(frame: Frame): string {
   switch (frame.type) {
     case 'encrypted':
-      // Base64 needs no JSON escaping: build the text directly instead of scanning a large string.
-      return `{"event":"encrypted","data":{"iv":"${encodeBase64(frame.iv)}","ct":"${encodeBase64(frame.ct)}"}}`
+      return encodeEncrypted(frame.iv, frame.ct)
     case 'authenticate':
-      return JSON.stringify({
-        event: 'authenticate',
-        data: { type: 'Bearer', token: frame.token, clientPublicKey: encodeBase64(frame.clientPublicKey) },
-      })
+      return encodeAuthenticate(frame.token, frame.clientPublicKey)
     case 'connected':
       return JSON.stringify({
         event: 'connected',
@@ -175,11 +182,29 @@ export function encodeFrame(frame: Frame): string {
     case 'error':
       return JSON.stringify({ event: 'error', data: { code: frame.code, message: frame.message } })
     case 'heartbeat':
-      return '{"event":"heartbeat"}'
+      return HEARTBEAT_FRAME
     case 'join':
     case 'leave':
-      return JSON.stringify({ event: frame.type, data: { rooms: frame.rooms } })
+      return encodeRooms(frame.type, frame.rooms)
   }
+}
+
+export const HEARTBEAT_FRAME = '{"event":"heartbeat"}'
+
+export function encodeEncrypted(iv: Uint8Array, ct: Uint8Array): string {
+  // Base64 needs no JSON escaping: build the text directly instead of scanning a large string.
+  return `{"event":"encrypted","data":{"iv":"${encodeBase64(iv)}","ct":"${encodeBase64(ct)}"}}`
+}
+
+export function encodeAuthenticate(token: string, clientPublicKey: Uint8Array): string {
+  return JSON.stringify({
+    event: 'authenticate',
+    data: { type: 'Bearer', token, clientPublicKey: encodeBase64(clientPublicKey) },
+  })
+}
+
+export function encodeRooms(type: 'join' | 'leave', rooms: readonly string[]): string {
+  return JSON.stringify({ event: type, data: { rooms } })
 }
 
 /** An application message, the plaintext inside an `encrypted` frame. */

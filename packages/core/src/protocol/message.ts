@@ -1,6 +1,6 @@
 import { decryptBytes, encryptBytes, randomIv } from '../crypto/aesGcm'
 import { EncryptedSocketError } from '../errors'
-import { encodeFrame, parseApplicationMessage, type ApplicationMessage } from './codec'
+import { encodeEncrypted, parseApplicationMessage, type ApplicationMessage } from './codec'
 
 const encoder = /* @__PURE__ */ new TextEncoder()
 const decoder = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true })
@@ -36,7 +36,7 @@ export async function sealPlaintext(
   iv: Uint8Array<ArrayBuffer> = randomIv(),
 ): Promise<SealedMessage> {
   const ct = await encryptBytes(key, iv, plaintext)
-  return { frame: encodeFrame({ type: 'encrypted', iv, ct }), iv }
+  return { frame: encodeEncrypted(iv, ct), iv }
 }
 
 /**
