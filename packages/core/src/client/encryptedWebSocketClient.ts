@@ -656,6 +656,8 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         lastError: null,
       },
     )
+    // A state listener may have called disconnect() or destroy() meanwhile.
+    if (attempt !== this.#attempt) return
     if (this.#options.heartbeatInterval > 0) {
       attempt.heartbeatTimer = setInterval(
         () => this.#sendControl(attempt, HEARTBEAT_FRAME),
@@ -800,6 +802,8 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   #connectionEnded(attempt: Attempt, close: CloseInfo, immediate = false): void {
     this.#teardown(attempt)
     if (close.error) this.#report(close.error)
+    // An `error` listener may have called disconnect() or destroy(): then nothing more to do.
+    if (this.#destroyed || this.#snapshot.state === 'disconnected') return
     const { reconnect } = this.#options
     const retry = reconnect.enabled && (reconnect.shouldReconnect ?? defaultShouldReconnect)(close)
     const error =
@@ -809,6 +813,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       this.#giveUp(error)
     } else if (immediate) {
       this.#dispatch({ type: 'CONNECTION_LOST' }, { encrypted: false, clientId: null, userId: null })
+      if (!this.#waitingToRetry()) return
       this.#dispatch({ type: 'RETRY' })
       this.#open()
     } else if (this.#snapshot.retryCount >= reconnect.maxRetries) {
@@ -834,6 +839,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       { encrypted: false, clientId: null, userId: null, nextRetryAt: Date.now() + delay },
     )
     this.#lifecycle.emit('reconnecting', { attempt, delay })
+    if (!this.#waitingToRetry()) return // a listener disconnected or destroyed the client
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null
       this.#retryNow()
@@ -844,12 +850,18 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   #retryNow(): void {
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer)
     this.#retryTimer = null
+    if (!this.#waitingToRetry()) return
     if (isOffline()) {
       this.#publish({ nextRetryAt: null })
       return
     }
     this.#dispatch({ type: 'RETRY' }, { retryCount: this.#snapshot.retryCount + 1, nextRetryAt: null })
     this.#open()
+  }
+
+  /** True between attempts; false once disconnect() or destroy() ended the retries. */
+  #waitingToRetry(): boolean {
+    return !this.#destroyed && this.#snapshot.state === 'reconnecting'
   }
 
   #giveUp(error: EncryptedSocketError): void {

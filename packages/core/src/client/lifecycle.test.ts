@@ -8,6 +8,7 @@ import {
   recordingLogger,
   TOKEN,
   until,
+  useFakeTime,
 } from '../../test/helpers'
 import { EncryptedWebSocketClient } from './encryptedWebSocketClient'
 
@@ -229,5 +230,48 @@ describe('construction and misuse', () => {
     expect(error).toMatchObject({ code: 'ERR_REJECTED' })
     expect((error as Error).message).not.toContain(TOKEN)
     expect(JSON.stringify(client.getSnapshot().lastError?.message)).not.toContain(TOKEN)
+  })
+})
+
+describe('listeners that stop the client', () => {
+  it('disconnect() from a `reconnecting` listener stops the retries (no socket, no token sent)', async () => {
+    useFakeTime()
+    const server = mockServer()
+    const client = mockClient(server.url, { reconnect: { interval: 1, jitter: 'none' } })
+    void client.connect()
+    await until(() => client.isConnected())
+    client.onLifecycle('reconnecting', () => client.disconnect())
+    server.dropAll(1006)
+    await until(() => client.getState() === 'disconnected')
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(server.connections).toHaveLength(1)
+  })
+
+  it('destroy() from an `error` listener stops everything', async () => {
+    useFakeTime()
+    const server = mockServer()
+    const client = mockClient(server.url, { reconnect: { interval: 1, jitter: 'none' } })
+    void client.connect()
+    await until(() => client.isConnected())
+    client.onLifecycle('error', () => client.destroy())
+    server.dropAll(1006)
+    await until(() => client.getState() === 'disconnected')
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(server.connections).toHaveLength(1)
+  })
+
+  it('disconnect() from a state listener on `authenticated` leaves no heartbeat running', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    const server = mockServer()
+    const client = mockClient(server.url, { heartbeatInterval: 1000 })
+    const authenticated = vi.fn()
+    client.onLifecycle('authenticated', authenticated)
+    client.onStateChange((state) => {
+      if (state === 'authenticated') client.disconnect()
+    })
+    await client.connect().catch(() => undefined)
+    expect(vi.getTimerCount()).toBe(0)
+    expect(authenticated).not.toHaveBeenCalled()
+    expect(client.getState()).toBe('disconnected')
   })
 })
