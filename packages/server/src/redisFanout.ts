@@ -64,6 +64,8 @@ export class RedisFanout {
   readonly #logger: ServerLogger
   readonly #key: Promise<CryptoKey> | null
   #ready = false
+  #publishing = Promise.resolve()
+  #delivering = Promise.resolve()
   #heartbeat: ReturnType<typeof setInterval> | null = null
 
   constructor(
@@ -101,7 +103,16 @@ export class RedisFanout {
       client.on('ready', update)
       client.on('close', update)
     }
-    this.#subscriber.on('message', (_channel: string, text: string) => void this.#receive(text, deliver))
+    // Opening runs in parallel, delivery in arrival order (large messages decrypt more slowly).
+    this.#subscriber.on('message', (_channel: string, text: string) => {
+      const opening = this.#open(text)
+      this.#delivering = this.#delivering.then(async () => {
+        const envelope = await opening
+        if (envelope && envelope.origin !== this.instanceId) {
+          deliver({ target: envelope.target, event: envelope.event, data: envelope.data })
+        }
+      })
+    })
     void this.#subscriber
       .subscribe(this.#channel)
       .catch((error: Error) => logger.warn('redis subscribe failed', { error: error.message }))
@@ -115,14 +126,20 @@ export class RedisFanout {
 
   /** Sends to the other instances; false (and counted) when Redis is down. */
   async publish(message: FanoutMessage): Promise<boolean> {
-    try {
-      const text = JSON.stringify({ ...message, origin: this.instanceId } satisfies Envelope)
-      await this.#publisher.publish(this.#channel, this.#key ? await seal(await this.#key, text) : text)
-      return true
-    } catch {
-      this.dropped++
-      return false
-    }
+    const text = JSON.stringify({ ...message, origin: this.instanceId } satisfies Envelope)
+    const sealing = this.#key ? this.#key.then((key) => seal(key, text)) : Promise.resolve(text)
+    // Sealing runs in parallel, publishing in call order: one instance's events keep their order.
+    const published = this.#publishing.then(async () => {
+      try {
+        await this.#publisher.publish(this.#channel, await sealing)
+        return true
+      } catch {
+        this.dropped++
+        return false
+      }
+    })
+    this.#publishing = published.then(() => undefined)
+    return published
   }
 
   /** Records or removes one membership for presence. */
@@ -161,16 +178,14 @@ export class RedisFanout {
     this.#publisher.disconnect()
   }
 
-  async #receive(text: string, deliver: (message: FanoutMessage) => void): Promise<void> {
-    let envelope: Envelope
+  /** The envelope, or null (logged) when it cannot be read. */
+  async #open(text: string): Promise<Envelope | null> {
     try {
-      envelope = JSON.parse(this.#key ? await open(await this.#key, text) : text) as Envelope
+      return JSON.parse(this.#key ? await open(await this.#key, text) : text) as Envelope
     } catch {
       this.#logger.warn('dropped a fan-out message that could not be read (wrong secret?)')
-      return
+      return null
     }
-    if (envelope.origin === this.instanceId) return // delivered locally already
-    deliver({ target: envelope.target, event: envelope.event, data: envelope.data })
   }
 
   async #announce(memberships: Membership[]): Promise<void> {

@@ -222,6 +222,8 @@ export class EncryptedSocketServer {
   }
 
   #changeRooms(connection: ServerConnection, type: 'join' | 'leave', rooms: readonly string[]): void {
+    // A join still queued when its socket closed must not bring a dead connection back.
+    if (type === 'join' && !this.#connections.has(connection.id)) return
     for (const room of rooms) {
       let members = this.#rooms.get(room)
       if (type === 'join') {

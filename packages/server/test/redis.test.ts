@@ -116,3 +116,19 @@ describe('scale-out through Redis', () => {
     expect(seen.join('')).not.toContain('chat.message')
   })
 })
+
+describe('ordering through an encrypted Redis hop', () => {
+  it('delivers one instance’s events in publish order even when a large one decrypts slowly', async () => {
+    const { url } = await redis()
+    const options = { redis: { url, secret: 'order-secret' } }
+    const [a, b] = await Promise.all([startServer(options), startServer(options)])
+    await until(() => a.redisReady === true && b.redisReady === true)
+    const receiver = client(b.url, { token: await token('r') })
+    const seen: number[] = []
+    receiver.on('n', (data) => seen.push((data as { n: number }).n))
+    await receiver.connect()
+    for (let n = 0; n < 20; n++) void a.broadcast('n', { n, pad: n % 2 === 0 ? 'x'.repeat(512 * 1024) : '' })
+    await until(() => seen.length === 20, 10_000)
+    expect(seen).toEqual(Array.from({ length: 20 }, (_, n) => n))
+  })
+})

@@ -124,3 +124,21 @@ describe('rooms and sending', () => {
     expect(server.roomMembers('lobby')).toEqual([c.getClientId()])
   })
 })
+
+describe('rooms and closing sockets', () => {
+  it('a join still queued when the socket closes does not leave a dead member behind', async () => {
+    let release: () => void = () => undefined
+    const slow = new Promise<void>((resolve) => (release = resolve))
+    const server = await startServer({ onEvent: () => slow })
+    const raw = rawClient(server.url)
+    await raw.authenticate(await token('alice'))
+    await raw.send('slow') // its handler holds the queue
+    raw.socket.send(JSON.stringify({ event: 'join', data: { rooms: ['lobby'] } }))
+    raw.socket.close()
+    await until(() => server.connections().length === 0)
+    release()
+    await new Promise((resolve) => setImmediate(resolve)) // the queued join runs now
+    expect(server.roomMembers('lobby')).toEqual([])
+    expect(await server.presence('lobby')).toEqual([])
+  })
+})
