@@ -109,7 +109,7 @@ describe('the demo apps in Chromium', () => {
     await vue.close()
   })
 
-  it('closing the tab (beforeunload) closes the socket', async () => {
+  it('closing the tab closes the socket', async () => {
     const page = await open('react', 'erin')
     expect(connectionsOf('erin')).toHaveLength(1)
     await page.close({ runBeforeUnload: true })

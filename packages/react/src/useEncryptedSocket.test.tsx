@@ -156,12 +156,12 @@ describe('useEncryptedSocket', () => {
     await waitFor(() => expect(server.openConnections()).toHaveLength(0))
   })
 
-  it('destroys its own client on beforeunload', async () => {
+  it('destroys its own client when the page goes away (pagehide)', async () => {
     const server = mockServer()
     render(<Status options={clientOptions(server.url)} />)
     await waitFor(() => expect(status().state).toBe('authenticated'))
     act(() => {
-      window.dispatchEvent(new Event('beforeunload'))
+      window.dispatchEvent(new Event('pagehide'))
     })
     await waitFor(() => expect(server.openConnections()).toHaveLength(0))
     expect(status().state).toBe('disconnected')

@@ -91,12 +91,12 @@ describe('useEncryptedSocket in an effectScope', () => {
     scope.stop()
   })
 
-  it('destroys its own client on beforeunload', async () => {
+  it('destroys its own client when the page goes away (pagehide)', async () => {
     const server = mockServer()
     const scope = effectScope()
     const socket = scope.run(() => useEncryptedSocket(clientOptions(server.url)))!
     await waitFor(() => expect(socket.state.value).toBe('authenticated'))
-    window.dispatchEvent(new Event('beforeunload'))
+    window.dispatchEvent(new Event('pagehide'))
     await waitFor(() => expect(server.openConnections()).toHaveLength(0))
     scope.stop()
   })

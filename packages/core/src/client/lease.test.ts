@@ -33,18 +33,45 @@ describe('leaseClient', () => {
 })
 
 describe('destroyOnUnload', () => {
-  it('destroys on beforeunload until removed, and is a no-op without window', () => {
-    expect(destroyOnUnload(fakeClient())()).toBeUndefined()
+  function fakeWindow() {
     const target = new EventTarget()
     vi.stubGlobal('addEventListener', target.addEventListener.bind(target))
     vi.stubGlobal('removeEventListener', target.removeEventListener.bind(target))
     onCleanup(() => vi.unstubAllGlobals())
-    const client = fakeClient()
+    const pageEvent = (type: string, persisted: boolean) => Object.assign(new Event(type), { persisted })
+    return { dispatch: (type: string, persisted = false) => target.dispatchEvent(pageEvent(type, persisted)) }
+  }
+  const pageClient = () => ({
+    destroy: vi.fn(),
+    disconnect: vi.fn(),
+    connect: vi.fn(() => Promise.resolve()),
+  })
+
+  it('is a no-op without window', () => {
+    expect(destroyOnUnload(pageClient())()).toBeUndefined()
+  })
+
+  it('destroys on pagehide until removed', () => {
+    const page = fakeWindow()
+    const client = pageClient()
     const remove = destroyOnUnload(client)
-    target.dispatchEvent(new Event('beforeunload'))
+    page.dispatch('pagehide')
     expect(client.destroy).toHaveBeenCalledTimes(1)
     remove()
-    target.dispatchEvent(new Event('beforeunload'))
+    page.dispatch('pagehide')
     expect(client.destroy).toHaveBeenCalledTimes(1)
+  })
+
+  it('only disconnects a page kept in the back/forward cache, and reconnects it when shown', () => {
+    const page = fakeWindow()
+    const client = pageClient()
+    destroyOnUnload(client)
+    page.dispatch('pagehide', true)
+    expect(client.destroy).not.toHaveBeenCalled()
+    expect(client.disconnect).toHaveBeenCalledTimes(1)
+    page.dispatch('pageshow', true)
+    expect(client.connect).toHaveBeenCalledTimes(1)
+    page.dispatch('beforeunload') // a navigation the user may still cancel: nothing happens
+    expect(client.destroy).not.toHaveBeenCalled()
   })
 })
