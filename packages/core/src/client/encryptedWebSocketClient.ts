@@ -927,11 +927,19 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       removeEventListener?: EventTarget['removeEventListener']
     }
     if (this.#stopWatchingOnline || typeof target.addEventListener !== 'function') return
-    const onOnline = () => {
-      if (this.#snapshot.state === 'reconnecting') this.#retryNow()
+    // Back online, or the tab is visible again (mobile resume, a throttled background tab):
+    // skip the rest of the backoff.
+    const onBack = () => {
+      if (this.#snapshot.state !== 'reconnecting') return
+      if (typeof document !== 'undefined' && document.visibilityState === 'hidden') return
+      this.#retryNow()
     }
-    target.addEventListener('online', onOnline)
-    this.#stopWatchingOnline = () => target.removeEventListener?.('online', onOnline)
+    target.addEventListener('online', onBack)
+    target.addEventListener('visibilitychange', onBack)
+    this.#stopWatchingOnline = () => {
+      target.removeEventListener?.('online', onBack)
+      target.removeEventListener?.('visibilitychange', onBack)
+    }
   }
 
   #unwatchOnline(): void {

@@ -261,6 +261,28 @@ describe('browser online/offline', () => {
     await until(() => client.isConnected())
   })
 
+  it('skips the rest of the backoff when the tab becomes visible again', async () => {
+    useFakeTime()
+    const target = new EventTarget()
+    const document = { visibilityState: 'hidden' }
+    vi.stubGlobal('document', document)
+    vi.stubGlobal('addEventListener', target.addEventListener.bind(target))
+    vi.stubGlobal('removeEventListener', target.removeEventListener.bind(target))
+    onCleanup(() => vi.unstubAllGlobals())
+    const server = mockServer()
+    const client = mockClient(server.url, { reconnect: { interval: 30_000, jitter: 'none' } })
+    void client.connect()
+    await until(() => client.isConnected())
+    server.dropAll(1006)
+    await until(() => client.getState() === 'reconnecting')
+    target.dispatchEvent(new Event('visibilitychange')) // still hidden: keep waiting
+    expect(client.getState()).toBe('reconnecting')
+    document.visibilityState = 'visible'
+    target.dispatchEvent(new Event('visibilitychange'))
+    expect(client.getState()).toBe('connecting')
+    await until(() => client.isConnected())
+  })
+
   it('stops listening to `online` after destroy()', async () => {
     const browser = fakeBrowser(true)
     const server = mockServer()
