@@ -7,7 +7,8 @@ import {
   isEncryptedSocketError,
   openMessage,
   parseFrame,
-  sealMessage,
+  sealPlaintext,
+  serializeMessage,
   signTranscript,
   type ApplicationMessage,
   type Frame,
@@ -129,9 +130,18 @@ export class ServerConnection {
    * the frames leave in the order of the calls. Resolves false when the connection cannot send.
    */
   send(event: string, data?: unknown): Promise<boolean> {
+    try {
+      return this.sendSerialized(serializeMessage({ event, data }))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /** `send` for a message serialised once for many recipients (each still gets its own IV and key). */
+  sendSerialized(plaintext: Uint8Array<ArrayBuffer>): Promise<boolean> {
     const key = this.#key
     if (!key || !this.authenticated) return Promise.resolve(false)
-    const sealing = key.then((sessionKey) => sealMessage(sessionKey, { event, data }))
+    const sealing = key.then((sessionKey) => sealPlaintext(sessionKey, plaintext))
     const sent = this.#outgoing.then(async () => {
       const { frame, iv } = await sealing
       if (this.socket.readyState !== this.socket.OPEN) return false

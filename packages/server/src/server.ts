@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { serializeMessage } from '@encrypted-socket/core'
 import { WebSocketServer, type WebSocket } from 'ws'
 import {
   emptyDropCounts,
@@ -291,7 +292,8 @@ export class EncryptedSocketServer {
 
   /** Encrypts once per recipient (their keys differ); never sends the plaintext. */
   async #sendToAll(recipients: ServerConnection[], event: string, data: unknown): Promise<number> {
-    const sent = await Promise.all(recipients.map((connection) => connection.send(event, data)))
+    const plaintext = serializeMessage({ event, data }) // once; the encryption is per recipient
+    const sent = await Promise.all(recipients.map((connection) => connection.sendSerialized(plaintext)))
     return sent.filter(Boolean).length
   }
 
