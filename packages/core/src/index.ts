@@ -39,6 +39,7 @@ export type {
   IncomingFrame,
   MalformedFrame,
   PlaintextFrame,
+  ServerFrame,
 } from './protocol/codec'
 export { createEphemeralKeys, deriveSessionKey } from './protocol/handshake'
 export type { EphemeralKeys } from './protocol/handshake'

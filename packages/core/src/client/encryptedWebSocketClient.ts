@@ -8,7 +8,7 @@ import {
   parseServerFrame,
   type ApplicationMessage,
   type ConnectedFrame,
-  type IncomingFrame,
+  type ServerFrame,
 } from '../protocol/codec'
 import { isReservedEvent } from '../protocol/controlEvents'
 import { createEphemeralKeys, deriveSessionKey, type EphemeralKeys } from '../protocol/handshake'
@@ -54,7 +54,7 @@ const settle = <T>(promise: Promise<T>): Promise<Settled<T>> =>
   )
 
 interface QueuedFrame {
-  frame: IncomingFrame
+  frame: ServerFrame
   /** Decryption started when the frame arrived, so bursts decrypt in parallel. */
   opening?: Promise<Settled<ApplicationMessage>>
 }
@@ -563,10 +563,6 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       }
       case 'heartbeat':
         return
-      default:
-        return this.#report(
-          new EncryptedSocketError('ERR_PROTOCOL', `Dropped a "${frame.type}" frame: only clients send it.`),
-        )
     }
   }
 

@@ -211,7 +211,9 @@ describe('browser online/offline', () => {
   function fakeBrowser(online: boolean) {
     const target = new EventTarget()
     const navigator = { onLine: online }
+    const document = { visibilityState: 'visible' }
     vi.stubGlobal('navigator', navigator)
+    vi.stubGlobal('document', document)
     vi.stubGlobal('addEventListener', target.addEventListener.bind(target))
     vi.stubGlobal('removeEventListener', target.removeEventListener.bind(target))
     onCleanup(() => vi.unstubAllGlobals())
@@ -223,6 +225,10 @@ describe('browser online/offline', () => {
       goOffline() {
         navigator.onLine = false
         target.dispatchEvent(new Event('offline'))
+      },
+      setVisibility(visibility: 'visible' | 'hidden') {
+        document.visibilityState = visibility
+        target.dispatchEvent(new Event('visibilitychange'))
       },
     }
   }
@@ -263,22 +269,17 @@ describe('browser online/offline', () => {
 
   it('skips the rest of the backoff when the tab becomes visible again', async () => {
     useFakeTime()
-    const target = new EventTarget()
-    const document = { visibilityState: 'hidden' }
-    vi.stubGlobal('document', document)
-    vi.stubGlobal('addEventListener', target.addEventListener.bind(target))
-    vi.stubGlobal('removeEventListener', target.removeEventListener.bind(target))
-    onCleanup(() => vi.unstubAllGlobals())
+    const browser = fakeBrowser(true)
+    browser.setVisibility('hidden')
     const server = mockServer()
     const client = mockClient(server.url, { reconnect: { interval: 30_000, jitter: 'none' } })
     void client.connect()
     await until(() => client.isConnected())
     server.dropAll(1006)
     await until(() => client.getState() === 'reconnecting')
-    target.dispatchEvent(new Event('visibilitychange')) // still hidden: keep waiting
+    browser.setVisibility('hidden') // still hidden: keep waiting
     expect(client.getState()).toBe('reconnecting')
-    document.visibilityState = 'visible'
-    target.dispatchEvent(new Event('visibilitychange'))
+    browser.setVisibility('visible')
     expect(client.getState()).toBe('connecting')
     await until(() => client.isConnected())
   })

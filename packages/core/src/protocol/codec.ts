@@ -46,10 +46,13 @@ export type IncomingFrame = Frame | PlaintextFrame | MalformedFrame
 
 type JsonObject = Record<string, unknown>
 
-type FrameParser = (data: unknown, event: string) => IncomingFrame
+type FrameParser<F extends IncomingFrame = IncomingFrame> = (data: unknown, event: string) => F
+
+/** What a client can receive: server-to-client frames, plaintext events, malformed frames. */
+export type ServerFrame = Exclude<IncomingFrame, { type: 'authenticate' | 'join' | 'leave' }>
 
 // What a server may send; a client parses only these, so the rest stays out of its bundle.
-const FROM_SERVER: Record<string, FrameParser> = {
+const FROM_SERVER: Record<string, FrameParser<ServerFrame>> = {
   encrypted: (data) => parseEncrypted(data),
   connected: (data) => parseConnected(data),
   error: (data) => parseError(data),
@@ -73,11 +76,14 @@ export function parseFrame(message: unknown): IncomingFrame {
  * `parseFrame` for what a client receives: the client-to-server events (`authenticate`, `join`,
  * `leave`) come back as `plaintext`, which a client drops.
  */
-export function parseServerFrame(message: unknown): IncomingFrame {
+export function parseServerFrame(message: unknown): ServerFrame {
   return parseWith(message, FROM_SERVER)
 }
 
-function parseWith(message: unknown, parsers: Record<string, FrameParser>): IncomingFrame {
+function parseWith<F extends IncomingFrame>(
+  message: unknown,
+  parsers: Record<string, FrameParser<F>>,
+): F | PlaintextFrame | MalformedFrame {
   if (typeof message !== 'string') return malformed('binary frames are not part of protocol v1')
   let value: unknown
   try {
@@ -89,11 +95,11 @@ function parseWith(message: unknown, parsers: Record<string, FrameParser>): Inco
   const event = own(value, 'event')
   if (typeof event !== 'string') return malformed('no string "event" field')
   const data = own(value, 'data')
-  const parse = own(parsers, event) as FrameParser | undefined
+  const parse = own(parsers, event) as FrameParser<F> | undefined
   return parse ? parse(data, event) : { type: 'plaintext', event, data }
 }
 
-function parseEncrypted(data: unknown): IncomingFrame {
+function parseEncrypted(data: unknown): ServerFrame {
   if (!isObject(data)) return malformed('"data" must be an object', 'encrypted')
   const iv = base64Field(data, 'iv')
   const ct = base64Field(data, 'ct')
@@ -106,7 +112,7 @@ function parseEncrypted(data: unknown): IncomingFrame {
   return { type: 'encrypted', iv, ct }
 }
 
-function parseConnected(data: unknown): IncomingFrame {
+function parseConnected(data: unknown): ServerFrame {
   if (!isObject(data)) return malformed('"data" must be an object', 'connected')
   const id = own(data, 'id')
   const userId = own(data, 'userId')
@@ -127,7 +133,7 @@ function parseConnected(data: unknown): IncomingFrame {
   return frame
 }
 
-function parseError(data: unknown): IncomingFrame {
+function parseError(data: unknown): ServerFrame {
   if (!isObject(data)) return malformed('"data" must be an object', 'error')
   const message = own(data, 'message')
   const code = own(data, 'code')
