@@ -54,6 +54,8 @@ export type { ClientEvent } from './client/transition'
 export { getRoomStatus } from './client/roomStatus'
 export type { RoomStatus } from './client/roomStatus'
 export { DEFAULTS } from './options'
+export { pinServerFingerprint, pinServerKey } from './client/pinServer'
+export type { ServerIdentity, SignedHandshake } from './client/pinServer'
 export type {
   ClientOptions,
   ClientSnapshot,

@@ -67,12 +67,7 @@ describe('resolveOptions', () => {
     ['outbox.maxSize', { outbox: { maxSize: 1.5 } }, 'Option "outbox.maxSize"'],
     ['maxTrackedIvs', { maxTrackedIvs: 0 }, 'Option "maxTrackedIvs"'],
     ['getToken', { getToken: 'abc' }, 'Option "getToken"'],
-    ['serverKey', { serverKey: 'AAAA' }, 'Option "serverKey" must be the base64 raw P-256 public key'],
-    [
-      'serverKeyFingerprint',
-      { serverKeyFingerprint: 'abc' },
-      'Option "serverKeyFingerprint" must be the hex SHA-256',
-    ],
+    ['serverIdentity', { serverIdentity: 'AAAA' }, 'Option "serverIdentity" must be pinServerKey(…)'],
   ])('names the option and what is allowed: %s', (_name, patch, message) => {
     expect(() => resolveOptions({ ...base, ...patch } as ClientOptions)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining(message) }),

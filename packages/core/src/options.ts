@@ -1,4 +1,4 @@
-import { decodeBase64 } from './crypto/base64'
+import type { ServerIdentity } from './client/pinServer'
 import { EncryptedSocketError } from './errors'
 import type { ClientOptions, CloseInfo, Logger, ReconnectOptions, WebSocketConstructor } from './types'
 
@@ -21,8 +21,7 @@ export interface ResolvedOptions {
   outboxMaxSize: number
   allowInsecureTransport: boolean
   maxTrackedIvs: number
-  serverKey: Uint8Array<ArrayBuffer> | undefined
-  serverKeyFingerprint: string | undefined
+  serverIdentity: ServerIdentity | undefined
 }
 
 export const DEFAULTS = {
@@ -42,181 +41,102 @@ export const DEFAULTS = {
   maxTrackedIvs: 65_536,
 } as const
 
+type Test = (value: unknown) => boolean
+
+const isString: Test = (v) => typeof v === 'string'
+const isBoolean: Test = (v) => typeof v === 'boolean'
+const isFunction: Test = (v) => typeof v === 'function'
+const isObject: Test = (v) => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isNumberFrom =
+  (min: number): Test =>
+  (v) =>
+    typeof v === 'number' && Number.isFinite(v) && v >= min
+const isCountFrom =
+  (min: number): Test =>
+  (v) =>
+    Number.isInteger(v) && (v as number) >= min
+const isRoom: Test = (v) => isString(v) && (v as string).length > 0
+const MS = 'a number of ms ≥ 0'
+
+/** Each optional option, by its path: what it must be, and the test. `undefined` means "the default". */
+const RULES: [path: string, expected: string, test: Test][] = [
+  ['reconnect', 'an object', isObject],
+  ['outbox', 'an object', isObject],
+  ['allowInsecureTransport', 'a boolean', isBoolean],
+  ['getToken', 'a function returning the token (or a promise of it)', isFunction],
+  ['reconnect.enabled', 'a boolean', isBoolean],
+  ['reconnect.maxRetries', 'an integer ≥ 0, or Infinity', (v) => v === Infinity || isCountFrom(0)(v)],
+  ['reconnect.interval', MS, isNumberFrom(0)],
+  ['reconnect.backoffMultiplier', 'a number ≥ 1', isNumberFrom(1)],
+  ['reconnect.jitter', '"full" or "none"', (v) => v === 'full' || v === 'none'],
+  ['reconnect.shouldReconnect', 'a function (close) => boolean', isFunction],
+  ['heartbeatInterval', `${MS} (0 turns heartbeats off)`, isNumberFrom(0)],
+  ['autoJoinRooms', 'an array of non-empty room names', (v) => Array.isArray(v) && v.every(isRoom)],
+  ['WebSocket', 'a WebSocket constructor (in Node 20: `import WebSocket from "ws"`)', isFunction],
+  [
+    'protocols',
+    'a string or an array of strings',
+    (v) => isString(v) || (Array.isArray(v) && v.every(isString)),
+  ],
+  ['handshakeTimeout', 'a number of ms > 0', (v) => isNumberFrom(0)(v) && v !== 0],
+  ['requireEncryption', 'a boolean', isBoolean],
+  ['outbox.maxSize', 'an integer ≥ 0', isCountFrom(0)],
+  ['maxTrackedIvs', 'an integer ≥ 1', isCountFrom(1)],
+  ['serverIdentity', 'pinServerKey(…) or pinServerFingerprint(…)', isFunction],
+  ['logger', 'an object with info, warn, error and debug functions (like console)', isLogger],
+]
+
 /** Validates the options and fills in defaults. Throws `ERR_INVALID_OPTION` naming the option. */
 export function resolveOptions(options: ClientOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw invalid('options', 'an object with at least `url` and `ecdhInfo`', options)
+  if (!isObject(options)) throw invalid('options', 'an object with at least `url` and `ecdhInfo`', options)
+  if (!isString(options.url)) throw invalid('url', 'a ws:// or wss:// URL string', options.url)
+  if (!isRoom(options.ecdhInfo)) {
+    throw invalid('ecdhInfo', 'a non-empty string (the same as the server’s)', options.ecdhInfo)
   }
-  const url = check(options.url, 'url', 'a ws:// or wss:// URL string', isString)
-  const ecdhInfo = check(
-    options.ecdhInfo,
-    'ecdhInfo',
-    'a non-empty string (the same as the server’s)',
-    isNonEmptyString,
-  )
-  const allowInsecureTransport = optional(
-    options.allowInsecureTransport,
-    'allowInsecureTransport',
-    'a boolean',
-    isBoolean,
-    DEFAULTS.allowInsecureTransport,
-  )
-  checkTransport(url, allowInsecureTransport)
-
-  if (options.token !== undefined && typeof options.token !== 'string') {
+  if (options.token !== undefined && !isString(options.token)) {
     // Never describe the value: it may be a token of the wrong type.
-    throw new EncryptedSocketError(
-      'ERR_INVALID_OPTION',
-      `Option "token" must be a string (a JWT); got a ${typeOf(options.token)}.`,
+    throw new EncryptedSocketError('ERR_INVALID_OPTION', 'Option "token" must be a string (a JWT).')
+  }
+  for (const [path, expected, test] of RULES) {
+    const value = path
+      .split('.')
+      .reduce<unknown>((object, key) => (object as Record<string, unknown>)?.[key], options)
+    if (value !== undefined && !test(value)) throw invalid(path, expected, value)
+  }
+  const allowInsecureTransport = options.allowInsecureTransport ?? DEFAULTS.allowInsecureTransport
+  checkTransport(options.url, allowInsecureTransport)
+  const reconnect = withDefaults(DEFAULTS.reconnect, options.reconnect) as ResolvedOptions['reconnect']
+  const interval = reconnect.interval
+  if (options.reconnect?.maxInterval === undefined) {
+    reconnect.maxInterval = Math.max(reconnect.maxInterval, interval)
+  } else if (!isNumberFrom(interval)(reconnect.maxInterval)) {
+    throw invalid(
+      'reconnect.maxInterval',
+      `a number of ms ≥ reconnect.interval (${interval})`,
+      reconnect.maxInterval,
     )
   }
-  const reconnect = options.reconnect ?? {}
-  check(reconnect, 'reconnect', 'an object', isObject)
-  const r = DEFAULTS.reconnect
-  const interval = optional(
-    reconnect.interval,
-    'reconnect.interval',
-    'a number of ms ≥ 0',
-    isNonNegative,
-    r.interval,
-  )
-  const outbox: { maxSize?: number } = check(options.outbox ?? {}, 'outbox', 'an object', isObject)
-  const logger = options.logger ?? console
-  if (
-    !['info', 'warn', 'error', 'debug'].every(
-      (level) => typeof (logger as unknown as Record<string, unknown>)[level] === 'function',
-    )
-  ) {
-    throw invalid('logger', 'an object with info, warn, error and debug functions (like console)', logger)
-  }
-
   return {
-    url,
-    ecdhInfo,
+    ...withDefaults(DEFAULTS, options),
     token: options.token,
-    getToken: optional(
-      options.getToken,
-      'getToken',
-      'a function returning the token (or a promise of it)',
-      isFunction,
-      undefined,
-    ),
-    reconnect: {
-      enabled: optional(reconnect.enabled, 'reconnect.enabled', 'a boolean', isBoolean, r.enabled),
-      maxRetries: optional(
-        reconnect.maxRetries,
-        'reconnect.maxRetries',
-        'an integer ≥ 0, or Infinity',
-        isRetryCount,
-        r.maxRetries,
-      ),
-      interval,
-      backoffMultiplier: optional(
-        reconnect.backoffMultiplier,
-        'reconnect.backoffMultiplier',
-        'a number ≥ 1',
-        (v) => isFiniteNumber(v) && v >= 1,
-        r.backoffMultiplier,
-      ),
-      maxInterval: optional(
-        reconnect.maxInterval,
-        'reconnect.maxInterval',
-        `a number of ms ≥ reconnect.interval (${interval})`,
-        (v) => isFiniteNumber(v) && v >= interval,
-        Math.max(r.maxInterval, interval),
-      ),
-      jitter: optional(
-        reconnect.jitter,
-        'reconnect.jitter',
-        '"full" or "none"',
-        (v) => v === 'full' || v === 'none',
-        r.jitter,
-      ),
-      shouldReconnect: optional(
-        reconnect.shouldReconnect,
-        'reconnect.shouldReconnect',
-        'a function (close) => boolean',
-        isFunction,
-        undefined,
-      ),
-    },
-    heartbeatInterval: optional(
-      options.heartbeatInterval,
-      'heartbeatInterval',
-      'a number of ms ≥ 0 (0 turns heartbeats off)',
-      isNonNegative,
-      DEFAULTS.heartbeatInterval,
-    ),
-    autoJoinRooms: optional(
-      options.autoJoinRooms,
-      'autoJoinRooms',
-      'an array of non-empty room names',
-      isRoomList,
-      [],
-    ),
-    logger,
-    WebSocket: optional(
-      options.WebSocket,
-      'WebSocket',
-      'a WebSocket constructor (in Node 20: `import WebSocket from "ws"`)',
-      isFunction,
-      undefined,
-    ),
-    protocols: optional(
-      options.protocols,
-      'protocols',
-      'a string or an array of strings',
-      (v) => isString(v) || (Array.isArray(v) && v.every(isString)),
-      undefined,
-    ),
-    handshakeTimeout: optional(
-      options.handshakeTimeout,
-      'handshakeTimeout',
-      'a number of ms > 0',
-      (v) => isFiniteNumber(v) && v > 0,
-      DEFAULTS.handshakeTimeout,
-    ),
-    requireEncryption: optional(
-      options.requireEncryption,
-      'requireEncryption',
-      'a boolean',
-      isBoolean,
-      DEFAULTS.requireEncryption,
-    ),
-    outboxMaxSize: optional(
-      outbox.maxSize,
-      'outbox.maxSize',
-      'an integer ≥ 0',
-      isCount,
-      DEFAULTS.outboxMaxSize,
-    ),
+    reconnect: { ...reconnect, shouldReconnect: options.reconnect?.shouldReconnect },
+    autoJoinRooms: options.autoJoinRooms ?? [],
+    logger: options.logger ?? console,
+    outboxMaxSize: options.outbox?.maxSize ?? DEFAULTS.outboxMaxSize,
     allowInsecureTransport,
-    serverKey: options.serverKey === undefined ? undefined : decodeServerKey(options.serverKey),
-    serverKeyFingerprint: optional(
-      typeof options.serverKeyFingerprint === 'string'
-        ? options.serverKeyFingerprint.toLowerCase().replace(/:/g, '')
-        : options.serverKeyFingerprint,
-      'serverKeyFingerprint',
-      'the hex SHA-256 fingerprint of the server identity key (64 hex digits)',
-      (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v),
-      undefined,
-    ),
-    maxTrackedIvs: optional(
-      options.maxTrackedIvs,
-      'maxTrackedIvs',
-      'an integer ≥ 1',
-      (v) => isCount(v) && (v as number) >= 1,
-      DEFAULTS.maxTrackedIvs,
-    ),
-  }
+  } as ResolvedOptions
 }
 
-function decodeServerKey(value: unknown): Uint8Array<ArrayBuffer> {
-  const bytes = typeof value === 'string' ? decodeBase64(value) : undefined
-  if (!bytes || bytes.length !== 65 || bytes[0] !== 4) {
-    throw invalid('serverKey', 'the base64 raw P-256 public key of the server identity (65 bytes)', value)
-  }
-  return bytes
+/** The defaults, overridden by every given value that is not `undefined`. */
+function withDefaults(defaults: object, given: object | undefined): Record<string, unknown> {
+  const result: Record<string, unknown> = { ...defaults }
+  for (const [key, value] of Object.entries(given ?? {})) if (value !== undefined) result[key] = value
+  return result
+}
+
+function isLogger(value: unknown): boolean {
+  const logger = value as Record<string, unknown>
+  return ['info', 'warn', 'error', 'debug'].every((level) => isFunction(logger?.[level]))
 }
 
 const LOOPBACK = /^(localhost|.+\.localhost|127(\.\d{1,3}){3}|\[::1\])$/i
@@ -229,60 +149,29 @@ function checkTransport(url: string, allowInsecureTransport: boolean): void {
   } catch {
     throw new EncryptedSocketError(
       'ERR_INVALID_OPTION',
-      'Option "url" is not a valid URL. Pass an absolute wss:// URL.',
+      'Option "url" is not a valid URL: pass an absolute wss:// URL.',
     )
   }
-  if (parsed.protocol !== 'wss:' && parsed.protocol !== 'ws:') {
+  const { protocol, hostname } = parsed
+  if (protocol !== 'wss:' && protocol !== 'ws:') {
     throw new EncryptedSocketError(
       'ERR_INVALID_OPTION',
-      `Option "url" must use wss:// (or ws:// to localhost); got "${parsed.protocol}".`,
+      `Option "url" must use wss:// (or ws:// to localhost); got "${protocol}".`,
     )
   }
-  if (parsed.protocol === 'ws:' && !LOOPBACK.test(parsed.hostname) && !allowInsecureTransport) {
+  if (protocol === 'ws:' && !LOOPBACK.test(hostname) && !allowInsecureTransport) {
     throw new EncryptedSocketError(
       'ERR_INSECURE_TRANSPORT',
-      `Refusing ws:// to "${parsed.hostname}": the token would cross the network without TLS. ` +
+      `Refusing ws:// to "${hostname}": the token would cross the network without TLS. ` +
         'Use wss://, or set allowInsecureTransport: true if you really mean it.',
     )
   }
 }
 
-function check<T>(value: unknown, name: string, expected: string, test: (value: unknown) => value is T): T
-function check(value: unknown, name: string, expected: string, test: (value: unknown) => boolean): unknown
-function check(value: unknown, name: string, expected: string, test: (value: unknown) => boolean): unknown {
-  if (!test(value)) throw invalid(name, expected, value)
-  return value
-}
-
-function optional<T>(
-  value: T | undefined,
-  name: string,
-  expected: string,
-  test: (value: unknown) => boolean,
-  fallback: T,
-): T {
-  if (value === undefined) return fallback
-  if (!test(value)) throw invalid(name, expected, value)
-  return value
-}
-
 function invalid(name: string, expected: string, value: unknown): EncryptedSocketError {
-  const got = typeof value === 'number' || typeof value === 'boolean' ? String(value) : `a ${typeOf(value)}`
+  const got =
+    typeof value === 'number' || typeof value === 'boolean'
+      ? String(value)
+      : `a ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`
   return new EncryptedSocketError('ERR_INVALID_OPTION', `Option "${name}" must be ${expected}; got ${got}.`)
 }
-
-function typeOf(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value
-}
-
-const isString = (v: unknown): v is string => typeof v === 'string'
-const isNonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.length > 0
-const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean'
-const isFunction = (v: unknown): boolean => typeof v === 'function'
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
-const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
-const isNonNegative = (v: unknown): boolean => isFiniteNumber(v) && v >= 0
-const isCount = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0
-const isRetryCount = (v: unknown): boolean => isCount(v) || v === Infinity
-const isRoomList = (v: unknown): boolean => Array.isArray(v) && v.every(isNonEmptyString)

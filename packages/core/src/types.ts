@@ -1,3 +1,4 @@
+import type { ServerIdentity } from './client/pinServer'
 import type { EncryptedSocketError } from './errors'
 
 /**
@@ -113,12 +114,10 @@ export interface ClientOptions {
   /** Allow `ws://` to a host that is not loopback (the token would cross the network in clear). @default false */
   allowInsecureTransport?: boolean
   /**
-   * Server authentication (opt-in): the server's long-term ECDSA P-256 public key, raw (65 bytes)
-   * in base64. The client then refuses a `connected` that is not signed by it (`ERR_SERVER_AUTH`).
+   * Server authentication (opt-in): `pinServerKey(key)` or `pinServerFingerprint(hex)`. The client
+   * then refuses a `connected` that is not signed by that identity (`ERR_SERVER_AUTH`).
    */
-  serverKey?: string
-  /** Like `serverKey`, but pins the SHA-256 fingerprint (hex) of the key the server presents. */
-  serverKeyFingerprint?: string
+  serverIdentity?: ServerIdentity
   /**
    * IVs remembered per session key to reject replayed and reflected frames. When full, the client
    * re-keys by reconnecting. @default 65536

@@ -1,5 +1,11 @@
 import { createVerify } from 'node:crypto'
-import { encodeBase64, fingerprintKey, parseFrame } from '@encrypted-socket/core'
+import {
+  encodeBase64,
+  fingerprintKey,
+  parseFrame,
+  pinServerFingerprint,
+  pinServerKey,
+} from '@encrypted-socket/core'
 import { describe, expect, it } from 'vitest'
 import { createServerIdentityText, loadServerIdentity } from '../src/index'
 import { client, rawClient, startServer, token, until } from './helpers'
@@ -13,12 +19,15 @@ describe('server authentication (opt-in)', () => {
   it('a client pinning the server key connects to the signing server', async () => {
     const { text, identity: id } = await identity()
     const server = await startServer({ identity: id })
-    const pinned = client(server.url, { token: await token('u'), serverKey: text.serverKey })
+    const pinned = client(server.url, {
+      token: await token('u'),
+      serverIdentity: pinServerKey(text.serverKey),
+    })
     await pinned.connect()
     expect(pinned.isEncrypted()).toBe(true)
     const byFingerprint = client(server.url, {
       token: await token('u'),
-      serverKeyFingerprint: text.fingerprint,
+      serverIdentity: pinServerFingerprint(text.fingerprint),
     })
     await byFingerprint.connect()
     expect(byFingerprint.isConnected()).toBe(true)
@@ -65,7 +74,7 @@ describe('server authentication (opt-in)', () => {
     const server = await startServer({ identity: impostor.identity })
     const c = client(server.url, {
       token: await token('u'),
-      serverKey: genuine.text.serverKey,
+      serverIdentity: pinServerKey(genuine.text.serverKey),
       reconnect: { enabled: false },
     })
     await expect(c.connect()).rejects.toMatchObject({
@@ -75,7 +84,7 @@ describe('server authentication (opt-in)', () => {
     expect(c.isEncrypted()).toBe(false)
     const byFingerprint = client(server.url, {
       token: await token('u'),
-      serverKeyFingerprint: genuine.text.fingerprint,
+      serverIdentity: pinServerFingerprint(genuine.text.fingerprint),
       reconnect: { enabled: false },
     })
     await expect(byFingerprint.connect()).rejects.toMatchObject({
@@ -89,7 +98,7 @@ describe('server authentication (opt-in)', () => {
     const unsigned = await startServer()
     const c = client(unsigned.url, {
       token: await token('u'),
-      serverKey: text.serverKey,
+      serverIdentity: pinServerKey(text.serverKey),
       reconnect: { enabled: false },
     })
     await expect(c.connect()).rejects.toMatchObject({

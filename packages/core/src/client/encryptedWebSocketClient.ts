@@ -1,4 +1,3 @@
-import { fingerprintKey, handshakeTranscript, serverAuthError, verifyTranscript } from '../crypto/ecdsa'
 import { EncryptedSocketError, type ErrorCode } from '../errors'
 import { resolveOptions, type ResolvedOptions } from '../options'
 import {
@@ -597,9 +596,13 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     let key: CryptoKey
     try {
       const keys = await attempt.keys
-      if (this.#options.serverKey || this.#options.serverKeyFingerprint) {
-        await this.#authenticateServer(frame, keys.publicKey, serverPublicKey, salt)
-      }
+      await this.#options.serverIdentity?.({
+        identityKey: frame.identityKey,
+        signature: frame.signature,
+        clientPublicKey: keys.publicKey,
+        serverPublicKey,
+        salt,
+      })
       key = await deriveSessionKey(keys.privateKey, serverPublicKey, salt, this.#options.ecdhInfo)
     } catch (cause) {
       if (attempt !== this.#attempt) return
@@ -615,26 +618,6 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (attempt !== this.#attempt) return
     attempt.key = key
     this.#authenticated(attempt, frame)
-  }
-
-  /** Opt-in server authentication: the handshake must be signed by the pinned identity. */
-  async #authenticateServer(
-    frame: ConnectedFrame,
-    clientPublicKey: Uint8Array,
-    serverPublicKey: Uint8Array,
-    salt: Uint8Array,
-  ): Promise<void> {
-    const { serverKey, serverKeyFingerprint } = this.#options
-    const identityKey = serverKey ?? frame.identityKey
-    if (!identityKey || !frame.signature) throw serverAuthError('the connected frame is not signed')
-    if (!serverKey && (await fingerprintKey(identityKey)) !== serverKeyFingerprint) {
-      throw serverAuthError('the server presented an identity key with another fingerprint')
-    }
-    await verifyTranscript(
-      identityKey,
-      frame.signature,
-      handshakeTranscript(clientPublicKey, serverPublicKey, salt),
-    )
   }
 
   #authenticated(attempt: Attempt, frame: ConnectedFrame): void {

@@ -75,7 +75,7 @@ export async function fingerprintKey(identityKey: Uint8Array<ArrayBuffer>): Prom
 export function serverAuthError(reason: string, cause?: unknown): EncryptedSocketError {
   return new EncryptedSocketError(
     'ERR_SERVER_AUTH',
-    `Server authentication failed: ${reason}. Something between you and the server may be impersonating it; check serverKey / serverKeyFingerprint.`,
+    `Server authentication failed: ${reason}. Something between you and the server may be impersonating it; check the pinned serverIdentity.`,
     cause === undefined ? {} : { cause },
   )
 }

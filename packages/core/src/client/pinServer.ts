@@ -1,0 +1,55 @@
+import { decodeBase64 } from '../crypto/base64'
+import { fingerprintKey, handshakeTranscript, serverAuthError, verifyTranscript } from '../crypto/ecdsa'
+import { EncryptedSocketError } from '../errors'
+
+/** What the client hands a `serverIdentity` check: the `connected` frame's proof and this handshake's keys. */
+export interface SignedHandshake {
+  identityKey: Uint8Array<ArrayBuffer> | undefined
+  signature: Uint8Array<ArrayBuffer> | undefined
+  clientPublicKey: Uint8Array<ArrayBuffer>
+  serverPublicKey: Uint8Array<ArrayBuffer>
+  salt: Uint8Array<ArrayBuffer>
+}
+
+/**
+ * Server authentication, the `serverIdentity` option: resolves when the handshake is signed by the
+ * pinned identity, rejects with `ERR_SERVER_AUTH` otherwise. Made by `pinServerKey()` or
+ * `pinServerFingerprint()`; a separate import, so apps that do not pin pay nothing for it.
+ */
+export type ServerIdentity = (handshake: SignedHandshake) => Promise<void>
+
+/** Pins the server's identity key: the base64 raw P-256 public key that `--generate-identity` prints. */
+export function pinServerKey(serverKey: string): ServerIdentity {
+  const pinned = typeof serverKey === 'string' ? decodeBase64(serverKey) : undefined
+  if (pinned?.length !== 65 || pinned[0] !== 4) {
+    throw pinError('pinServerKey() needs the base64 raw P-256 public key of the server identity (65 bytes)')
+  }
+  return (handshake) => verifySigned(pinned, handshake)
+}
+
+/** Pins the SHA-256 fingerprint (hex, colons allowed) of the identity key the server presents. */
+export function pinServerFingerprint(fingerprint: string): ServerIdentity {
+  const pinned = typeof fingerprint === 'string' ? fingerprint.toLowerCase().replace(/:/g, '') : ''
+  if (!/^[0-9a-f]{64}$/.test(pinned)) {
+    throw pinError('pinServerFingerprint() needs the hex SHA-256 fingerprint of the server identity key')
+  }
+  return async (handshake) => {
+    const presented = handshake.identityKey
+    if (presented && (await fingerprintKey(presented)) !== pinned) {
+      throw serverAuthError('the server presented an identity key with another fingerprint')
+    }
+    return verifySigned(presented, handshake)
+  }
+}
+
+async function verifySigned(
+  identityKey: Uint8Array<ArrayBuffer> | undefined,
+  { signature, clientPublicKey, serverPublicKey, salt }: SignedHandshake,
+): Promise<void> {
+  if (!identityKey || !signature) throw serverAuthError('the connected frame is not signed')
+  await verifyTranscript(identityKey, signature, handshakeTranscript(clientPublicKey, serverPublicKey, salt))
+}
+
+function pinError(message: string): EncryptedSocketError {
+  return new EncryptedSocketError('ERR_INVALID_OPTION', `${message}; check the value the server printed.`)
+}
