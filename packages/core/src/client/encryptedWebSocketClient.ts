@@ -52,15 +52,8 @@ const settle = <T>(promise: Promise<T>): Promise<Settled<T>> =>
     (error: unknown) => ({ ok: false, error }),
   )
 
-interface QueuedFrame {
-  frame: ServerFrame
-  /** Decryption started when the frame arrived, so bursts decrypt in parallel. */
-  opening?: Promise<Settled<ApplicationMessage>>
-}
-
 /** Everything that belongs to one connection attempt. A new attempt gets a new object. */
 interface Attempt {
-  generation: number
   socket: WebSocketLike
   keys: Promise<EphemeralKeys>
   token: Promise<string>
@@ -70,8 +63,8 @@ interface Attempt {
   /** True once one encrypted frame decrypted under this key. */
   keyConfirmed: boolean
   decryptFailures: number
-  frames: QueuedFrame[]
-  processing: boolean
+  /** Frames are handled one at a time, in arrival order: each waits for this chain. */
+  frames: Promise<void>
   handshakeTimer?: ReturnType<typeof setTimeout>
   heartbeatTimer?: ReturnType<typeof setInterval>
 }
@@ -104,7 +97,6 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   readonly #rooms = new RoomRegistry()
   readonly #outbox = new Outbox()
   readonly #replay: ReplayGuard
-  #generation = 0
   #attempt: Attempt | null = null
   #pendingConnect: PendingConnect | null = null
   #retryTimer: ReturnType<typeof setTimeout> | null = null
@@ -214,28 +206,14 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
 
   /** Closes with 1000 "Client disconnect" and stops reconnecting until `connect()`. */
   disconnect(): void {
-    this.#stop(
-      () =>
-        new EncryptedSocketError(
-          'ERR_NOT_CONNECTED',
-          'disconnect() was called before the connection was authenticated.',
-        ),
-      (item) =>
-        new EncryptedSocketError(
-          'ERR_NOT_CONNECTED',
-          `send("${item.event}") was not sent: disconnect() was called first. Call connect() and send it again.`,
-        ),
-    )
+    this.#stop(() => new EncryptedSocketError('ERR_NOT_CONNECTED', 'disconnect() was called.'))
   }
 
   /** Disconnects, drops every handler and room, and refuses all further use. */
   destroy(): void {
     if (this.#destroyed) return
     this.#destroyed = true
-    this.#stop(
-      () => destroyedError('connect()'),
-      (item) => destroyedError(`send("${item.event}")`),
-    )
+    this.#stop(() => destroyedError('connect()'))
     this.#rooms.clear()
     this.#publish({ rooms: [] })
     this.#events.offAll()
@@ -282,33 +260,19 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (isReservedEvent(event)) {
       throw new EncryptedSocketError(
         'ERR_RESERVED_EVENT',
-        `"${event}" is a protocol control event and would travel in plaintext; pick another event name.`,
+        `"${event}" is a protocol event name; pick another.`,
       )
     }
     const state = this.#snapshot.state
-    if (state === 'disconnected') {
-      throw new EncryptedSocketError(
-        'ERR_NOT_CONNECTED',
-        `send("${event}") while "disconnected": call connect() first.`,
-      )
-    }
-    if (state === 'authenticated' && !this.#attempt?.key) {
-      throw new EncryptedSocketError(
-        'ERR_PLAINTEXT_REJECTED',
-        `send("${event}") refused: this connection has no encryption key, and application events are never sent in plaintext.`,
-      )
-    }
-    if (state !== 'authenticated' && options.queue === false) {
-      throw new EncryptedSocketError(
-        'ERR_NOT_CONNECTED',
-        `send("${event}", …, { queue: false }) while "${state}".`,
-      )
-    }
-    if (state !== 'authenticated' && this.#outbox.size >= this.#options.outboxMaxSize) {
-      throw new EncryptedSocketError(
-        'ERR_OUTBOX_FULL',
-        `send("${event}") refused: ${this.#outbox.size} messages already wait for the connection (outbox.maxSize).`,
-      )
+    const refuse = (code: ErrorCode, why: string) =>
+      new EncryptedSocketError(code, `send("${event}") refused: ${why}.`)
+    if (state === 'disconnected') throw refuse('ERR_NOT_CONNECTED', 'call connect() first')
+    if (state === 'authenticated') {
+      if (!this.#attempt?.key) throw refuse('ERR_PLAINTEXT_REJECTED', 'the connection is not encrypted')
+    } else if (options.queue === false) {
+      throw refuse('ERR_NOT_CONNECTED', `"${state}" and { queue: false }`)
+    } else if (this.#outbox.size >= this.#options.outboxMaxSize) {
+      throw refuse('ERR_OUTBOX_FULL', `${this.#outbox.size} messages already wait (outbox.maxSize)`)
     }
     return serializeMessage({ event, data })
   }
@@ -389,22 +353,20 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     const WebSocketImpl =
       this.#options.WebSocket ?? (globalThis as { WebSocket?: ClientOptions['WebSocket'] }).WebSocket
     if (!globalThis.crypto?.subtle) {
-      this.#giveUp(
+      return this.#giveUp(
         new EncryptedSocketError(
           'ERR_NO_CRYPTO',
-          'Web Crypto (crypto.subtle) is not available. Browsers provide it only in secure contexts: serve the page over https:// or from localhost.',
+          'No crypto.subtle: serve the page over https:// or localhost.',
         ),
       )
-      return
     }
     if (!WebSocketImpl) {
-      this.#giveUp(
+      return this.#giveUp(
         new EncryptedSocketError(
           'ERR_NO_WEBSOCKET',
-          'No WebSocket implementation: pass one as the `WebSocket` option (in Node 20: `import WebSocket from "ws"`).',
+          'No WebSocket: pass one as the `WebSocket` option (ws in Node).',
         ),
       )
-      return
     }
     // The key pair and the token are made while the socket opens, not before.
     const keys = createEphemeralKeys()
@@ -415,20 +377,17 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     try {
       socket = new WebSocketImpl(this.#options.url, this.#options.protocols)
     } catch (cause) {
-      this.#giveUp(
-        new EncryptedSocketError('ERR_CONNECTION_CLOSED', 'The WebSocket could not be created.', { cause }),
+      return this.#giveUp(
+        new EncryptedSocketError('ERR_CONNECTION_CLOSED', 'new WebSocket() failed.', { cause }),
       )
-      return
     }
     const attempt: Attempt = {
-      generation: ++this.#generation,
       socket,
       keys,
       token,
       keyConfirmed: false,
       decryptFailures: 0,
-      frames: [],
-      processing: false,
+      frames: Promise.resolve(),
     }
     this.#attempt = attempt
     // Every callback first checks that its attempt is still the current one.
@@ -451,7 +410,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         CLIENT_CLOSE.HANDSHAKE_TIMEOUT,
         new EncryptedSocketError(
           'ERR_HANDSHAKE_TIMEOUT',
-          `The server did not complete the handshake within ${this.#options.handshakeTimeout} ms (handshakeTimeout).`,
+          `No handshake within ${this.#options.handshakeTimeout} ms.`,
         ),
       )
     }, this.#options.handshakeTimeout)
@@ -462,7 +421,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (typeof token !== 'string' || token.length === 0) {
       throw new EncryptedSocketError(
         'ERR_TOKEN_UNAVAILABLE',
-        'There is no token to authenticate with: pass `token` or `getToken`, or call updateToken() before connect().',
+        'No token: pass `token` or `getToken`, or call updateToken().',
       )
     }
     return token
@@ -482,15 +441,10 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         this.#giveUp(cause)
         return
       }
-      const error = new EncryptedSocketError(
-        'ERR_TOKEN_UNAVAILABLE',
-        'getToken() failed; the attempt will be retried.',
-        {
-          cause,
-        },
-      )
-      this.#failAttempt(attempt, CLIENT_CLOSE.TOKEN_UNAVAILABLE, error)
-      return
+      const error = new EncryptedSocketError('ERR_TOKEN_UNAVAILABLE', 'getToken() failed; retrying.', {
+        cause,
+      })
+      return this.#failAttempt(attempt, CLIENT_CLOSE.TOKEN_UNAVAILABLE, error)
     }
     if (attempt !== this.#attempt) return
     attempt.tokenText = token
@@ -499,27 +453,23 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
 
   #onMessage(attempt: Attempt, data: unknown): void {
     const frame = parseServerFrame(data)
-    const queued: QueuedFrame = { frame }
-    if (frame.type === 'encrypted' && attempt.key)
-      queued.opening = settle(openMessage(attempt.key, frame.iv, frame.ct))
-    attempt.frames.push(queued)
-    void this.#processFrames(attempt)
+    // Decryption starts on arrival, so a burst decrypts in parallel; delivery stays in order.
+    const opening =
+      frame.type === 'encrypted' && attempt.key
+        ? settle(openMessage(attempt.key, frame.iv, frame.ct))
+        : undefined
+    attempt.frames = attempt.frames
+      .then(() => (attempt === this.#attempt ? this.#handleFrame(attempt, frame, opening) : undefined))
+      .catch((error: unknown) =>
+        this.#options.logger.error('[encrypted-socket] a frame handler failed', error),
+      )
   }
 
-  /** Handles frames strictly one at a time, in arrival order. */
-  async #processFrames(attempt: Attempt): Promise<void> {
-    if (attempt.processing) return
-    attempt.processing = true
-    try {
-      while (attempt === this.#attempt && attempt.frames.length > 0) {
-        await this.#handleFrame(attempt, attempt.frames.shift()!)
-      }
-    } finally {
-      attempt.processing = false
-    }
-  }
-
-  async #handleFrame(attempt: Attempt, { frame, opening }: QueuedFrame): Promise<void> {
+  async #handleFrame(
+    attempt: Attempt,
+    frame: ServerFrame,
+    opening: Promise<Settled<ApplicationMessage>> | undefined,
+  ): Promise<void> {
     switch (frame.type) {
       case 'encrypted':
         return this.#handleEncrypted(attempt, frame.iv, frame.ct, opening)
@@ -528,10 +478,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       case 'plaintext':
         if (attempt.key || this.#options.requireEncryption) {
           this.#report(
-            new EncryptedSocketError(
-              'ERR_PLAINTEXT_REJECTED',
-              `Dropped a plaintext "${frame.event}" event: application events must arrive encrypted.`,
-            ),
+            new EncryptedSocketError('ERR_PLAINTEXT_REJECTED', `Dropped plaintext "${frame.event}".`),
           )
         } else {
           this.#events.emit(frame.event as EventName<Events>, frame.data as Events[EventName<Events>])
@@ -542,22 +489,16 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
           return this.#failAttempt(
             attempt,
             CLIENT_CLOSE.PROTOCOL_VIOLATION,
-            new EncryptedSocketError(
-              'ERR_PROTOCOL',
-              `The server's connected frame is invalid: ${frame.reason}.`,
-            ),
+            new EncryptedSocketError('ERR_PROTOCOL', `Bad connected frame: ${frame.reason}.`),
           )
         }
         return this.#report(
-          new EncryptedSocketError('ERR_MALFORMED_FRAME', `Dropped a malformed frame: ${frame.reason}.`),
+          new EncryptedSocketError('ERR_MALFORMED_FRAME', `Dropped a frame: ${frame.reason}.`),
         )
       case 'error': {
         const code = frame.code === undefined ? '' : ` (${this.#scrub(String(frame.code))})`
         return this.#report(
-          new EncryptedSocketError(
-            'ERR_SERVER',
-            `The server reported an error${code}: ${this.#scrub(frame.message)}`,
-          ),
+          new EncryptedSocketError('ERR_SERVER', `Server error${code}: ${this.#scrub(frame.message)}`),
         )
       }
       case 'heartbeat':
@@ -569,26 +510,16 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     // Frames are handled one at a time, so once a `connected` was handled the state has moved on
     // (authenticated, or the attempt failed): a second one always lands here.
     if (this.#snapshot.state !== 'authenticating') {
-      this.#report(
-        new EncryptedSocketError(
-          'ERR_PROTOCOL',
-          'Dropped an unexpected "connected" frame (only one per connection is accepted).',
-        ),
-      )
-      return
+      return this.#report(new EncryptedSocketError('ERR_PROTOCOL', 'Dropped a second connected frame.'))
     }
     const { serverPublicKey, salt } = frame
     if (!serverPublicKey || !salt) {
       if (this.#options.requireEncryption || serverPublicKey || salt) {
-        this.#failAttempt(
+        return this.#failAttempt(
           attempt,
           CLIENT_CLOSE.PROTOCOL_VIOLATION,
-          new EncryptedSocketError(
-            'ERR_PROTOCOL',
-            'The server answered without serverPublicKey and salt, so the session would not be encrypted; refused (requireEncryption).',
-          ),
+          new EncryptedSocketError('ERR_PROTOCOL', 'The server sent no keys: refused (requireEncryption).'),
         )
-        return
       }
       this.#authenticated(attempt, frame)
       return
@@ -609,7 +540,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       const error =
         cause instanceof EncryptedSocketError
           ? cause
-          : new EncryptedSocketError('ERR_PROTOCOL', 'The session key could not be derived.', { cause })
+          : new EncryptedSocketError('ERR_PROTOCOL', 'Key derivation failed.', { cause })
       const code =
         error.code === 'ERR_SERVER_AUTH' ? CLIENT_CLOSE.SERVER_AUTH : CLIENT_CLOSE.PROTOCOL_VIOLATION
       this.#failAttempt(attempt, code, error)
@@ -649,11 +580,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     this.#pendingConnect = null
     if (!encrypted) {
       this.#outbox.rejectAll(
-        (item) =>
-          new EncryptedSocketError(
-            'ERR_PLAINTEXT_REJECTED',
-            `send("${item.event}") refused: the server did not set up encryption, and application events are never sent in plaintext.`,
-          ),
+        new EncryptedSocketError('ERR_PLAINTEXT_REJECTED', 'The connection is not encrypted.'),
       )
     }
     this.#lifecycle.emit('authenticated', { clientId: frame.id, userId: frame.userId, encrypted })
@@ -668,22 +595,12 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   ): Promise<void> {
     const key = attempt.key
     if (!key) {
-      this.#report(
-        new EncryptedSocketError(
-          'ERR_PROTOCOL',
-          'Dropped an encrypted frame that arrived before the handshake completed.',
-        ),
+      return this.#report(
+        new EncryptedSocketError('ERR_PROTOCOL', 'Dropped an encrypted frame before the key.'),
       )
-      return
     }
     if (this.#replay.seen(iv)) {
-      this.#report(
-        new EncryptedSocketError(
-          'ERR_REPLAY',
-          'Dropped an encrypted frame whose IV was already used under this key (a replay or a reflection).',
-        ),
-      )
-      return
+      return this.#report(new EncryptedSocketError('ERR_REPLAY', 'Dropped a replayed or reflected frame.'))
     }
     const result = await (opening ?? settle(openMessage(key, iv, ct)))
     if (attempt !== this.#attempt) return
@@ -698,10 +615,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         this.#failAttempt(
           attempt,
           CLIENT_CLOSE.KEY_NOT_CONFIRMED,
-          new EncryptedSocketError(
-            'ERR_DECRYPT',
-            `The first ${KEY_CONFIRMATION_LIMIT} encrypted frames all failed to decrypt: the session key is wrong. Reconnecting with fresh keys.`,
-          ),
+          new EncryptedSocketError('ERR_DECRYPT', 'The session key is wrong; reconnecting with fresh keys.'),
         )
       }
       return
@@ -728,27 +642,12 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   #onClose(attempt: Attempt, event: { code: number; reason: string; wasClean: boolean }): void {
     const { code } = event
     const reason = this.#scrub(event.reason ?? '')
-    const during =
-      this.#snapshot.state === 'authenticated'
-        ? 'The connection was lost'
-        : 'The connection closed during the handshake'
-    const error = REJECTED_CLOSE_CODES.has(code)
-      ? new EncryptedSocketError(
-          'ERR_REJECTED',
-          `The server rejected the credentials (close ${code}${reason ? `: ${reason}` : ''}). Refresh the token (updateToken() or getToken) and call connect().`,
-          { closeCode: code },
-        )
-      : code === MESSAGE_TOO_BIG
-        ? new EncryptedSocketError(
-            'ERR_CONNECTION_CLOSED',
-            'The server closed the connection: a message was too big (1009).',
-            { closeCode: code },
-          )
-        : new EncryptedSocketError(
-            'ERR_CONNECTION_CLOSED',
-            `${during} (close ${code}${reason ? `: ${reason}` : ''}).`,
-            { closeCode: code },
-          )
+    const rejected = REJECTED_CLOSE_CODES.has(code)
+    const error = new EncryptedSocketError(
+      rejected ? 'ERR_REJECTED' : 'ERR_CONNECTION_CLOSED',
+      `Closed ${code}${reason ? ` (${reason})` : ''}${rejected ? ': credentials rejected, refresh the token' : code === MESSAGE_TOO_BIG ? ': message too big' : ''}.`,
+      { closeCode: code },
+    )
     this.#connectionEnded(attempt, {
       code,
       reason,
@@ -785,9 +684,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (this.#destroyed || this.#snapshot.state === 'disconnected') return
     const { reconnect } = this.#options
     const retry = reconnect.enabled && (reconnect.shouldReconnect ?? defaultShouldReconnect)(close)
-    const error =
-      close.error ??
-      new EncryptedSocketError('ERR_CONNECTION_CLOSED', `The connection closed (${close.code}).`)
+    const error = close.error ?? new EncryptedSocketError('ERR_CONNECTION_CLOSED', `Closed ${close.code}.`)
     if (!retry) {
       this.#giveUp(error)
     } else if (immediate) {
@@ -800,8 +697,11 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       this.#giveUp(
         new EncryptedSocketError(
           'ERR_RETRIES_EXHAUSTED',
-          `Gave up after ${retries} reconnection attempts (reconnect.maxRetries). Last failure: ${error.message}`,
-          { cause: error, closeCode: close.code },
+          `Gave up after ${retries} retries: ${error.message}`,
+          {
+            cause: error,
+            closeCode: close.code,
+          },
         ),
       )
       this.#lifecycle.emit('reconnect_failed', { retries })
@@ -854,18 +754,11 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     )
     this.#pendingConnect?.reject(error)
     this.#pendingConnect = null
-    this.#outbox.rejectAll(
-      (item) =>
-        new EncryptedSocketError(
-          'ERR_NOT_CONNECTED',
-          `send("${item.event}") was not sent: ${error.message}`,
-          { cause: error },
-        ),
-    )
+    this.#outbox.rejectAll(new EncryptedSocketError('ERR_NOT_CONNECTED', error.message, { cause: error }))
   }
 
   /** Ends everything for `disconnect()` and `destroy()`. */
-  #stop(connectError: () => EncryptedSocketError, sendError: Parameters<Outbox['rejectAll']>[0]): void {
+  #stop(error: () => EncryptedSocketError): void {
     const attempt = this.#attempt
     if (attempt) {
       this.#teardown(attempt)
@@ -878,9 +771,9 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       { type: 'DISCONNECT' },
       { encrypted: false, clientId: null, userId: null, nextRetryAt: null, retryCount: 0 },
     )
-    this.#pendingConnect?.reject(connectError())
+    this.#pendingConnect?.reject(error())
     this.#pendingConnect = null
-    this.#outbox.rejectAll(sendError)
+    this.#outbox.rejectAll(error())
   }
 
   /** Silences an attempt: its socket's callbacks, timers and key are gone. */
@@ -888,7 +781,6 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (this.#attempt === attempt) this.#attempt = null
     clearTimeout(attempt.handshakeTimer)
     clearInterval(attempt.heartbeatTimer)
-    attempt.frames.length = 0
     attempt.key = undefined
     const { socket } = attempt
     socket.onopen = noop
@@ -1007,9 +899,6 @@ function toSocketError(error: unknown, code: ErrorCode): EncryptedSocketError {
 
 function checkRooms(method: string, rooms: readonly string[]): void {
   if (!Array.isArray(rooms) || !rooms.every((room) => typeof room === 'string' && room.length > 0)) {
-    throw new EncryptedSocketError(
-      'ERR_INVALID_ARGUMENT',
-      `${method}() needs non-empty room names (strings).`,
-    )
+    throw new EncryptedSocketError('ERR_INVALID_ARGUMENT', `${method}() needs non-empty room names.`)
   }
 }

@@ -34,9 +34,9 @@ export class Outbox {
   }
 
   /** Rejects and removes every item: nothing is ever dropped silently. */
-  rejectAll(error: (item: OutboxItem) => EncryptedSocketError): void {
+  rejectAll(error: EncryptedSocketError): void {
     const items = this.#items
     this.#items = []
-    for (const item of items) item.reject(error(item))
+    for (const item of items) item.reject(error)
   }
 }
