@@ -63,7 +63,7 @@ const RULES: [path: string, expected: string, test: Test][] = [
   ['reconnect', 'an object', isObject],
   ['outbox', 'an object', isObject],
   ['allowInsecureTransport', 'a boolean', isBoolean],
-  ['getToken', 'a function returning the token (or a promise of it)', isFunction],
+  ['getToken', 'a function', isFunction],
   ['reconnect.enabled', 'a boolean', isBoolean],
   ['reconnect.maxRetries', 'an integer ≥ 0, or Infinity', (v) => v === Infinity || isCountFrom(0)(v)],
   ['reconnect.interval', MS, isNumberFrom(0)],
@@ -72,7 +72,7 @@ const RULES: [path: string, expected: string, test: Test][] = [
   ['reconnect.shouldReconnect', 'a function (close) => boolean', isFunction],
   ['heartbeatInterval', `${MS} (0 turns heartbeats off)`, isNumberFrom(0)],
   ['autoJoinRooms', 'an array of non-empty room names', (v) => Array.isArray(v) && v.every(isRoom)],
-  ['WebSocket', 'a WebSocket constructor (in Node 20: `import WebSocket from "ws"`)', isFunction],
+  ['WebSocket', 'a WebSocket constructor', isFunction],
   [
     'protocols',
     'a string or an array of strings',
@@ -83,15 +83,15 @@ const RULES: [path: string, expected: string, test: Test][] = [
   ['outbox.maxSize', 'an integer ≥ 0', isCountFrom(0)],
   ['maxTrackedIvs', 'an integer ≥ 1', isCountFrom(1)],
   ['serverIdentity', 'pinServerKey(…) or pinServerFingerprint(…)', isFunction],
-  ['logger', 'an object with info, warn, error and debug functions (like console)', isLogger],
+  ['logger', 'like console (info, warn, error, debug)', isLogger],
 ]
 
 /** Validates the options and fills in defaults. Throws `ERR_INVALID_OPTION` naming the option. */
 export function resolveOptions(options: ClientOptions): ResolvedOptions {
-  if (!isObject(options)) throw invalid('options', 'an object with at least `url` and `ecdhInfo`', options)
+  if (!isObject(options)) throw invalid('options', 'an object', options)
   if (!isString(options.url)) throw invalid('url', 'a ws:// or wss:// URL string', options.url)
   if (!isRoom(options.ecdhInfo)) {
-    throw invalid('ecdhInfo', 'a non-empty string (the same as the server’s)', options.ecdhInfo)
+    throw invalid('ecdhInfo', 'a non-empty string', options.ecdhInfo)
   }
   if (options.token !== undefined && !isString(options.token)) {
     // Never describe the value: it may be a token of the wrong type.
@@ -162,8 +162,7 @@ function checkTransport(url: string, allowInsecureTransport: boolean): void {
   if (protocol === 'ws:' && !LOOPBACK.test(hostname) && !allowInsecureTransport) {
     throw new EncryptedSocketError(
       'ERR_INSECURE_TRANSPORT',
-      `Refusing ws:// to "${hostname}": the token would cross the network without TLS. ` +
-        'Use wss://, or set allowInsecureTransport: true if you really mean it.',
+      `ws://${hostname} would send the token without TLS: use wss:// (or allowInsecureTransport).`,
     )
   }
 }

@@ -301,7 +301,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         if (this.#replay.full) this.#rekey(attempt)
       }
     } catch (error) {
-      this.#options.logger.error('[encrypted-socket] could not encrypt an outgoing message', error)
+      this.#options.logger.error('[encrypted-socket] encryption failed', error)
     } finally {
       this.#pumping = false
     }
@@ -629,7 +629,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
 
   /** The replay window is full: a new connection brings a new key instead of forgetting IVs. */
   #rekey(attempt: Attempt): void {
-    this.#options.logger.info('[encrypted-socket] replay window full: reconnecting for a fresh key')
+    this.#options.logger.info('[encrypted-socket] replay window full: re-keying')
     this.#endAttempt(attempt, CLIENT_CLOSE.REKEY, 'Re-key', null, true)
   }
 

@@ -31,8 +31,7 @@ export async function decryptBytes(
   if (iv.length !== IV_LENGTH || ciphertext.length < TAG_LENGTH) {
     throw new EncryptedSocketError(
       'ERR_DECRYPT',
-      `An encrypted frame needs a ${IV_LENGTH}-byte IV and at least a ${TAG_LENGTH}-byte tag; ` +
-        `got ${iv.length} and ${ciphertext.length} bytes. The frame was dropped.`,
+      `Dropped a frame: the IV must be ${IV_LENGTH} bytes, the ciphertext at least ${TAG_LENGTH}.`,
     )
   }
   try {
@@ -40,8 +39,7 @@ export async function decryptBytes(
   } catch (cause) {
     throw new EncryptedSocketError(
       'ERR_DECRYPT',
-      'An encrypted frame failed authentication (tampered, or encrypted under another key). ' +
-        'The frame was dropped; the connection is unaffected.',
+      'Dropped a frame that failed authentication (tampered, or another key).',
       { cause },
     )
   }

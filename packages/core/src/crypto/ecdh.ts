@@ -25,8 +25,7 @@ export async function importPeerPublicKey(raw: Uint8Array<ArrayBuffer>): Promise
   if (raw.length !== PUBLIC_KEY_LENGTH || raw[0] !== 0x04) {
     throw new EncryptedSocketError(
       'ERR_INVALID_PUBLIC_KEY',
-      `The peer's public key must be an uncompressed P-256 point (65 bytes starting with 0x04); ` +
-        `got ${raw.length} bytes. Check that the peer speaks protocol v1.`,
+      `The peer's public key is not a 65-byte uncompressed P-256 point (got ${raw.length} bytes).`,
     )
   }
   try {
@@ -34,8 +33,7 @@ export async function importPeerPublicKey(raw: Uint8Array<ArrayBuffer>): Promise
   } catch (cause) {
     throw new EncryptedSocketError(
       'ERR_INVALID_PUBLIC_KEY',
-      "The peer's public key is not a point on the P-256 curve. Check that the peer speaks " +
-        'protocol v1; a corrupted or forged handshake also looks like this.',
+      "The peer's public key is not on the P-256 curve (a corrupted or forged handshake?).",
       { cause },
     )
   }

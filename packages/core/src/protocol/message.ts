@@ -22,8 +22,7 @@ export function serializeMessage(message: ApplicationMessage): Uint8Array<ArrayB
   } catch (cause) {
     throw new EncryptedSocketError(
       'ERR_INVALID_PAYLOAD',
-      `The data of "${message.event}" cannot be serialised to JSON (a BigInt, or a cycle?). ` +
-        'Send plain JSON values.',
+      `The data of "${message.event}" is not JSON (a BigInt, a cycle?).`,
       { cause },
     )
   }
@@ -69,11 +68,7 @@ export async function openMessage(
   try {
     json = decoder.decode(plaintext)
   } catch (cause) {
-    throw new EncryptedSocketError(
-      'ERR_MALFORMED_FRAME',
-      'A decrypted message is not valid UTF-8. The frame was dropped.',
-      { cause },
-    )
+    throw new EncryptedSocketError('ERR_MALFORMED_FRAME', 'Dropped a frame: not UTF-8.', { cause })
   }
   const message = parseApplicationMessage(json)
   if ('type' in message) {
