@@ -18,12 +18,6 @@ const nativeFromBase64 = (Uint8Array as { fromBase64?: NativeFromBase64 }).fromB
 // Read from globalThis so that bundlers do not add a Buffer polyfill to browser builds.
 const NodeBuffer = (globalThis as { Buffer?: NodeBuffer }).Buffer
 
-/**
- * Canonical base64: whole quads, padding only at the end, and zero bits under the padding (the
- * last character before `==` is one of A Q g w, before `=` a multiple of 4).
- */
-const CANONICAL = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$/
-
 /** Encodes bytes as padded standard base64. */
 export function encodeBase64(bytes: Uint8Array): string {
   if (nativeToBase64) return nativeToBase64.call(bytes)
@@ -37,13 +31,18 @@ export function encodeBase64(bytes: Uint8Array): string {
  * padding, or non-zero bits after the last byte.
  */
 export function decodeBase64(text: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!CANONICAL.test(text)) return undefined
-  if (nativeFromBase64) return nativeFromBase64(text)
-  if (NodeBuffer) {
-    const bytes = NodeBuffer.from(text, 'base64')
-    return new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length)
+  if (text.length % 4 !== 0) return undefined
+  let bytes: Uint8Array<ArrayBuffer>
+  try {
+    if (nativeFromBase64) bytes = nativeFromBase64(text)
+    else if (NodeBuffer) bytes = viewOf(NodeBuffer.from(text, 'base64'))
+    else bytes = decodeBase64Portable(text)
+  } catch {
+    return undefined // the native decoder and atob throw on characters outside the alphabet
   }
-  return decodeBase64Portable(text)
+  // The decoders are lenient (whitespace, URL-safe characters, stray bits); canonical text is
+  // exactly what the bytes encode back to, so one comparison rejects all of it.
+  return encodeBase64(bytes) === text ? bytes : undefined
 }
 
 /** The `btoa` encoder, for platforms with neither of the faster ones. Exported for tests. */
@@ -56,11 +55,15 @@ export function encodeBase64Portable(bytes: Uint8Array): string {
   return btoa(binary)
 }
 
-/** The strict `atob` decoder, for platforms with neither of the faster ones. Exported for tests. */
-export function decodeBase64Portable(text: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!CANONICAL.test(text)) return undefined
+/** The `atob` decoder (lenient; `decodeBase64` checks the result). Exported for tests. */
+export function decodeBase64Portable(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text)
   const bytes = new Uint8Array(binary.length)
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
   return bytes
+}
+
+/** A plain Uint8Array over a Buffer's bytes: `slice()` then copies, as callers expect. */
+function viewOf(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length)
 }

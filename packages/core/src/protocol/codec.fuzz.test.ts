@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { arbitraryFrame, check, mutations } from '../../test/fuzz'
-import { decodeBase64, decodeBase64Portable, encodeBase64, encodeBase64Portable } from '../crypto/base64'
+import { base64Backends, isCanonicalBase64 } from '../../test/base64Backends'
 import { parseFrame } from './codec'
 import { createEphemeralKeys, deriveSessionKey } from './handshake'
 import { openMessage, sealMessage } from './message'
@@ -40,12 +40,10 @@ describe('fuzzing the codec', () => {
     await check(
       'decodeBase64',
       fc.property(text, (input) => {
-        for (const [decode, encode] of [
-          [decodeBase64, encodeBase64],
-          [decodeBase64Portable, encodeBase64Portable],
-        ] as const) {
+        for (const [, { decodeBase64: decode }] of base64Backends) {
           const bytes = decode(input)
-          if (bytes) expect(encode(bytes)).toBe(input)
+          expect(bytes !== undefined).toBe(isCanonicalBase64(input))
+          if (bytes) expect(Buffer.from(bytes).toString('base64')).toBe(input)
         }
       }),
     )
