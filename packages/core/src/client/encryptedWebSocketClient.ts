@@ -643,9 +643,14 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     const { code } = event
     const reason = this.#scrub(event.reason ?? '')
     const rejected = REJECTED_CLOSE_CODES.has(code)
+    const hint = rejected
+      ? ': the credentials were rejected; refresh the token'
+      : code === MESSAGE_TOO_BIG
+        ? ': a message was too big'
+        : ''
     const error = new EncryptedSocketError(
       rejected ? 'ERR_REJECTED' : 'ERR_CONNECTION_CLOSED',
-      `Closed ${code}${reason ? ` (${reason})` : ''}${rejected ? ': credentials rejected, refresh the token' : code === MESSAGE_TOO_BIG ? ': message too big' : ''}.`,
+      `Connection closed (${code}${reason ? ` ${reason}` : ''})${hint}.`,
       { closeCode: code },
     )
     this.#connectionEnded(attempt, {
@@ -684,7 +689,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (this.#destroyed || this.#snapshot.state === 'disconnected') return
     const { reconnect } = this.#options
     const retry = reconnect.enabled && (reconnect.shouldReconnect ?? defaultShouldReconnect)(close)
-    const error = close.error ?? new EncryptedSocketError('ERR_CONNECTION_CLOSED', `Closed ${close.code}.`)
+    const error = close.error ?? new EncryptedSocketError('ERR_CONNECTION_CLOSED', `Connection closed (${close.code}).`)
     if (!retry) {
       this.#giveUp(error)
     } else if (immediate) {
