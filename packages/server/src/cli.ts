@@ -6,7 +6,7 @@ import { createServerIdentityText, loadServerIdentity } from './identity'
 import { createJsonLogger, type LogLevel } from './logger'
 import { createEncryptedSocketServer } from './server'
 
-const HELP = `encrypted-socket-server: a protocol v1 server (ws + Web Crypto + HS256 JWTs)
+const HELP = `encrypted-socket-server: a protocol v1 server (ws + node:crypto + HS256 JWTs)
 
 Usage: encrypted-socket-server [options]
 

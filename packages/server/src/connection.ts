@@ -1,21 +1,17 @@
+import type { KeyObject } from 'node:crypto'
 import {
-  deriveAesKey,
-  deriveSharedSecret,
-  importPeerPublicKey,
   encodeFrame,
   handshakeTranscript,
-  isEncryptedSocketError,
-  openMessage,
   parseFrame,
-  sealPlaintext,
   serializeMessage,
-  signTranscript,
-  type ApplicationMessage,
   type Frame,
   type IncomingFrame,
 } from '@encrypted-socket/core'
 import type { WebSocket } from 'ws'
 import { rejectionReason } from './auth'
+import { openMessage, sealFrame } from './crypto/messageCrypto'
+import { fromEphemeralKeys, type ServerKeyPair } from './crypto/serverKeyPair'
+import { deriveSessionKey, isP256PublicKey } from './crypto/sessionKey'
 import type { ResolvedServerOptions } from './options'
 import type { KeyPool } from './keyPool'
 import { RateLimiter } from './rateLimiter'
@@ -86,9 +82,8 @@ export class ServerConnection {
   readonly #limiter: RateLimiter
   readonly #seenIvs = new Set<string>()
   #state: 'awaiting-auth' | 'authenticating' | 'authenticated' = 'awaiting-auth'
-  #key: Promise<CryptoKey> | null = null
+  #key: KeyObject | null = null
   #incoming = Promise.resolve()
-  #outgoing = Promise.resolve()
   #lastRateLimitNotice = 0
 
   constructor(socket: WebSocket, remoteAddress: string | undefined, host: ConnectionHost) {
@@ -115,55 +110,50 @@ export class ServerConnection {
     if (text !== null) this.#host.options.onFrame?.({ connectionId: this.id, direction: 'in', text })
     const frame: IncomingFrame =
       text === null ? { type: 'malformed', reason: 'binary frame' } : parseFrame(text)
-    // Decryption starts on arrival, so a burst decrypts in parallel; frames are still handled in order.
-    const opening =
-      frame.type === 'encrypted' && this.#key ? this.#open(this.#key, frame.iv, frame.ct) : undefined
     this.#incoming = this.#incoming
-      .then(() => this.#handle(frame, opening))
+      .then(() => this.#handle(frame))
       .catch((error: unknown) => {
         this.#host.options.logger.error('frame handler failed', { connection: this.id, error: String(error) })
       })
   }
 
   /**
-   * Sends an encrypted event. Encryption starts at once (several sends encrypt in parallel) and
-   * the frames leave in the order of the calls. Resolves false when the connection cannot send.
+   * Sends an encrypted event. Encryption is synchronous, so frames leave in the order of the
+   * calls. Resolves false when the connection cannot send.
    */
   send(event: string, data?: unknown): Promise<boolean> {
     try {
-      return this.sendSerialized(serializeMessage({ event, data }))
+      const frame = this.seal(serializeMessage({ event, data }))
+      return Promise.resolve(frame !== null && this.write(frame))
     } catch (error) {
       return Promise.reject(error)
     }
   }
 
-  /** `send` for a message serialised once for many recipients (each still gets its own IV and key). */
-  sendSerialized(plaintext: Uint8Array<ArrayBuffer>): Promise<boolean> {
+  /**
+   * The `encrypted` frame of a serialised message under this connection's key, with a fresh IV
+   * (remembered against reflection), or null when the connection cannot send. Write it with `write`.
+   */
+  seal(plaintext: Uint8Array): string | null {
     const key = this.#key
-    if (!key || !this.authenticated) return Promise.resolve(false)
-    const sealing = key.then((sessionKey) => sealPlaintext(sessionKey, plaintext))
-    const sent = this.#outgoing.then(async () => {
-      const { frame, iv } = await sealing
-      if (this.socket.readyState !== this.socket.OPEN) return false
-      this.#rememberIv(iv)
-      this.#write(frame)
-      return true
-    })
-    this.#outgoing = sent.then(
-      () => undefined,
-      () => undefined,
-    )
-    return sent
+    if (!key || !this.authenticated || this.socket.readyState !== this.socket.OPEN) return null
+    const { frame, iv } = sealFrame(key, plaintext)
+    this.#rememberIv(iv)
+    return frame
+  }
+
+  /** Writes a sealed frame; false when the socket has closed since it was sealed. */
+  write(frame: string): boolean {
+    if (this.socket.readyState !== this.socket.OPEN) return false
+    this.#write(frame)
+    return true
   }
 
   close(code: number, reason: string): void {
     this.socket.close(code, reason)
   }
 
-  async #handle(
-    frame: IncomingFrame,
-    opening: Promise<ApplicationMessage | null> | undefined,
-  ): Promise<void> {
+  async #handle(frame: IncomingFrame): Promise<void> {
     if (frame.type === 'malformed') return this.#drop('malformed')
     if (frame.type === 'authenticate') {
       if (this.#state !== 'awaiting-auth') return this.#drop('malformed')
@@ -173,7 +163,7 @@ export class ServerConnection {
     if (!this.authenticated) return this.#drop('unauthenticated')
     switch (frame.type) {
       case 'encrypted':
-        return this.#handleEncrypted(frame.iv, frame.ct, opening)
+        return this.#handleEncrypted(frame.iv, frame.ct)
       case 'join':
       case 'leave':
         return this.#changeRooms(frame.type, frame.rooms)
@@ -197,36 +187,24 @@ export class ServerConnection {
       this.close(SERVER_CLOSE.POLICY_VIOLATION, 'Authentication failed')
       return
     }
-    let peerKey: CryptoKey
-    try {
-      peerKey = await importPeerPublicKey(clientPublicKey)
-    } catch (error) {
-      const reason = isEncryptedSocketError(error) ? error.code : String(error)
-      options.logger.warn('invalid client public key', { connection: this.id, reason })
+    if (!isP256PublicKey(clientPublicKey)) {
+      options.logger.warn('invalid client public key', {
+        connection: this.id,
+        reason: 'ERR_INVALID_PUBLIC_KEY',
+      })
       this.close(SERVER_CLOSE.PROTOCOL_ERROR, 'Invalid client public key')
       return
     }
-    const keys = await (options.createKeys ? options.createKeys() : this.#host.keyPool.take())
+    const keys = options.createKeys
+      ? fromEphemeralKeys(await options.createKeys())
+      : this.#host.keyPool.take()
     const salt = options.createSalt()
-    // `connected` goes out now; the key is derived meanwhile, in parallel with the client's
-    // derivation (the first encrypted frame waits for it). That takes it off the handshake's path.
-    this.#key = deriveSharedSecret(keys.privateKey, peerKey).then((shared) =>
-      deriveAesKey(shared, salt, options.ecdhInfo),
-    )
-    this.#key.catch((error: unknown) => {
-      options.logger.error('key derivation failed', { connection: this.id, error: String(error) })
-      this.close(1011, 'Key derivation failed')
-    })
     const proof = options.identity && {
       identityKey: options.identity.publicKey,
-      signature: await signTranscript(
-        options.identity.privateKey,
-        handshakeTranscript(clientPublicKey, keys.publicKey, salt),
-      ),
+      signature: options.identity.sign(handshakeTranscript(clientPublicKey, keys.publicKey, salt)),
     }
     if (this.socket.readyState !== this.socket.OPEN) return
     this.userId = userId
-    this.#state = 'authenticated'
     this.#sendControl({
       type: 'connected',
       id: this.id,
@@ -236,30 +214,33 @@ export class ServerConnection {
       salt,
       ...proof,
     })
+    // `connected` is on its way; the key is derived now, while the client derives its own, and
+    // before any later frame of this connection is handled.
+    if (!this.#establishKey(keys, clientPublicKey, salt)) return
+    this.#state = 'authenticated'
     this.#host.onAuthenticated(this)
   }
 
-  async #handleEncrypted(
-    iv: Uint8Array<ArrayBuffer>,
-    ct: Uint8Array<ArrayBuffer>,
-    opening: Promise<ApplicationMessage | null> | undefined,
-  ): Promise<void> {
+  #establishKey(keys: ServerKeyPair, clientPublicKey: Uint8Array, salt: Uint8Array): boolean {
+    const { options } = this.#host
+    try {
+      this.#key = deriveSessionKey(keys, clientPublicKey, salt, options.ecdhInfo)
+      return true
+    } catch (error) {
+      options.logger.error('key derivation failed', { connection: this.id, error: String(error) })
+      this.close(1011, 'Key derivation failed')
+      return false
+    }
+  }
+
+  #handleEncrypted(iv: Uint8Array<ArrayBuffer>, ct: Uint8Array<ArrayBuffer>): Promise<void> | void {
     const key = this.#key
     if (!key) return this.#drop('unauthenticated')
     if (this.#seenIvs.has(ivKey(iv))) return this.#drop('replayed')
-    const message = await (opening ?? this.#open(key, iv, ct))
+    const message = openMessage(key, iv, ct)
     if (!message) return this.#drop('undecryptable')
     this.#rememberIv(iv)
-    await this.#host.onEvent(this, message.event, message.data)
-  }
-
-  /** The decrypted message, or null when it does not open. */
-  #open(
-    key: Promise<CryptoKey>,
-    iv: Uint8Array<ArrayBuffer>,
-    ct: Uint8Array<ArrayBuffer>,
-  ): Promise<ApplicationMessage | null> {
-    return key.then((sessionKey) => openMessage(sessionKey, iv, ct)).catch(() => null)
+    return this.#host.onEvent(this, message.event, message.data)
   }
 
   #changeRooms(type: 'join' | 'leave', rooms: readonly string[]): void {
@@ -315,6 +296,7 @@ function toText(data: Buffer | ArrayBuffer | Buffer[]): string {
   return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8')
 }
 
+/** The IV's bytes as a string key (one character per byte). */
 function ivKey(iv: Uint8Array): string {
-  return String.fromCharCode(...iv)
+  return Buffer.from(iv.buffer, iv.byteOffset, iv.length).toString('latin1')
 }

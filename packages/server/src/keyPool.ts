@@ -1,30 +1,35 @@
-import { createEphemeralKeys, type EphemeralKeys } from '@encrypted-socket/core'
+import { generateServerKeyPair, type ServerKeyPair } from './crypto/serverKeyPair'
 
 /**
  * Ephemeral key pairs made ahead of time, so a handshake does not wait for key generation. Each
- * pair is handed out once and never reused (forward secrecy is unchanged); the pool refills in the
- * background.
+ * pair is handed out once and never reused (forward secrecy is unchanged); the pool refills after
+ * the current I/O callbacks, off the handshake's path.
  */
 export class KeyPool {
-  readonly #ready: Promise<EphemeralKeys>[] = []
+  readonly #ready: ServerKeyPair[] = []
   readonly #size: number
+  readonly #generate: () => ServerKeyPair
+  #refillScheduled = false
 
-  constructor(size = 8) {
+  constructor(size = 8, generate: () => ServerKeyPair = generateServerKeyPair) {
     this.#size = size
-    this.#refill()
+    this.#generate = generate
+    this.#scheduleRefill()
   }
 
-  take(): Promise<EphemeralKeys> {
-    const next = this.#ready.shift() ?? createEphemeralKeys()
-    this.#refill()
+  /** A key pair nobody has had before (made now when the pool is empty). */
+  take(): ServerKeyPair {
+    const next = this.#ready.shift() ?? this.#generate()
+    this.#scheduleRefill()
     return next
   }
 
-  #refill(): void {
-    while (this.#ready.length < this.#size) {
-      const keys = createEphemeralKeys()
-      keys.catch(() => undefined) // a failure surfaces when the pair is taken
-      this.#ready.push(keys)
-    }
+  #scheduleRefill(): void {
+    if (this.#refillScheduled) return
+    this.#refillScheduled = true
+    setImmediate(() => {
+      this.#refillScheduled = false
+      while (this.#ready.length < this.#size) this.#ready.push(this.#generate())
+    }).unref()
   }
 }

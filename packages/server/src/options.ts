@@ -1,5 +1,6 @@
 import type { EphemeralKeys } from '@encrypted-socket/core'
 import { createHs256Verifier, type VerifyToken } from './auth'
+import { createHandshakeSigner, type HandshakeSigner } from './crypto/handshakeSigner'
 import type { EventHandler } from './eventContext'
 import { createJsonLogger, type ServerLogger } from './logger'
 import type { ServerIdentity } from './identity'
@@ -86,7 +87,7 @@ export type ResolvedServerOptions = Required<
   onEvent: EventHandler | undefined
   onFrame: ServerOptions['onFrame']
   redis: RedisOptions | null
-  identity: ServerIdentity | null
+  identity: HandshakeSigner | null
   createKeys: (() => Promise<EphemeralKeys>) | undefined
   createSalt: () => Uint8Array<ArrayBuffer>
 }
@@ -124,7 +125,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     origins: options.origins ?? null,
     onEvent: options.onEvent,
     onFrame: options.onFrame,
-    identity: options.identity ?? null,
+    identity: options.identity ? createHandshakeSigner(options.identity) : null,
     redis: typeof options.redis === 'string' ? { url: options.redis } : (options.redis ?? null),
     demo: options.demo ?? false,
     maxPayload: options.maxPayload ?? 2 * 1024 * 1024,

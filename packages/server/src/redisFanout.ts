@@ -1,13 +1,6 @@
-import {
-  decodeBase64,
-  decryptBytes,
-  deriveAesKey,
-  encodeBase64,
-  encryptBytes,
-  randomIv,
-  IV_LENGTH,
-} from '@encrypted-socket/core'
+import type { KeyObject } from 'node:crypto'
 import { Redis } from 'ioredis'
+import { hopKey, openHop, sealHop } from './crypto/redisHop'
 import type { ServerLogger } from './logger'
 
 export interface RedisOptions {
@@ -62,10 +55,9 @@ export class RedisFanout {
   readonly #channel: string
   readonly #prefix: string
   readonly #logger: ServerLogger
-  readonly #key: Promise<CryptoKey> | null
+  readonly #key: KeyObject | null
   #ready = false
   #publishing = Promise.resolve()
-  #delivering = Promise.resolve()
   #heartbeat: ReturnType<typeof setInterval> | null = null
 
   constructor(
@@ -103,15 +95,12 @@ export class RedisFanout {
       client.on('ready', update)
       client.on('close', update)
     }
-    // Opening runs in parallel, delivery in arrival order (large messages decrypt more slowly).
+    // Opening is synchronous: messages are delivered in arrival order.
     this.#subscriber.on('message', (_channel: string, text: string) => {
-      const opening = this.#open(text)
-      this.#delivering = this.#delivering.then(async () => {
-        const envelope = await opening
-        if (envelope && envelope.origin !== this.instanceId) {
-          deliver({ target: envelope.target, event: envelope.event, data: envelope.data })
-        }
-      })
+      const envelope = this.#open(text)
+      if (envelope && envelope.origin !== this.instanceId) {
+        deliver({ target: envelope.target, event: envelope.event, data: envelope.data })
+      }
     })
     void this.#subscriber
       .subscribe(this.#channel)
@@ -127,11 +116,11 @@ export class RedisFanout {
   /** Sends to the other instances; false (and counted) when Redis is down. */
   async publish(message: FanoutMessage): Promise<boolean> {
     const text = JSON.stringify({ ...message, origin: this.instanceId } satisfies Envelope)
-    const sealing = this.#key ? this.#key.then((key) => seal(key, text)) : Promise.resolve(text)
-    // Sealing runs in parallel, publishing in call order: one instance's events keep their order.
+    const sealed = this.#key ? sealHop(this.#key, text) : text
+    // Publishing in call order: one instance's events keep their order.
     const published = this.#publishing.then(async () => {
       try {
-        await this.#publisher.publish(this.#channel, await sealing)
+        await this.#publisher.publish(this.#channel, sealed)
         return true
       } catch {
         this.dropped++
@@ -179,13 +168,11 @@ export class RedisFanout {
   }
 
   /** The envelope, or null (logged) when it cannot be read. */
-  async #open(text: string): Promise<Envelope | null> {
-    try {
-      return JSON.parse(this.#key ? await open(await this.#key, text) : text) as Envelope
-    } catch {
-      this.#logger.warn('dropped a fan-out message that could not be read (wrong secret?)')
-      return null
-    }
+  #open(sealed: string): Envelope | null {
+    const text = this.#key ? openHop(this.#key, sealed) : sealed
+    const envelope = text === null ? null : parseEnvelope(text)
+    if (!envelope) this.#logger.warn('dropped a fan-out message that could not be read (wrong secret?)')
+    return envelope
   }
 
   async #announce(memberships: Membership[]): Promise<void> {
@@ -206,23 +193,10 @@ export class RedisFanout {
   }
 }
 
-function hopKey(secret: string): Promise<CryptoKey> {
-  const encoder = new TextEncoder()
-  return deriveAesKey(encoder.encode(secret), encoder.encode('encrypted-socket/redis'), 'fanout')
-}
-
-async function seal(key: CryptoKey, text: string): Promise<string> {
-  const iv = randomIv()
-  const ct = await encryptBytes(key, iv, new TextEncoder().encode(text))
-  const out = new Uint8Array(IV_LENGTH + ct.length)
-  out.set(iv)
-  out.set(ct, IV_LENGTH)
-  return encodeBase64(out)
-}
-
-async function open(key: CryptoKey, text: string): Promise<string> {
-  const bytes = decodeBase64(text)
-  if (!bytes || bytes.length <= IV_LENGTH) throw new Error('not a sealed fan-out message')
-  const plaintext = await decryptBytes(key, bytes.slice(0, IV_LENGTH), bytes.slice(IV_LENGTH))
-  return new TextDecoder().decode(plaintext)
+function parseEnvelope(text: string): Envelope | null {
+  try {
+    return JSON.parse(text) as Envelope
+  } catch {
+    return null
+  }
 }

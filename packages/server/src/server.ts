@@ -11,6 +11,7 @@ import {
   type DropCounts,
 } from './connection'
 import { demoHandler } from './demo'
+import { sealAndSend } from './fanOut'
 import { KeyPool } from './keyPool'
 import { RedisFanout, type FanoutMessage, type Membership } from './redisFanout'
 import type { EventContext } from './eventContext'
@@ -292,9 +293,7 @@ export class EncryptedSocketServer {
 
   /** Encrypts once per recipient (their keys differ); never sends the plaintext. */
   async #sendToAll(recipients: ServerConnection[], event: string, data: unknown): Promise<number> {
-    const plaintext = serializeMessage({ event, data }) // once; the encryption is per recipient
-    const sent = await Promise.all(recipients.map((connection) => connection.sendSerialized(plaintext)))
-    return sent.filter(Boolean).length
+    return sealAndSend(recipients, serializeMessage({ event, data })) // serialised once
   }
 
   #dropIdle(): void {

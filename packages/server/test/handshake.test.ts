@@ -3,6 +3,7 @@ import { encodeFrame, openMessage, parseFrame, sealMessage, deriveSessionKey } f
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { client, rawClient, startServer, token, until } from './helpers'
+import { b64, vectors } from './vectors'
 
 describe('authentication and handshake', () => {
   it('authenticates the core client; the JWT sub is the userId', async () => {
@@ -77,6 +78,43 @@ describe('authentication and handshake', () => {
     await raw.opened
     raw.socket.send(encodeFrame({ type: 'authenticate', token: await token('u'), clientPublicKey: offCurve }))
     expect((await raw.closed).code).toBe(1002)
+  })
+
+  it.each([
+    ['the vector key that is not on the curve', () => b64(vectors.invalid.notOnCurvePublicKey)],
+    ['the vector key of the wrong length', () => b64(vectors.invalid.wrongLengthPublicKey)],
+    [
+      'a compressed point (33 bytes)',
+      () => b64(vectors.cases[0]!.clientPublicKey).slice(0, 33).fill(2, 0, 1),
+    ],
+    ['a hybrid point (prefix 0x06)', () => b64(vectors.cases[0]!.clientPublicKey).fill(6, 0, 1)],
+  ])('closes with 1002 and sends no connected on %s', async (_name, clientPublicKey) => {
+    const server = await startServer()
+    const raw = rawClient(server.url)
+    await raw.opened
+    raw.socket.send(
+      encodeFrame({ type: 'authenticate', token: await token('u'), clientPublicKey: clientPublicKey() }),
+    )
+    expect(await raw.closed).toEqual({ code: 1002, reason: 'Invalid client public key' })
+    expect(raw.received).toEqual([])
+    expect(server.logger.lines.some((line) => line.includes('ERR_INVALID_PUBLIC_KEY'))).toBe(true)
+  })
+
+  it('closes with 1011 when the key cannot be derived after connected went out', async () => {
+    const wrongCurve = await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-384' }, false, [
+      'deriveBits',
+    ])
+    const server = await startServer({
+      createKeys: async () => ({
+        privateKey: wrongCurve.privateKey,
+        publicKey: b64(vectors.cases[0]!.serverPublicKey),
+      }),
+    })
+    const raw = rawClient(server.url)
+    expect(await raw.authenticate(await token('u'))).toMatchObject({ type: 'connected' })
+    expect(await raw.closed).toEqual({ code: 1011, reason: 'Key derivation failed' })
+    expect(server.logger.lines.some((line) => line.includes('key derivation failed'))).toBe(true)
+    expect(server.logger.lines.some((line) => line.includes('"authenticated"'))).toBe(false)
   })
 
   it('uses a verifyToken hook instead of HS256 when given one', async () => {

@@ -44,6 +44,17 @@ describe('rooms and sending', () => {
     expect(atA.ct).not.toBe(atB.ct)
   })
 
+  it('handles a burst from one connection in arrival order and replies in that order, large and small mixed', async () => {
+    const server = await startServer({ demo: true })
+    const raw = rawClient(server.url)
+    await raw.authenticate(await token('u'))
+    const sizes = Array.from({ length: 24 }, (_, n) => (n % 3 === 0 ? 256 * 1024 : 1))
+    for (const [n, size] of sizes.entries()) await raw.send('echo', { n, pad: 'x'.repeat(size) })
+    const replies: number[] = []
+    for (let i = 0; i < sizes.length; i++) replies.push(((await raw.receive()).data as { n: number }).n)
+    expect(replies).toEqual(sizes.map((_, n) => n))
+  })
+
   it('refuses chat.send to a room the sender has not joined', async () => {
     const server = await startServer({ demo: true })
     const { c } = await chatClient(server.url, 'mallory', [])

@@ -1,0 +1,35 @@
+import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto'
+import { IV_LENGTH, randomIv } from './randomIv'
+
+/** AES-GCM tag length in bytes, appended to the ciphertext (`ct = ciphertext || tag`). */
+export const TAG_LENGTH = 16
+const ALGORITHM = 'aes-256-gcm'
+
+/** AES-256-GCM without additional data, synchronous: the IV and `ciphertext || tag`. */
+export function sealBytes(
+  key: KeyObject,
+  plaintext: Uint8Array,
+  iv: Buffer = randomIv(),
+): { iv: Buffer; ct: Buffer } {
+  const cipher = createCipheriv(ALGORITHM, key, iv) // GCM's default tag: 16 bytes
+  const body = cipher.update(plaintext)
+  cipher.final() // GCM is a stream mode: this only computes the tag
+  return { iv, ct: Buffer.concat([body, cipher.getAuthTag()]) }
+}
+
+/**
+ * Opens `ciphertext || tag`: the plaintext, or null when the IV is not 12 bytes, the tag is
+ * missing, or it does not verify (tampered, truncated, another key).
+ */
+export function openBytes(key: KeyObject, iv: Uint8Array, ct: Uint8Array): Buffer | null {
+  if (iv.length !== IV_LENGTH || ct.length < TAG_LENGTH) return null
+  const decipher = createDecipheriv(ALGORITHM, key, iv, { authTagLength: TAG_LENGTH })
+  decipher.setAuthTag(ct.subarray(ct.length - TAG_LENGTH))
+  const body = decipher.update(ct.subarray(0, ct.length - TAG_LENGTH))
+  try {
+    decipher.final() // GCM is a stream mode: nothing is held back, this only checks the tag
+  } catch {
+    return null
+  }
+  return body
+}

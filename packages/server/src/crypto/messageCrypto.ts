@@ -1,0 +1,25 @@
+import type { KeyObject } from 'node:crypto'
+import { encodeEncrypted, parseApplicationMessage, type ApplicationMessage } from '@encrypted-socket/core'
+import { openBytes, sealBytes } from './aesGcm'
+
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+/** Seals a serialised message into an `encrypted` frame's text, with its IV (the sender remembers it). */
+export function sealFrame(key: KeyObject, plaintext: Uint8Array): { frame: string; iv: Buffer } {
+  const { iv, ct } = sealBytes(key, plaintext)
+  return { frame: encodeEncrypted(iv, ct), iv }
+}
+
+/** The application message inside an `encrypted` frame, or null when it does not open or is not one. */
+export function openMessage(key: KeyObject, iv: Uint8Array, ct: Uint8Array): ApplicationMessage | null {
+  const plaintext = openBytes(key, iv, ct)
+  if (!plaintext) return null
+  let json: string
+  try {
+    json = decoder.decode(plaintext)
+  } catch {
+    return null // not UTF-8
+  }
+  const message = parseApplicationMessage(json)
+  return 'type' in message ? null : message
+}

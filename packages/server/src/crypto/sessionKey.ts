@@ -1,0 +1,33 @@
+import { createSecretKey, ECDH, hkdfSync, type KeyObject } from 'node:crypto'
+import type { ServerKeyPair } from './serverKeyPair'
+
+/** The length of an uncompressed P-256 point: `0x04 || x || y`. */
+export const PUBLIC_KEY_LENGTH = 65
+const AES_KEY_LENGTH = 32
+
+/** Whether `raw` is an uncompressed P-256 point that lies on the curve (what protocol v1 accepts). */
+export function isP256PublicKey(raw: Uint8Array): boolean {
+  if (raw.length !== PUBLIC_KEY_LENGTH || raw[0] !== 0x04) return false
+  try {
+    ECDH.convertKey(raw, 'prime256v1') // OpenSSL refuses coordinates off the curve
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** `HKDF-SHA-256(ikm = sharedSecret, salt, info = UTF-8(ecdhInfo), 32 bytes)` as an AES-256 key. */
+export function deriveAesKey(sharedSecret: Uint8Array, salt: Uint8Array, ecdhInfo: string): KeyObject {
+  const info = Buffer.from(ecdhInfo, 'utf8')
+  return createSecretKey(new Uint8Array(hkdfSync('sha256', sharedSecret, salt, info, AES_KEY_LENGTH)))
+}
+
+/** The session key of one handshake: ECDH with the client's point, then HKDF. Throws when it fails. */
+export function deriveSessionKey(
+  keys: ServerKeyPair,
+  clientPublicKey: Uint8Array,
+  salt: Uint8Array,
+  ecdhInfo: string,
+): KeyObject {
+  return deriveAesKey(keys.sharedSecret(clientPublicKey), salt, ecdhInfo)
+}
