@@ -35,12 +35,8 @@ export const fromB64 = (text: string): Uint8Array<ArrayBuffer> => new Uint8Array
 export const toB64 = (bytes: ArrayBuffer | Uint8Array): string =>
   Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString('base64')
 
-export function importPrivateKey(pkcs8: string, usages: KeyUsage[] = ['deriveBits']): Promise<CryptoKey> {
-  return crypto.subtle.importKey(
-    'pkcs8',
-    fromB64(pkcs8),
-    { name: 'ECDH', namedCurve: 'P-256' },
-    false,
-    usages,
-  )
+export function importPrivateKey(pkcs8: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey('pkcs8', fromB64(pkcs8), { name: 'ECDH', namedCurve: 'P-256' }, false, [
+    'deriveBits',
+  ])
 }

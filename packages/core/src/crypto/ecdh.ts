@@ -9,7 +9,7 @@ const ECDH_P256 = { name: 'ECDH', namedCurve: 'P-256' } as const
  * connection and never reuse it (that is the forward secrecy).
  */
 export function generateKeyPair(): Promise<CryptoKeyPair> {
-  return crypto.subtle.generateKey(ECDH_P256, false, ['deriveBits', 'deriveKey'])
+  return crypto.subtle.generateKey(ECDH_P256, false, ['deriveBits'])
 }
 
 /** The raw uncompressed public point (65 bytes, first byte `0x04`). */

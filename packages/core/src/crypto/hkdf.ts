@@ -4,19 +4,15 @@ const encoder = /* @__PURE__ */ new TextEncoder()
  * HKDF-SHA-256 from the ECDH shared secret to the AES-256-GCM session key:
  * `HKDF(ikm = sharedSecret, salt, info = UTF-8(ecdhInfo), 32 bytes)`.
  *
- * `sharedSecret` is the secret's bytes, or an HKDF key already holding them (see `deriveSessionKey`).
  * The key is not extractable unless `extractable` is set (only the test vectors need that).
  */
 export async function deriveAesKey(
-  sharedSecret: BufferSource | CryptoKey,
+  sharedSecret: BufferSource,
   salt: Uint8Array<ArrayBuffer>,
   ecdhInfo: string,
   extractable = false,
 ): Promise<CryptoKey> {
-  const ikm =
-    'algorithm' in sharedSecret
-      ? sharedSecret
-      : await crypto.subtle.importKey('raw', sharedSecret, 'HKDF', false, ['deriveKey'])
+  const ikm = await crypto.subtle.importKey('raw', sharedSecret, 'HKDF', false, ['deriveKey'])
   return crypto.subtle.deriveKey(
     { name: 'HKDF', hash: 'SHA-256', salt, info: encoder.encode(ecdhInfo) },
     ikm,

@@ -26,11 +26,5 @@ export async function deriveSessionKey(
   ecdhInfo: string,
 ): Promise<CryptoKey> {
   const peer = await importPeerPublicKey(peerPublicKey)
-  // ECDH straight into an HKDF key saves a call (and, in Node, a thread-pool hop) over deriveBits +
-  // importKey. Engines that refuse HKDF as a derived key type, and private keys without the
-  // `deriveKey` usage, take the two-step path.
-  const ikm = await crypto.subtle
-    .deriveKey({ name: 'ECDH', public: peer }, ownPrivateKey, 'HKDF', false, ['deriveKey'])
-    .catch(async () => deriveSharedSecret(ownPrivateKey, peer))
-  return deriveAesKey(ikm, salt, ecdhInfo)
+  return deriveAesKey(await deriveSharedSecret(ownPrivateKey, peer), salt, ecdhInfo)
 }
