@@ -368,11 +368,6 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         ),
       )
     }
-    // The key pair and the token are made while the socket opens, not before.
-    const keys = createEphemeralKeys()
-    const token = this.#fetchToken()
-    keys.catch(noop)
-    token.catch(noop)
     let socket: WebSocketLike
     try {
       socket = new WebSocketImpl(this.#options.url, this.#options.protocols)
@@ -381,6 +376,12 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         new EncryptedSocketError('ERR_CONNECTION_CLOSED', 'new WebSocket() failed.', { cause }),
       )
     }
+    // The key pair and the token are made while the socket opens: the socket starts first, since
+    // its network round trips are the longest wait.
+    const keys = createEphemeralKeys()
+    const token = this.#fetchToken()
+    keys.catch(noop)
+    token.catch(noop)
     const attempt: Attempt = {
       socket,
       keys,
