@@ -100,49 +100,51 @@ function parseWith<F extends IncomingFrame>(
 }
 
 function parseEncrypted(data: unknown): ServerFrame {
-  if (!isObject(data)) return malformed('"data" must be an object', 'encrypted')
   const iv = base64Field(data, 'iv')
   const ct = base64Field(data, 'ct')
-  if (!iv) return malformed('"data.iv" must be canonical base64', 'encrypted')
-  if (iv.length !== IV_LENGTH) return malformed(`"data.iv" must be ${IV_LENGTH} bytes`, 'encrypted')
-  if (!ct) return malformed('"data.ct" must be canonical base64', 'encrypted')
-  if (ct.length < TAG_LENGTH) {
-    return malformed(`"data.ct" must hold at least the ${TAG_LENGTH}-byte tag`, 'encrypted')
+  if (iv?.length !== IV_LENGTH || !ct || ct.length < TAG_LENGTH) {
+    return malformed(
+      `"data" must hold a ${IV_LENGTH}-byte "iv" and a "ct" of at least ${TAG_LENGTH} bytes, in canonical base64`,
+      'encrypted',
+    )
   }
   return { type: 'encrypted', iv, ct }
 }
 
+const KEY_FIELDS = ['serverPublicKey', 'salt', 'identityKey', 'signature'] as const
+
 function parseConnected(data: unknown): ServerFrame {
-  if (!isObject(data)) return malformed('"data" must be an object', 'connected')
   const id = own(data, 'id')
   const userId = own(data, 'userId')
   const time = own(data, 'time')
-  if (typeof id !== 'string') return malformed('"data.id" must be a string', 'connected')
-  if (typeof userId !== 'string') return malformed('"data.userId" must be a string', 'connected')
-  if (time !== undefined && typeof time !== 'string') {
-    return malformed('"data.time" must be a string', 'connected')
-  }
-  const frame: ConnectedFrame = { type: 'connected', id, userId }
-  if (time !== undefined) frame.time = time
-  for (const field of ['serverPublicKey', 'salt', 'identityKey', 'signature'] as const) {
+  const frame: ConnectedFrame = { type: 'connected', id: id as string, userId: userId as string }
+  if (time !== undefined) frame.time = time as string
+  let valid =
+    typeof id === 'string' && typeof userId === 'string' && (time === undefined || typeof time === 'string')
+  for (const field of KEY_FIELDS) {
     if (own(data, field) === undefined) continue
     const bytes = base64Field(data, field)
-    if (!bytes) return malformed(`"data.${field}" must be canonical base64`, 'connected')
-    frame[field] = bytes
+    if (bytes) frame[field] = bytes
+    else valid = false
   }
-  return frame
+  return valid
+    ? frame
+    : malformed(
+        '"data" must hold string "id" and "userId", an optional string "time", keys in canonical base64',
+        'connected',
+      )
 }
 
 function parseError(data: unknown): ServerFrame {
-  if (!isObject(data)) return malformed('"data" must be an object', 'error')
   const message = own(data, 'message')
   const code = own(data, 'code')
-  if (typeof message !== 'string') return malformed('"data.message" must be a string', 'error')
-  if (code === undefined) return { type: 'error', message }
-  if (typeof code !== 'string' && typeof code !== 'number') {
-    return malformed('"data.code" must be a string or a number', 'error')
+  if (
+    typeof message !== 'string' ||
+    !(code === undefined || typeof code === 'string' || typeof code === 'number')
+  ) {
+    return malformed('"data" must hold a string "message" and an optional string or number "code"', 'error')
   }
-  return { type: 'error', message, code }
+  return code === undefined ? { type: 'error', message } : { type: 'error', message, code }
 }
 
 function parseRooms(event: 'join' | 'leave', data: unknown): IncomingFrame {
@@ -245,12 +247,15 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** Reads only own properties, so nothing inherited (or polluted) is ever taken for data. */
-function own(object: JsonObject, key: string): unknown {
-  return Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined
+/**
+ * Reads only own properties of an object, so nothing inherited (or polluted) is ever taken for
+ * data; `undefined` for anything that is not an object.
+ */
+function own(object: unknown, key: string): unknown {
+  return isObject(object) && Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined
 }
 
-function base64Field(object: JsonObject, key: string): Uint8Array<ArrayBuffer> | undefined {
+function base64Field(object: unknown, key: string): Uint8Array<ArrayBuffer> | undefined {
   const value = own(object, key)
   return typeof value === 'string' ? decodeBase64(value) : undefined
 }
