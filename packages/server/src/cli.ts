@@ -21,7 +21,7 @@ Usage: encrypted-socket-server [options]
   --redis <url>       share rooms with other instances         ENCRYPTED_SOCKET_REDIS
   --redis-secret <s>  encrypt what crosses Redis               ENCRYPTED_SOCKET_REDIS_SECRET
   --signing-key <f>   PEM file of the identity clients pin     ENCRYPTED_SOCKET_SIGNING_KEY (the PEM itself)
-  --generate-identity print a new identity (PEM, serverKey, fingerprint) and exit
+  --generate-identity print a new identity (PEM private key, and the client's pinServerKey / pinServerFingerprint lines) and exit
   --demo              echo and chat demo handlers              ENCRYPTED_SOCKET_DEMO=1
   --log-level <l>     debug, info, warn or error               ENCRYPTED_SOCKET_LOG_LEVEL  [info]
   --help              this text
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   if (values['generate-identity']) {
     const identity = await createServerIdentityText()
     console.log(
-      `${identity.privateKeyPem}\n\n# give clients one of:\nserverKey: ${identity.serverKey}\nserverKeyFingerprint: ${identity.fingerprint}`,
+      `${identity.privateKeyPem}\n\n# give clients one of:\nserverIdentity: pinServerKey('${identity.serverKey}')\nserverIdentity: pinServerFingerprint('${identity.fingerprint}')`,
     )
     return
   }

@@ -3,7 +3,7 @@ import { decodeBase64, encodeBase64, fingerprintKey, generateServerIdentity } fr
 /** A server's long-term signing identity (opt-in server authentication). */
 export interface ServerIdentity {
   privateKey: CryptoKey
-  /** Raw P-256 public key: give it to clients as `serverKey` (base64). */
+  /** Raw P-256 public key: clients pin it with `pinServerKey(base64)`. */
   publicKey: Uint8Array<ArrayBuffer>
 }
 

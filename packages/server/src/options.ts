@@ -57,8 +57,8 @@ export interface ServerOptions {
   logger?: ServerLogger
   /**
    * Server authentication (opt-in, v1-compatible): every `connected` carries this identity's public
-   * key and a signature over the handshake; clients that pin the key (`serverKey` or
-   * `serverKeyFingerprint`) refuse anyone else. Load it with `loadServerIdentity(pem)`.
+   * key and a signature over the handshake; clients that pin the key (`serverIdentity:
+   * pinServerKey(…)` or `pinServerFingerprint(…)`) refuse anyone else. Load it with `loadServerIdentity(pem)`.
    */
   identity?: ServerIdentity
   /** For test vectors only: the server's key pair per connection. @default fresh ephemeral keys */

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { pinServerFingerprint, pinServerKey } from '@encrypted-socket/core'
 import { describe, expect, it } from 'vitest'
 import { client, onCleanup, SECRET, token, until } from './helpers'
 import { startRedis } from './redisServer'
@@ -35,6 +36,17 @@ describe('encrypted-socket-server CLI', () => {
     expect(await cli.exited).toBe(0)
     expect(cli.output()).toContain('--jwt-secret')
     expect(cli.output()).toContain('ENCRYPTED_SOCKET_PORT')
+  })
+
+  it('--generate-identity prints a PEM key and the pinning lines a client can paste', async () => {
+    const cli = startCli(['--generate-identity'])
+    expect(await cli.exited).toBe(0)
+    const output = cli.output()
+    expect(output).toContain('-----BEGIN PRIVATE KEY-----')
+    const key = /pinServerKey\('([^']+)'\)/.exec(output)?.[1]
+    const fingerprint = /pinServerFingerprint\('([^']+)'\)/.exec(output)?.[1]
+    expect(() => pinServerKey(key!)).not.toThrow()
+    expect(() => pinServerFingerprint(fingerprint!)).not.toThrow()
   })
 
   it('serves the demo on 127.0.0.1 and exits 0 on SIGTERM, closing clients with 1001', async () => {
