@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { TOKEN } from '../test/helpers'
+import { pinServerFingerprint } from './client/pinServer'
 import { DEFAULTS, resolveOptions } from './options'
 import type { ClientOptions } from './types'
 
@@ -90,5 +91,40 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions(undefined as unknown as ClientOptions)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
     )
+  })
+})
+
+describe('resolveOptions reads options by name', () => {
+  it('keeps getters and inherited options (a class or Object.create instance)', () => {
+    const identity = pinServerFingerprint('ab'.repeat(32))
+    const inherited = Object.create({
+      ...base,
+      serverIdentity: identity,
+      heartbeatInterval: 5,
+    }) as ClientOptions
+    const withGetter = {
+      ...base,
+      get handshakeTimeout() {
+        return 1234
+      },
+    }
+    expect(resolveOptions(inherited)).toMatchObject({
+      url: base.url,
+      ecdhInfo: base.ecdhInfo,
+      serverIdentity: identity,
+      heartbeatInterval: 5,
+    })
+    expect(resolveOptions(withGetter).handshakeTimeout).toBe(1234)
+  })
+
+  it('refuses the options that server pinning replaced, pointing to pinServerKey', () => {
+    for (const removed of [{ serverKey: 'AAAA' }, { serverKeyFingerprint: 'ab' }]) {
+      expect(() => resolveOptions({ ...base, ...removed } as ClientOptions)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_OPTION',
+          message: expect.stringContaining('pinServerKey'),
+        }),
+      )
+    }
   })
 })

@@ -72,7 +72,7 @@ const RULES: [path: string, expected: string, test: Test][] = [
   ['reconnect.shouldReconnect', 'a function (close) => boolean', isFunction],
   ['heartbeatInterval', `${MS} (0 turns heartbeats off)`, isNumberFrom(0)],
   ['autoJoinRooms', 'an array of non-empty room names', (v) => Array.isArray(v) && v.every(isRoom)],
-  ['WebSocket', 'a WebSocket constructor', isFunction],
+  ['WebSocket', 'a WebSocket constructor (in Node 20, `ws`)', isFunction],
   [
     'protocols',
     'a string or an array of strings',
@@ -91,47 +91,60 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (!isObject(options)) throw invalid('options', 'an object', options)
   if (!isString(options.url)) throw invalid('url', 'a ws:// or wss:// URL string', options.url)
   if (!isRoom(options.ecdhInfo)) {
-    throw invalid('ecdhInfo', 'a non-empty string', options.ecdhInfo)
+    throw invalid('ecdhInfo', 'a non-empty string, the same as the server’s', options.ecdhInfo)
   }
   if (options.token !== undefined && !isString(options.token)) {
     // Never describe the value: it may be a token of the wrong type.
     throw new EncryptedSocketError('ERR_INVALID_OPTION', 'Option "token" must be a string (a JWT).')
   }
-  for (const [path, expected, test] of RULES) {
-    const value = path
-      .split('.')
-      .reduce<unknown>((object, key) => (object as Record<string, unknown>)?.[key], options)
-    if (value !== undefined && !test(value)) throw invalid(path, expected, value)
-  }
-  const allowInsecureTransport = options.allowInsecureTransport ?? DEFAULTS.allowInsecureTransport
-  checkTransport(options.url, allowInsecureTransport)
-  const reconnect = withDefaults(DEFAULTS.reconnect, options.reconnect) as ResolvedOptions['reconnect']
-  const interval = reconnect.interval
-  if (options.reconnect?.maxInterval === undefined) {
-    reconnect.maxInterval = Math.max(reconnect.maxInterval, interval)
-  } else if (!isNumberFrom(interval)(reconnect.maxInterval)) {
-    throw invalid(
-      'reconnect.maxInterval',
-      `a number of ms ≥ reconnect.interval (${interval})`,
-      reconnect.maxInterval,
+  if ('serverKey' in options || 'serverKeyFingerprint' in options) {
+    throw new EncryptedSocketError(
+      'ERR_INVALID_OPTION',
+      'Options "serverKey" and "serverKeyFingerprint" became `serverIdentity: pinServerKey(key)` or `pinServerFingerprint(hex)`.',
     )
   }
+  // Every option is read by name (never by enumerating), so getters and inherited options count.
+  const read = (path: string): unknown =>
+    path.split('.').reduce<unknown>((object, key) => (object as Record<string, unknown>)?.[key], options)
+  for (const [path, expected, test] of RULES) {
+    const value = read(path)
+    if (value !== undefined && !test(value)) throw invalid(path, expected, value)
+  }
+  const given = <T>(path: string, fallback: T): T => (read(path) as T | undefined) ?? fallback
+  const allowInsecureTransport = given('allowInsecureTransport', DEFAULTS.allowInsecureTransport as boolean)
+  checkTransport(options.url, allowInsecureTransport)
+  const r = DEFAULTS.reconnect
+  const interval = given<number>('reconnect.interval', r.interval)
+  const maxInterval = given<number>('reconnect.maxInterval', Math.max(r.maxInterval, interval))
+  if (!isNumberFrom(interval)(maxInterval)) {
+    throw invalid('reconnect.maxInterval', `a number of ms ≥ reconnect.interval (${interval})`, maxInterval)
+  }
   return {
-    ...withDefaults(DEFAULTS, options),
+    url: options.url,
+    ecdhInfo: options.ecdhInfo,
     token: options.token,
-    reconnect: { ...reconnect, shouldReconnect: options.reconnect?.shouldReconnect },
-    autoJoinRooms: options.autoJoinRooms ?? [],
-    logger: options.logger ?? console,
-    outboxMaxSize: options.outbox?.maxSize ?? DEFAULTS.outboxMaxSize,
+    getToken: options.getToken,
+    reconnect: {
+      enabled: given<boolean>('reconnect.enabled', r.enabled),
+      maxRetries: given<number>('reconnect.maxRetries', r.maxRetries),
+      interval,
+      backoffMultiplier: given<number>('reconnect.backoffMultiplier', r.backoffMultiplier),
+      maxInterval,
+      jitter: given<'full' | 'none'>('reconnect.jitter', r.jitter),
+      shouldReconnect: options.reconnect?.shouldReconnect,
+    },
+    heartbeatInterval: given<number>('heartbeatInterval', DEFAULTS.heartbeatInterval),
+    autoJoinRooms: given<readonly string[]>('autoJoinRooms', []),
+    logger: given<Logger>('logger', console),
+    WebSocket: options.WebSocket,
+    protocols: options.protocols,
+    handshakeTimeout: given<number>('handshakeTimeout', DEFAULTS.handshakeTimeout),
+    requireEncryption: given<boolean>('requireEncryption', DEFAULTS.requireEncryption),
+    outboxMaxSize: given<number>('outbox.maxSize', DEFAULTS.outboxMaxSize),
     allowInsecureTransport,
-  } as ResolvedOptions
-}
-
-/** The defaults, overridden by every given value that is not `undefined`. */
-function withDefaults(defaults: object, given: object | undefined): Record<string, unknown> {
-  const result: Record<string, unknown> = { ...defaults }
-  for (const [key, value] of Object.entries(given ?? {})) if (value !== undefined) result[key] = value
-  return result
+    maxTrackedIvs: given<number>('maxTrackedIvs', DEFAULTS.maxTrackedIvs),
+    serverIdentity: options.serverIdentity,
+  }
 }
 
 function isLogger(value: unknown): boolean {

@@ -1,3 +1,4 @@
+import { serverAuthError } from '../crypto/ecdsa'
 import { EncryptedSocketError, type ErrorCode } from '../errors'
 import { resolveOptions, type ResolvedOptions } from '../options'
 import {
@@ -20,6 +21,7 @@ import type {
   EventMap,
   EventName,
   LifecycleEvents,
+  Logger,
   SendOptions,
   UnknownEvents,
   WebSocketLike,
@@ -206,14 +208,23 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
 
   /** Closes with 1000 "Client disconnect" and stops reconnecting until `connect()`. */
   disconnect(): void {
-    this.#stop(() => new EncryptedSocketError('ERR_NOT_CONNECTED', 'disconnect() was called.'))
+    this.#stop(
+      new EncryptedSocketError(
+        'ERR_NOT_CONNECTED',
+        'disconnect() was called before the connection was authenticated.',
+      ),
+      new EncryptedSocketError(
+        'ERR_NOT_CONNECTED',
+        'disconnect() was called before it went out; connect() and send it again.',
+      ),
+    )
   }
 
   /** Disconnects, drops every handler and room, and refuses all further use. */
   destroy(): void {
     if (this.#destroyed) return
     this.#destroyed = true
-    this.#stop(() => destroyedError('connect()'))
+    this.#stop(destroyedError('connect()'), destroyedError('a send() that had not gone out'))
     this.#rooms.clear()
     this.#publish({ rooms: [] })
     this.#events.offAll()
@@ -268,7 +279,11 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       new EncryptedSocketError(code, `send("${event}") refused: ${why}.`)
     if (state === 'disconnected') throw refuse('ERR_NOT_CONNECTED', 'call connect() first')
     if (state === 'authenticated') {
-      if (!this.#attempt?.key) throw refuse('ERR_PLAINTEXT_REJECTED', 'the connection is not encrypted')
+      if (!this.#attempt?.key)
+        throw refuse(
+          'ERR_PLAINTEXT_REJECTED',
+          'the server set up no encryption; events are never sent in plaintext',
+        )
     } else if (options.queue === false) {
       throw refuse('ERR_NOT_CONNECTED', `"${state}" and { queue: false }`)
     } else if (this.#outbox.size >= this.#options.outboxMaxSize) {
@@ -411,7 +426,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         CLIENT_CLOSE.HANDSHAKE_TIMEOUT,
         new EncryptedSocketError(
           'ERR_HANDSHAKE_TIMEOUT',
-          `No handshake within ${this.#options.handshakeTimeout} ms.`,
+          `No handshake within ${this.#options.handshakeTimeout} ms (handshakeTimeout).`,
         ),
       )
     }, this.#options.handshakeTimeout)
@@ -462,7 +477,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     attempt.frames = attempt.frames
       .then(() => (attempt === this.#attempt ? this.#handleFrame(attempt, frame, opening) : undefined))
       .catch((error: unknown) =>
-        this.#options.logger.error('[encrypted-socket] a frame handler failed', error),
+        reportQuietly(this.#options.logger, '[encrypted-socket] a frame handler failed', error),
       )
   }
 
@@ -479,7 +494,10 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       case 'plaintext':
         if (attempt.key || this.#options.requireEncryption) {
           this.#report(
-            new EncryptedSocketError('ERR_PLAINTEXT_REJECTED', `Dropped plaintext "${frame.event}".`),
+            new EncryptedSocketError(
+              'ERR_PLAINTEXT_REJECTED',
+              `Dropped plaintext "${this.#scrub(frame.event)}": events must arrive encrypted.`,
+            ),
           )
         } else {
           this.#events.emit(frame.event as EventName<Events>, frame.data as Events[EventName<Events>])
@@ -515,6 +533,14 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     }
     const { serverPublicKey, salt } = frame
     if (!serverPublicKey || !salt) {
+      if (this.#options.serverIdentity) {
+        // An unsigned, keyless handshake cannot prove the pinned identity, whatever requireEncryption says.
+        return this.#failAttempt(
+          attempt,
+          CLIENT_CLOSE.SERVER_AUTH,
+          serverAuthError('the connected frame is not signed'),
+        )
+      }
       if (this.#options.requireEncryption || serverPublicKey || salt) {
         return this.#failAttempt(
           attempt,
@@ -581,7 +607,10 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     this.#pendingConnect = null
     if (!encrypted) {
       this.#outbox.rejectAll(
-        new EncryptedSocketError('ERR_PLAINTEXT_REJECTED', 'The connection is not encrypted.'),
+        new EncryptedSocketError(
+          'ERR_PLAINTEXT_REJECTED',
+          'The server set up no encryption; events are never sent in plaintext.',
+        ),
       )
     }
     this.#lifecycle.emit('authenticated', { clientId: frame.id, userId: frame.userId, encrypted })
@@ -690,7 +719,8 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (this.#destroyed || this.#snapshot.state === 'disconnected') return
     const { reconnect } = this.#options
     const retry = reconnect.enabled && (reconnect.shouldReconnect ?? defaultShouldReconnect)(close)
-    const error = close.error ?? new EncryptedSocketError('ERR_CONNECTION_CLOSED', `Connection closed (${close.code}).`)
+    const error =
+      close.error ?? new EncryptedSocketError('ERR_CONNECTION_CLOSED', `Connection closed (${close.code}).`)
     if (!retry) {
       this.#giveUp(error)
     } else if (immediate) {
@@ -703,7 +733,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       this.#giveUp(
         new EncryptedSocketError(
           'ERR_RETRIES_EXHAUSTED',
-          `Gave up after ${retries} retries: ${error.message}`,
+          `Gave up after ${retries} retries (reconnect.maxRetries): ${error.message}`,
           {
             cause: error,
             closeCode: close.code,
@@ -764,7 +794,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   }
 
   /** Ends everything for `disconnect()` and `destroy()`. */
-  #stop(error: () => EncryptedSocketError): void {
+  #stop(connectError: EncryptedSocketError, sendError: EncryptedSocketError): void {
     const attempt = this.#attempt
     if (attempt) {
       this.#teardown(attempt)
@@ -777,9 +807,9 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       { type: 'DISCONNECT' },
       { encrypted: false, clientId: null, userId: null, nextRetryAt: null, retryCount: 0 },
     )
-    this.#pendingConnect?.reject(error())
+    this.#pendingConnect?.reject(connectError)
     this.#pendingConnect = null
-    this.#outbox.rejectAll(error())
+    this.#outbox.rejectAll(sendError)
   }
 
   /** Silences an attempt: its socket's callbacks, timers and key are gone. */
@@ -891,6 +921,15 @@ function closeQuietly(socket: WebSocketLike, code: number, reason: string): void
 
 function isOffline(): boolean {
   return typeof navigator !== 'undefined' && navigator.onLine === false
+}
+
+/** Logs an internal failure; a throwing logger must not break the frame chain that called it. */
+function reportQuietly(logger: Logger, message: string, error: unknown): void {
+  try {
+    logger.error(message, error)
+  } catch {
+    // Nothing left to tell.
+  }
 }
 
 function destroyedError(call: string): EncryptedSocketError {

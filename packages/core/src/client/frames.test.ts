@@ -122,6 +122,27 @@ describe('incoming frames', () => {
     expect(error.message).not.toContain(TOKEN)
   })
 
+  it('scrubs the token from a dropped plaintext event name', async () => {
+    const { client, connection } = await connected()
+    const reported = nextError(client, 'ERR_PLAINTEXT_REJECTED')
+    connection.injectPlaintext(`leak ${TOKEN}`, {})
+    const error = await reported
+    expect(error.message).toContain('[token]')
+    expect(error.message).not.toContain(TOKEN)
+  })
+
+  it('keeps handling frames when the logger itself throws', async () => {
+    const throwing = () => {
+      throw new Error('logger down')
+    }
+    const logger = { info() {}, debug() {}, warn: throwing, error: throwing }
+    const { client, connection } = await connected({}, { logger })
+    const seen = collect(client, 'x')
+    connection.sendRaw('not json') // reported through logger.warn, which throws
+    await connection.send('x', 'after')
+    await vi.waitFor(() => expect(seen).toEqual(['after']))
+  })
+
   it('keeps lifecycle notifications out of reach of the network', async () => {
     const { client, connection } = await connected()
     const lifecycle = vi.fn()

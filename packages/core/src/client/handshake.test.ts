@@ -1,4 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
+import { encodeBase64 } from '../crypto/base64'
+import { generateServerIdentity } from '../crypto/ecdsa'
+import { pinServerKey } from './pinServer'
 import { collect, ECDH_INFO, mockClient, mockServer, nextError, reachState, TOKEN } from '../../test/helpers'
 
 describe('handshake', () => {
@@ -104,6 +107,21 @@ describe('handshake', () => {
     await expect(client.send('chat', { text: 'x' })).rejects.toMatchObject({ code: 'ERR_PLAINTEXT_REJECTED' })
     const connection = await server.nextConnection()
     expect(connection.frames.map((f) => JSON.parse(f).event)).toEqual(['authenticate'])
+  })
+
+  it('a pinned client refuses a keyless, unsigned connected with ERR_SERVER_AUTH, even without requireEncryption', async () => {
+    const identity = pinServerKey(encodeBase64((await generateServerIdentity()).publicKey))
+    for (const requireEncryption of [true, false]) {
+      const server = mockServer()
+      server.connectedWithoutKeys()
+      const client = mockClient(server.url, {
+        requireEncryption,
+        serverIdentity: identity,
+        reconnect: { enabled: false },
+      })
+      await expect(client.connect()).rejects.toMatchObject({ code: 'ERR_SERVER_AUTH' })
+      expect(client.getState()).toBe('disconnected')
+    }
   })
 
   it('rejects a bad ecdhInfo pairing through key confirmation, not silence', async () => {

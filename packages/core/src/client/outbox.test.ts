@@ -74,12 +74,18 @@ describe('send() and the outbox', () => {
     void a.connect()
     const queuedA = a.send('x', 1)
     a.disconnect()
-    await expect(queuedA).rejects.toMatchObject({ code: 'ERR_NOT_CONNECTED' })
+    await expect(queuedA).rejects.toMatchObject({
+      code: 'ERR_NOT_CONNECTED',
+      message: expect.stringContaining('send it again'),
+    })
     const b = mockClient(server.url)
     void b.connect()
     const queuedB = b.send('x', 1)
     b.destroy()
-    await expect(queuedB).rejects.toMatchObject({ code: 'ERR_DESTROYED' })
+    await expect(queuedB).rejects.toMatchObject({
+      code: 'ERR_DESTROYED',
+      message: expect.stringContaining('send()'),
+    })
     await expect(b.send('x', 2)).rejects.toMatchObject({ code: 'ERR_DESTROYED' })
   })
 

@@ -80,3 +80,16 @@ describe('base64 backends', () => {
     }
   })
 })
+
+describe('decoded bytes own their buffer', () => {
+  it.each(base64Backends)(
+    '%s: a small decode is not a view into a shared pool',
+    (_name, { decodeBase64 }) => {
+      Buffer.from('{"token":"a secret that sits in the pool"}') // fills part of Node's shared pool
+      const bytes = decodeBase64('AAECAwQFBgcICQoL')!
+      expect(bytes.length).toBe(12)
+      expect(bytes.byteOffset).toBe(0)
+      expect(bytes.buffer.byteLength).toBe(12)
+    },
+  )
+})

@@ -63,7 +63,11 @@ export function decodeBase64Portable(text: string): Uint8Array<ArrayBuffer> {
   return bytes
 }
 
-/** A plain Uint8Array over a Buffer's bytes: `slice()` then copies, as callers expect. */
+/**
+ * A plain Uint8Array with a buffer of its own. Small Buffers are slices of Node's shared pool,
+ * whose `.buffer` holds other data (earlier frames, tokens): those are copied.
+ */
 function viewOf(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length)
+  const owned = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length
+  return owned ? new Uint8Array(bytes.buffer as ArrayBuffer) : new Uint8Array(bytes)
 }
