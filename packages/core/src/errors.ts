@@ -77,3 +77,12 @@ export class EncryptedSocketError extends Error {
 export function isEncryptedSocketError(error: unknown, code?: ErrorCode): error is EncryptedSocketError {
   return error instanceof EncryptedSocketError && (code === undefined || error.code === code)
 }
+
+/** Server authentication failed (`serverIdentity`): the handshake is not signed by the pinned key. */
+export function serverAuthError(reason: string, cause?: unknown): EncryptedSocketError {
+  return new EncryptedSocketError(
+    'ERR_SERVER_AUTH',
+    `Server authentication failed: ${reason}. Something between you and the server may be impersonating it; check the pinned serverIdentity.`,
+    cause === undefined ? {} : { cause },
+  )
+}

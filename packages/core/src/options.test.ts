@@ -23,7 +23,7 @@ describe('resolveOptions', () => {
     expect(resolved.requireEncryption).toBe(true)
     expect(resolved.autoJoinRooms).toEqual([])
     expect(resolved.logger).toBe(console)
-    expect(resolved.outboxMaxSize).toBe(1000)
+    expect(resolved.outbox.maxSize).toBe(1000)
   })
 
   it.each<[string, Partial<Record<keyof ClientOptions, unknown>>, string]>([

@@ -18,7 +18,7 @@ export interface ResolvedOptions {
   protocols: string | string[] | undefined
   handshakeTimeout: number
   requireEncryption: boolean
-  outboxMaxSize: number
+  outbox: { maxSize: number }
   allowInsecureTransport: boolean
   maxTrackedIvs: number
   serverIdentity: ServerIdentity | undefined
@@ -58,42 +58,50 @@ const isCountFrom =
 const isRoom: Test = (v) => isString(v) && (v as string).length > 0
 const MS = 'a number of ms ≥ 0'
 
-/** Each optional option, by its path: what it must be, and the test. `undefined` means "the default". */
-const RULES: [path: string, expected: string, test: Test][] = [
-  ['reconnect', 'an object', isObject],
-  ['outbox', 'an object', isObject],
-  ['allowInsecureTransport', 'a boolean', isBoolean],
+const r = DEFAULTS.reconnect
+
+/**
+ * Each option after `url`, `ecdhInfo` and `token`, by its path: what it must be, the test, and the
+ * default that replaces `undefined`.
+ */
+const RULES: [path: string, expected: string, test: Test, fallback?: unknown][] = [
   ['getToken', 'a function', isFunction],
-  ['reconnect.enabled', 'a boolean', isBoolean],
-  ['reconnect.maxRetries', 'an integer ≥ 0, or Infinity', (v) => v === Infinity || isCountFrom(0)(v)],
-  ['reconnect.interval', MS, isNumberFrom(0)],
-  ['reconnect.backoffMultiplier', 'a number ≥ 1', isNumberFrom(1)],
-  ['reconnect.jitter', '"full" or "none"', (v) => v === 'full' || v === 'none'],
+  ['reconnect.enabled', 'a boolean', isBoolean, r.enabled],
+  [
+    'reconnect.maxRetries',
+    'an integer ≥ 0, or Infinity',
+    (v) => v === Infinity || isCountFrom(0)(v),
+    r.maxRetries,
+  ],
+  ['reconnect.interval', MS, isNumberFrom(0), r.interval],
+  ['reconnect.backoffMultiplier', 'a number ≥ 1', isNumberFrom(1), r.backoffMultiplier],
+  ['reconnect.maxInterval', MS, isNumberFrom(0)], // its default and bound depend on the interval
+  ['reconnect.jitter', '"full" or "none"', (v) => v === 'full' || v === 'none', r.jitter],
   ['reconnect.shouldReconnect', 'a function (close) => boolean', isFunction],
-  ['heartbeatInterval', `${MS} (0 turns heartbeats off)`, isNumberFrom(0)],
-  ['autoJoinRooms', 'an array of non-empty room names', (v) => Array.isArray(v) && v.every(isRoom)],
+  ['heartbeatInterval', `${MS} (0 turns heartbeats off)`, isNumberFrom(0), DEFAULTS.heartbeatInterval],
+  ['autoJoinRooms', 'an array of non-empty room names', (v) => Array.isArray(v) && v.every(isRoom), []],
   ['WebSocket', 'a WebSocket constructor (in Node 20, `ws`)', isFunction],
   [
     'protocols',
     'a string or an array of strings',
     (v) => isString(v) || (Array.isArray(v) && v.every(isString)),
   ],
-  ['handshakeTimeout', 'a number of ms > 0', (v) => isNumberFrom(0)(v) && v !== 0],
-  ['requireEncryption', 'a boolean', isBoolean],
-  ['outbox.maxSize', 'an integer ≥ 0', isCountFrom(0)],
-  ['maxTrackedIvs', 'an integer ≥ 1', isCountFrom(1)],
+  ['handshakeTimeout', 'a number of ms > 0', (v) => isNumberFrom(0)(v) && v !== 0, DEFAULTS.handshakeTimeout],
+  ['requireEncryption', 'a boolean', isBoolean, DEFAULTS.requireEncryption],
+  ['outbox.maxSize', 'an integer ≥ 0', isCountFrom(0), DEFAULTS.outboxMaxSize],
+  ['allowInsecureTransport', 'a boolean', isBoolean, DEFAULTS.allowInsecureTransport],
+  ['maxTrackedIvs', 'an integer ≥ 1', isCountFrom(1), DEFAULTS.maxTrackedIvs],
   ['serverIdentity', 'pinServerKey(…) or pinServerFingerprint(…)', isFunction],
-  ['logger', 'like console (info, warn, error, debug)', isLogger],
+  ['logger', 'like console (info, warn, error, debug)', isLogger, console],
 ]
 
 /** Validates the options and fills in defaults. Throws `ERR_INVALID_OPTION` naming the option. */
 export function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (!isObject(options)) throw invalid('options', 'an object', options)
-  if (!isString(options.url)) throw invalid('url', 'a ws:// or wss:// URL string', options.url)
-  if (!isRoom(options.ecdhInfo)) {
-    throw invalid('ecdhInfo', 'a non-empty string, the same as the server’s', options.ecdhInfo)
-  }
-  if (options.token !== undefined && !isString(options.token)) {
+  const { url, ecdhInfo, token } = options
+  if (!isString(url)) throw invalid('url', 'a ws:// or wss:// URL string', url)
+  if (!isRoom(ecdhInfo)) throw invalid('ecdhInfo', 'a non-empty string, the same as the server’s', ecdhInfo)
+  if (token !== undefined && !isString(token)) {
     // Never describe the value: it may be a token of the wrong type.
     throw new EncryptedSocketError('ERR_INVALID_OPTION', 'Option "token" must be a string (a JWT).')
   }
@@ -103,48 +111,37 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
       'Options "serverKey" and "serverKeyFingerprint" became `serverIdentity: pinServerKey(key)` or `pinServerFingerprint(hex)`.',
     )
   }
-  // Every option is read by name (never by enumerating), so getters and inherited options count.
-  const read = (path: string): unknown =>
-    path.split('.').reduce<unknown>((object, key) => (object as Record<string, unknown>)?.[key], options)
-  for (const [path, expected, test] of RULES) {
-    const value = read(path)
+  for (const group of ['reconnect', 'outbox'] as const) {
+    if (options[group] !== undefined && !isObject(options[group]))
+      throw invalid(group, 'an object', options[group])
+  }
+  // Read by name, never by enumerating: getters and inherited options count. Nested paths land in
+  // nested objects of the result (`reconnect.interval` → `resolved.reconnect.interval`).
+  const resolved: Record<string, unknown> & {
+    reconnect: Record<string, unknown>
+    outbox: Record<string, unknown>
+  } = { url, ecdhInfo, token, reconnect: {}, outbox: {} }
+  for (const [path, expected, test, fallback] of RULES) {
+    const [group, key] = path.split('.') as [string, string | undefined]
+    const value =
+      key === undefined
+        ? options[group as keyof ClientOptions]
+        : (options[group as 'reconnect'] as Record<string, unknown> | undefined)?.[key]
     if (value !== undefined && !test(value)) throw invalid(path, expected, value)
+    if (key === undefined) resolved[group] = value ?? fallback
+    else (resolved[group] as Record<string, unknown>)[key] = value ?? fallback
   }
-  const given = <T>(path: string, fallback: T): T => (read(path) as T | undefined) ?? fallback
-  const allowInsecureTransport = given('allowInsecureTransport', DEFAULTS.allowInsecureTransport as boolean)
-  checkTransport(options.url, allowInsecureTransport)
-  const r = DEFAULTS.reconnect
-  const interval = given<number>('reconnect.interval', r.interval)
-  const maxInterval = given<number>('reconnect.maxInterval', Math.max(r.maxInterval, interval))
-  if (!isNumberFrom(interval)(maxInterval)) {
-    throw invalid('reconnect.maxInterval', `a number of ms ≥ reconnect.interval (${interval})`, maxInterval)
+  const reconnect = resolved.reconnect as ResolvedOptions['reconnect']
+  reconnect.maxInterval ??= Math.max(r.maxInterval, reconnect.interval)
+  if (reconnect.maxInterval < reconnect.interval) {
+    throw invalid(
+      'reconnect.maxInterval',
+      `a number of ms ≥ reconnect.interval (${reconnect.interval})`,
+      reconnect.maxInterval,
+    )
   }
-  return {
-    url: options.url,
-    ecdhInfo: options.ecdhInfo,
-    token: options.token,
-    getToken: options.getToken,
-    reconnect: {
-      enabled: given<boolean>('reconnect.enabled', r.enabled),
-      maxRetries: given<number>('reconnect.maxRetries', r.maxRetries),
-      interval,
-      backoffMultiplier: given<number>('reconnect.backoffMultiplier', r.backoffMultiplier),
-      maxInterval,
-      jitter: given<'full' | 'none'>('reconnect.jitter', r.jitter),
-      shouldReconnect: options.reconnect?.shouldReconnect,
-    },
-    heartbeatInterval: given<number>('heartbeatInterval', DEFAULTS.heartbeatInterval),
-    autoJoinRooms: given<readonly string[]>('autoJoinRooms', []),
-    logger: given<Logger>('logger', console),
-    WebSocket: options.WebSocket,
-    protocols: options.protocols,
-    handshakeTimeout: given<number>('handshakeTimeout', DEFAULTS.handshakeTimeout),
-    requireEncryption: given<boolean>('requireEncryption', DEFAULTS.requireEncryption),
-    outboxMaxSize: given<number>('outbox.maxSize', DEFAULTS.outboxMaxSize),
-    allowInsecureTransport,
-    maxTrackedIvs: given<number>('maxTrackedIvs', DEFAULTS.maxTrackedIvs),
-    serverIdentity: options.serverIdentity,
-  }
+  checkTransport(url, resolved.allowInsecureTransport as boolean)
+  return resolved as unknown as ResolvedOptions
 }
 
 function isLogger(value: unknown): boolean {

@@ -1,5 +1,4 @@
-import { serverAuthError } from '../crypto/ecdsa'
-import { EncryptedSocketError, type ErrorCode } from '../errors'
+import { EncryptedSocketError, serverAuthError, type ErrorCode } from '../errors'
 import { resolveOptions, type ResolvedOptions } from '../options'
 import {
   encodeAuthenticate,
@@ -286,7 +285,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         )
     } else if (options.queue === false) {
       throw refuse('ERR_NOT_CONNECTED', `"${state}" and { queue: false }`)
-    } else if (this.#outbox.size >= this.#options.outboxMaxSize) {
+    } else if (this.#outbox.size >= this.#options.outbox.maxSize) {
       throw refuse('ERR_OUTBOX_FULL', `${this.#outbox.size} messages already wait (outbox.maxSize)`)
     }
     return serializeMessage({ event, data })

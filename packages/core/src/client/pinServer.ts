@@ -1,6 +1,6 @@
 import { decodeBase64 } from '../crypto/base64'
-import { fingerprintKey, handshakeTranscript, serverAuthError, verifyTranscript } from '../crypto/ecdsa'
-import { EncryptedSocketError } from '../errors'
+import { fingerprintKey, handshakeTranscript, verifyTranscript } from '../crypto/ecdsa'
+import { EncryptedSocketError, serverAuthError } from '../errors'
 
 /** What the client hands a `serverIdentity` check: the `connected` frame's proof and this handshake's keys. */
 export interface SignedHandshake {

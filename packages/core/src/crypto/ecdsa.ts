@@ -1,4 +1,4 @@
-import { EncryptedSocketError } from '../errors'
+import { serverAuthError } from '../errors'
 import { PUBLIC_KEY_LENGTH } from './ecdh'
 
 // Server authentication (opt-in, v1-compatible): the server signs each handshake with a long-term
@@ -70,12 +70,4 @@ export async function verifyTranscript(
 export async function fingerprintKey(identityKey: Uint8Array<ArrayBuffer>): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', identityKey))
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('')
-}
-
-export function serverAuthError(reason: string, cause?: unknown): EncryptedSocketError {
-  return new EncryptedSocketError(
-    'ERR_SERVER_AUTH',
-    `Server authentication failed: ${reason}. Something between you and the server may be impersonating it; check the pinned serverIdentity.`,
-    cause === undefined ? {} : { cause },
-  )
 }
