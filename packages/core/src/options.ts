@@ -79,7 +79,12 @@ const RULES: [path: string, expected: string, test: Test, fallback?: unknown][] 
   ['reconnect.jitter', '"full" or "none"', (v) => v === 'full' || v === 'none', r.jitter],
   ['reconnect.shouldReconnect', 'a function (close) => boolean', isFunction],
   ['heartbeatInterval', `${MS} (0 turns heartbeats off)`, isNumberFrom(0), DEFAULTS.heartbeatInterval],
-  ['autoJoinRooms', 'an array of non-empty room names', (v) => Array.isArray(v) && v.every(isRoom), []],
+  [
+    'autoJoinRooms',
+    'an array of non-empty room names',
+    (v) => Array.isArray(v) && v.every(isRoom),
+    Object.freeze([]),
+  ],
   ['WebSocket', 'a WebSocket constructor (in Node 20, `ws`)', isFunction],
   [
     'protocols',
