@@ -223,7 +223,10 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   destroy(): void {
     if (this.#destroyed) return
     this.#destroyed = true
-    this.#stop(destroyedError('connect()'), destroyedError('a send() that had not gone out'))
+    this.#stop(
+      destroyedError('connect()'),
+      new EncryptedSocketError('ERR_DESTROYED', 'destroy() was called before this send() went out.'),
+    )
     this.#rooms.clear()
     this.#publish({ rooms: [] })
     this.#events.offAll()
