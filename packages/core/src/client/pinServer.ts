@@ -1,4 +1,5 @@
 import { decodeBase64 } from '../crypto/base64'
+import { PUBLIC_KEY_LENGTH } from '../crypto/ecdh'
 import { fingerprintKey, handshakeTranscript, verifyTranscript } from '../crypto/ecdsa'
 import { EncryptedSocketError, serverAuthError } from '../errors'
 
@@ -21,7 +22,7 @@ export type ServerIdentity = (handshake: SignedHandshake) => Promise<void>
 /** Pins the server's identity key: the base64 raw P-256 public key that `--generate-identity` prints. */
 export function pinServerKey(serverKey: string): ServerIdentity {
   const pinned = typeof serverKey === 'string' ? decodeBase64(serverKey) : undefined
-  if (pinned?.length !== 65 || pinned[0] !== 4) {
+  if (pinned?.length !== PUBLIC_KEY_LENGTH || pinned[0] !== 4) {
     throw pinError('pinServerKey() needs the base64 raw P-256 public key of the server identity (65 bytes)')
   }
   return (handshake) => verifySigned(pinned, handshake)

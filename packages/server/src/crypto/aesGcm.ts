@@ -1,8 +1,7 @@
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto'
-import { IV_LENGTH, randomIv } from './randomIv'
+import { IV_LENGTH, TAG_LENGTH } from '@encrypted-socket/core'
+import { randomIv } from './randomIv'
 
-/** AES-GCM tag length in bytes, appended to the ciphertext (`ct = ciphertext || tag`). */
-export const TAG_LENGTH = 16
 const ALGORITHM = 'aes-256-gcm'
 
 /** AES-256-GCM without additional data, synchronous: the IV and `ciphertext || tag`. */

@@ -1,7 +1,6 @@
 import { randomFillSync } from 'node:crypto'
+import { IV_LENGTH } from '@encrypted-socket/core'
 
-/** AES-GCM IV length in bytes: the protocol allows exactly this. */
-export const IV_LENGTH = 12
 const IVS_PER_BATCH = 1024
 
 let batch = Buffer.alloc(0)

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto'
+import { IV_LENGTH } from '@encrypted-socket/core'
 import { openBytes, sealBytes } from './aesGcm'
-import { IV_LENGTH } from './randomIv'
 import { deriveAesKey } from './sessionKey'
 
 // What crosses Redis under a shared secret: base64(iv || ciphertext || tag), AES-256-GCM.

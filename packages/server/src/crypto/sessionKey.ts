@@ -1,8 +1,7 @@
 import { createSecretKey, ECDH, hkdfSync, type KeyObject } from 'node:crypto'
+import { PUBLIC_KEY_LENGTH } from '@encrypted-socket/core'
 import type { ServerKeyPair } from './serverKeyPair'
 
-/** The length of an uncompressed P-256 point: `0x04 || x || y`. */
-export const PUBLIC_KEY_LENGTH = 65
 const AES_KEY_LENGTH = 32
 
 /** Whether `raw` is an uncompressed P-256 point that lies on the curve (what protocol v1 accepts). */
