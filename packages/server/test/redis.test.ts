@@ -30,7 +30,9 @@ describe('scale-out through Redis', () => {
       ['a', 'b', 'c', 'd', 'e', 'f'].map((user, i) => chatter(instances[i % 3]!.url, user)),
     )
     await until(() => instances.every((server) => server.roomMembers('lobby').length === 2))
+    // Senders on different instances have no common order, so each message waits for the one before it.
     await users[0]!.c.send('chat.send', { room: 'lobby', text: 'one' })
+    await until(() => users.every((u) => u.messages.length === 1))
     await users[4]!.c.send('chat.send', { room: 'lobby', text: 'two' })
     await until(() => users.every((u) => u.messages.length === 2))
     // A second round: anything duplicated from the first would have arrived before it.
