@@ -7,5 +7,6 @@ export default defineProject({
     include: ['**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    expect: { poll: { timeout: 10_000 } },
   },
 })

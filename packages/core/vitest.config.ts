@@ -15,5 +15,6 @@ export default defineProject({
     name: 'core',
     environment: 'node',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 20_000,
   },
 })

@@ -6,5 +6,6 @@ export default defineProject({
     environment: 'jsdom',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     setupFiles: ['./test/setup.ts'],
+    testTimeout: 20_000,
   },
 })

@@ -138,9 +138,12 @@ export function useFakeTime(): void {
  */
 export async function until(condition: () => boolean, { step = 4, limit = 500 } = {}): Promise<void> {
   if (!vi.isFakeTimers()) {
-    await vi.waitFor(() => {
-      if (!condition()) throw new Error('condition not met yet')
-    })
+    await vi.waitFor(
+      () => {
+        if (!condition()) throw new Error('condition not met yet')
+      },
+      { timeout: 5000 },
+    )
     return
   }
   for (let i = 0; i < limit; i++) {

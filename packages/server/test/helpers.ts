@@ -153,8 +153,8 @@ export function rawClient(url: string, headers: Record<string, string> = {}) {
   }
 }
 
-/** Waits (polling) until `condition` holds. */
-export function until(condition: () => boolean, timeout = 1000): Promise<void> {
+/** Waits (polling) until `condition` holds; generous, because CI runs every project at once on 2 cores. */
+export function until(condition: () => boolean, timeout = 5000): Promise<void> {
   return vi.waitFor(
     () => {
       if (!condition()) throw new Error('condition not met yet')

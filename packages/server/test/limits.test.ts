@@ -44,7 +44,7 @@ describe('limits and hygiene', () => {
   })
 
   it('drops a client silent for idleTimeout; heartbeats keep one alive', async () => {
-    const server = await startServer({ idleTimeout: 300 })
+    const server = await startServer({ idleTimeout: 1000 })
     const quiet = rawClient(server.url)
     await quiet.authenticate(await token('quiet'))
     const chatty = client(server.url, { token: await token('chatty'), heartbeatInterval: 50 })
@@ -107,7 +107,7 @@ describe('limits and hygiene', () => {
   })
 
   it('rate-limits messages per connection: the excess is dropped, counted and reported once', async () => {
-    const server = await startServer({ demo: true, rateLimit: { perSecond: 1, burst: 5 } })
+    const server = await startServer({ demo: true, rateLimit: { perSecond: 0.001, burst: 5 } })
     const raw = rawClient(server.url)
     await raw.authenticate(await token('u')) // the authenticate frame takes one token
     for (let i = 0; i < 10; i++) await raw.send('echo', i)

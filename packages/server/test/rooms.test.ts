@@ -131,7 +131,7 @@ describe('rooms and sending', () => {
     const firstId = c.getClientId()!
     server.disconnect(firstId, 1012, 'restart')
     await until(() => c.isConnected() && c.getClientId() !== firstId)
-    await until(() => server.roomMembers('lobby').length === 1)
+    await until(() => server.roomMembers('lobby').join() === c.getClientId())
     expect(server.roomMembers('lobby')).toEqual([c.getClientId()])
   })
 })

@@ -1,4 +1,4 @@
-import { cleanup } from '@testing-library/vue'
+import { cleanup, configure } from '@testing-library/vue'
 import { afterEach } from 'vitest'
 
 // jsdom replaces ArrayBuffer and Uint8Array with its own, which Node's Web Crypto refuses: put
@@ -7,3 +7,6 @@ globalThis.Uint8Array = Object.getPrototypeOf(Buffer.prototype).constructor
 globalThis.ArrayBuffer = Buffer.alloc(0).buffer.constructor as ArrayBufferConstructor
 
 afterEach(() => cleanup())
+
+// Real handshakes and 1,000-frame bursts: waitFor's 1 s default is short when CI runs every project at once.
+configure({ asyncUtilTimeout: 5000 })

@@ -175,10 +175,10 @@ describe('reconnection', () => {
       handshakeTimeout: 5000,
       reconnect: { interval: 1000, jitter: 'none' },
     })
+    const opened = Date.now()
     void client.connect()
     await until(() => client.getState() === 'authenticating' && server.connections[0]?.frames.length === 1)
     const reported = nextError(client, 'ERR_HANDSHAKE_TIMEOUT')
-    const opened = Date.now()
     await vi.advanceTimersByTimeAsync(5000 - (Date.now() - opened) - 50)
     expect(client.getState()).toBe('authenticating')
     await vi.advanceTimersByTimeAsync(100)

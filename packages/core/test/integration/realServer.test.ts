@@ -115,7 +115,7 @@ describe('against a real ws server on 127.0.0.1', () => {
   it('closes a handshake that never completes and retries', async () => {
     const server = await peer({ hang: true })
     const c = client(server.url, {
-      handshakeTimeout: 100,
+      handshakeTimeout: 500, // room for the upgrade to reach the server on a loaded machine
       reconnect: { interval: 10, jitter: 'none', maxRetries: 1 },
     })
     const failure = c.connect().catch((e: unknown) => e)
