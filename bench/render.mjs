@@ -36,6 +36,17 @@ async function pushPlain() {
   }
 }
 
+/** Counts renders while `push` streams the events, once `connected` holds and the mount has settled. */
+async function rendersDuring(counts, connected, push) {
+  await waitFor(connected)
+  await settle()
+  counts.renders = 0
+  await push()
+  await waitFor(() => counts.received >= EVENTS)
+  await settle()
+  return counts.renders
+}
+
 async function react() {
   const React = await import('react')
   const { createRoot } = await import('react-dom/client')
@@ -55,13 +66,7 @@ async function react() {
       h(EncryptedSocketProvider, { options: { url: server.url, ecdhInfo: ECDH_INFO, token: jwt, WebSocket, logger: quiet } },
         ...Array.from({ length: COMPONENTS }, (_, i) => h(Status, { key: i })), h(Listener)),
     )
-    await waitFor(() => server.connections().length === 1)
-    await settle()
-    counts.renders = 0
-    await pushEncrypted()
-    await waitFor(() => counts.received === EVENTS)
-    await settle()
-    results['@encrypted-socket/react'] = counts.renders
+    results['@encrypted-socket/react'] = await rendersDuring(counts, () => server.connections().length === 1, pushEncrypted)
     root.unmount()
   }
   // react-use-websocket, sharing one socket as its docs suggest.
@@ -71,13 +76,7 @@ async function react() {
     const Listener = () => (counts.renders++, useWebSocket(plainUrl, { share: true, onMessage: () => counts.received++ }), null)
     const root = createRoot(document.getElementById('root'))
     root.render(h(React.Fragment, null, ...Array.from({ length: COMPONENTS }, (_, i) => h(Status, { key: i })), h(Listener)))
-    await waitFor(() => plain.clients.size === 1)
-    await settle()
-    counts.renders = 0
-    await pushPlain()
-    await waitFor(() => counts.received === EVENTS)
-    await settle()
-    results['react-use-websocket (share: true)'] = counts.renders
+    results['react-use-websocket (share: true)'] = await rendersDuring(counts, () => plain.clients.size === 1, pushPlain)
     root.unmount()
   }
   return results
@@ -111,13 +110,7 @@ async function vue() {
       () => [...Array.from({ length: COMPONENTS }, () => h(Status)), h(Listener)],
       createEncryptedSocket({ url: server.url, ecdhInfo: ECDH_INFO, token: jwt, WebSocket, logger: quiet }),
     )
-    await waitFor(() => server.connections().length === 1)
-    await settle()
-    counts.renders = 0
-    await pushEncrypted()
-    await waitFor(() => counts.received === EVENTS)
-    await settle()
-    results['@encrypted-socket/vue'] = counts.renders
+    results['@encrypted-socket/vue'] = await rendersDuring(counts, () => server.connections().length === 1, pushEncrypted)
     app.unmount()
   }
   {
@@ -133,13 +126,7 @@ async function vue() {
       return () => (counts.renders++, null)
     })
     const app = mount(() => [...Array.from({ length: COMPONENTS }, () => h(Status)), h(Listener)])
-    await waitFor(() => plain.clients.size === 1)
-    await settle()
-    counts.renders = 0
-    await pushPlain()
-    await waitFor(() => counts.received >= EVENTS)
-    await settle()
-    results['@vueuse/core useWebSocket (createSharedComposable)'] = counts.renders
+    results['@vueuse/core useWebSocket (createSharedComposable)'] = await rendersDuring(counts, () => plain.clients.size === 1, pushPlain)
     app.unmount()
   }
   return results

@@ -1,14 +1,22 @@
 import { createVerify } from 'node:crypto'
 import {
+  createEphemeralKeys,
   encodeBase64,
+  encodeFrame,
   fingerprintKey,
   parseFrame,
   pinServerFingerprint,
   pinServerKey,
+  type ServerIdentity,
 } from '@encrypted-socket/core'
 import { describe, expect, it } from 'vitest'
 import { createServerIdentityText, loadServerIdentity } from '../src/index'
 import { client, rawClient, startServer, token, until } from './helpers'
+
+/** A client pinning the server's identity; a refused handshake fails connect() instead of retrying. */
+async function pinnedClient(url: string, serverIdentity: ServerIdentity) {
+  return client(url, { token: await token('u'), serverIdentity, reconnect: { enabled: false } })
+}
 
 async function identity() {
   const text = await createServerIdentityText()
@@ -19,16 +27,10 @@ describe('server authentication (opt-in)', () => {
   it('a client pinning the server key connects to the signing server', async () => {
     const { text, identity: id } = await identity()
     const server = await startServer({ identity: id })
-    const pinned = client(server.url, {
-      token: await token('u'),
-      serverIdentity: pinServerKey(text.serverKey),
-    })
+    const pinned = await pinnedClient(server.url, pinServerKey(text.serverKey))
     await pinned.connect()
     expect(pinned.isEncrypted()).toBe(true)
-    const byFingerprint = client(server.url, {
-      token: await token('u'),
-      serverIdentity: pinServerFingerprint(text.fingerprint),
-    })
+    const byFingerprint = await pinnedClient(server.url, pinServerFingerprint(text.fingerprint))
     await byFingerprint.connect()
     expect(byFingerprint.isConnected()).toBe(true)
   })
@@ -38,7 +40,6 @@ describe('server authentication (opt-in)', () => {
     const server = await startServer({ identity: id })
     const raw = rawClient(server.url)
     await raw.opened
-    const { createEphemeralKeys, encodeFrame } = await import('@encrypted-socket/core')
     const keys = await createEphemeralKeys()
     raw.socket.send(
       encodeFrame({ type: 'authenticate', token: await token('u'), clientPublicKey: keys.publicKey }),
@@ -72,21 +73,13 @@ describe('server authentication (opt-in)', () => {
     const genuine = await identity()
     const impostor = await identity()
     const server = await startServer({ identity: impostor.identity })
-    const c = client(server.url, {
-      token: await token('u'),
-      serverIdentity: pinServerKey(genuine.text.serverKey),
-      reconnect: { enabled: false },
-    })
+    const c = await pinnedClient(server.url, pinServerKey(genuine.text.serverKey))
     await expect(c.connect()).rejects.toMatchObject({
       code: 'ERR_SERVER_AUTH',
       message: expect.stringContaining('does not verify'),
     })
     expect(c.isEncrypted()).toBe(false)
-    const byFingerprint = client(server.url, {
-      token: await token('u'),
-      serverIdentity: pinServerFingerprint(genuine.text.fingerprint),
-      reconnect: { enabled: false },
-    })
+    const byFingerprint = await pinnedClient(server.url, pinServerFingerprint(genuine.text.fingerprint))
     await expect(byFingerprint.connect()).rejects.toMatchObject({
       code: 'ERR_SERVER_AUTH',
       message: expect.stringContaining('fingerprint'),
@@ -96,11 +89,7 @@ describe('server authentication (opt-in)', () => {
   it('refuses an unsigned connected when a key is pinned, and v1 clients ignore the signature', async () => {
     const { text, identity: id } = await identity()
     const unsigned = await startServer()
-    const c = client(unsigned.url, {
-      token: await token('u'),
-      serverIdentity: pinServerKey(text.serverKey),
-      reconnect: { enabled: false },
-    })
+    const c = await pinnedClient(unsigned.url, pinServerKey(text.serverKey))
     await expect(c.connect()).rejects.toMatchObject({
       code: 'ERR_SERVER_AUTH',
       message: expect.stringContaining('not signed'),
