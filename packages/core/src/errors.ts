@@ -43,8 +43,10 @@ export type ErrorCode =
   | 'ERR_INVALID_ARGUMENT'
   /** There is no token to authenticate with, or `getToken()` failed. */
   | 'ERR_TOKEN_UNAVAILABLE'
-  /** The server sent an `error` frame. */
+  /** The server sent an `error` frame (before the key existed: after it, see ERR_UNAUTHENTICATED_FRAME). */
   | 'ERR_SERVER'
+  /** A plaintext `error` frame after encryption was established: not provably the server's, its text is not shown. */
+  | 'ERR_UNAUTHENTICATED_FRAME'
   /** Web Crypto is missing (browsers provide it only on https:// or localhost). */
   | 'ERR_NO_CRYPTO'
   /** `serverKey`/`serverKeyFingerprint` is set and the server's handshake signature is missing or wrong. */

@@ -9,13 +9,21 @@ export interface Hs256Options {
   issuer?: string
   /** Required `aud` claim, when set. */
   audience?: string
+  /** Refuse tokens without an `exp` claim. @default true */
+  requireExpiry?: boolean
 }
 
 /**
  * HS256 JWT verification with `jose`: the algorithm is pinned (no `none`, no RS/HS confusion),
- * `exp` and `nbf` are honoured, and the `sub` claim is the user id.
+ * `exp` is required (unless `requireExpiry: false`), `exp` and `nbf` are honoured, and the `sub`
+ * claim is the user id.
  */
-export function createHs256Verifier({ secret, issuer, audience }: Hs256Options): VerifyToken {
+export function createHs256Verifier({
+  secret,
+  issuer,
+  audience,
+  requireExpiry = true,
+}: Hs256Options): VerifyToken {
   // Imported once: jose would import raw bytes again for every token.
   const key = crypto.subtle.importKey(
     'raw',
@@ -27,6 +35,7 @@ export function createHs256Verifier({ secret, issuer, audience }: Hs256Options):
   return async (token) => {
     const { payload } = await jwtVerify(token, await key, {
       algorithms: ['HS256'],
+      ...(requireExpiry ? { requiredClaims: ['exp'] } : {}),
       ...(issuer === undefined ? {} : { issuer }),
       ...(audience === undefined ? {} : { audience }),
     })

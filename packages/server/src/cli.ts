@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util'
 import { SignJWT } from 'jose'
 import { createServerIdentityText, loadServerIdentity } from './identity'
 import { createJsonLogger, type LogLevel } from './logger'
-import { createEncryptedSocketServer } from './server'
+import { isLoopbackHost, type ServerOptions } from './options'
+import { createEncryptedSocketServer, type EncryptedSocketServer } from './server'
 
 const HELP = `encrypted-socket-server: a protocol v1 server (ws + node:crypto + HS256 JWTs)
 
@@ -13,13 +14,23 @@ Usage: encrypted-socket-server [options]
   --port <n>          port to listen on (0: any free port)     ENCRYPTED_SOCKET_PORT       [8787]
   --host <address>    interface to listen on                   ENCRYPTED_SOCKET_HOST       [127.0.0.1]
   --ecdh-info <s>     HKDF info string, same as the clients'   ENCRYPTED_SOCKET_ECDH_INFO  [encrypted-socket/v1]
-  --jwt-secret <s>    HS256 secret; the JWT's sub is the user  ENCRYPTED_SOCKET_JWT_SECRET
-                      (required unless --host is loopback: then a random one is made and a
-                      one-hour development token is printed)
+  --jwt-secret-file <f>  file holding the HS256 secret (the    ENCRYPTED_SOCKET_JWT_SECRET_FILE
+                      JWT's sub is the user); at least 32 bytes beyond loopback. Required unless
+                      --host is loopback: then a random one is made and a one-hour development
+                      token is printed
+  --jwt-secret <s>    the secret itself (visible in ps: prefer  ENCRYPTED_SOCKET_JWT_SECRET
+                      the file or the variable)
+  --jwt-issuer <s>    required iss claim                       ENCRYPTED_SOCKET_JWT_ISSUER
+  --jwt-audience <s>  required aud claim                       ENCRYPTED_SOCKET_JWT_AUDIENCE
+  --allow-tokens-without-exp  accept tokens that never expire  ENCRYPTED_SOCKET_ALLOW_TOKENS_WITHOUT_EXP=1
   --origin <o>        allowed browser Origin, repeatable, '*'  ENCRYPTED_SOCKET_ORIGINS    [loopback origins]
                       for any (the variable is comma-separated)
   --redis <url>       share rooms with other instances         ENCRYPTED_SOCKET_REDIS
-  --redis-secret <s>  encrypt what crosses Redis               ENCRYPTED_SOCKET_REDIS_SECRET
+  --redis-secret-file <f>  file holding the secret that        ENCRYPTED_SOCKET_REDIS_SECRET_FILE
+                      encrypts what crosses Redis (32+ bytes, the same on every instance)
+  --redis-secret <s>  the secret itself (visible in ps)        ENCRYPTED_SOCKET_REDIS_SECRET
+  --redis-allow-plaintext  use a Redis beyond loopback without ENCRYPTED_SOCKET_REDIS_ALLOW_PLAINTEXT=1
+                      a secret (anyone who can write to it can send any event to anyone)
   --signing-key <f>   PEM file of the identity clients pin     ENCRYPTED_SOCKET_SIGNING_KEY (the PEM itself)
   --generate-identity print a new identity (PEM private key, and the client's pinServerKey / pinServerFingerprint lines) and exit
   --demo              echo and chat demo handlers              ENCRYPTED_SOCKET_DEMO=1
@@ -27,8 +38,6 @@ Usage: encrypted-socket-server [options]
   --help              this text
 
 SIGTERM or SIGINT closes every client with 1001 (they reconnect) and exits 0.`
-
-const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|::1)$/
 
 async function main(): Promise<void> {
   const env = process.env
@@ -38,10 +47,16 @@ async function main(): Promise<void> {
       host: { type: 'string' },
       'ecdh-info': { type: 'string' },
       'jwt-secret': { type: 'string' },
+      'jwt-secret-file': { type: 'string' },
+      'jwt-issuer': { type: 'string' },
+      'jwt-audience': { type: 'string' },
+      'allow-tokens-without-exp': { type: 'boolean' },
       origin: { type: 'string', multiple: true },
       demo: { type: 'boolean' },
       redis: { type: 'string' },
       'redis-secret': { type: 'string' },
+      'redis-secret-file': { type: 'string' },
+      'redis-allow-plaintext': { type: 'boolean' },
       'signing-key': { type: 'string' },
       'generate-identity': { type: 'boolean' },
       'log-level': { type: 'string' },
@@ -68,37 +83,66 @@ async function main(): Promise<void> {
   const origins = values.origin ?? env.ENCRYPTED_SOCKET_ORIGINS?.split(',').map((origin) => origin.trim())
   const demo = values.demo ?? env.ENCRYPTED_SOCKET_DEMO === '1'
   const redisUrl = values.redis ?? env.ENCRYPTED_SOCKET_REDIS
-  const redisSecret = values['redis-secret'] ?? env.ENCRYPTED_SOCKET_REDIS_SECRET
+  const redisSecret =
+    readSecretFile('--redis-secret-file', values['redis-secret-file'] ?? env.ENCRYPTED_SOCKET_REDIS_SECRET_FILE) ??
+    values['redis-secret'] ??
+    env.ENCRYPTED_SOCKET_REDIS_SECRET
+  const redisAllowPlaintext =
+    values['redis-allow-plaintext'] ?? env.ENCRYPTED_SOCKET_REDIS_ALLOW_PLAINTEXT === '1'
+  const jwtIssuer = values['jwt-issuer'] ?? env.ENCRYPTED_SOCKET_JWT_ISSUER
+  const jwtAudience = values['jwt-audience'] ?? env.ENCRYPTED_SOCKET_JWT_AUDIENCE
+  const allowTokensWithoutExpiry =
+    values['allow-tokens-without-exp'] ?? env.ENCRYPTED_SOCKET_ALLOW_TOKENS_WITHOUT_EXP === '1'
   const logLevel = (values['log-level'] ?? env.ENCRYPTED_SOCKET_LOG_LEVEL ?? 'info') as LogLevel
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     fail(`--port must be 0..65535; got "${values.port ?? env.ENCRYPTED_SOCKET_PORT}".`)
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel))
     fail(`--log-level must be debug, info, warn or error.`)
 
-  let jwtSecret = values['jwt-secret'] ?? env.ENCRYPTED_SOCKET_JWT_SECRET
+  let jwtSecret =
+    readSecretFile('--jwt-secret-file', values['jwt-secret-file'] ?? env.ENCRYPTED_SOCKET_JWT_SECRET_FILE) ??
+    values['jwt-secret'] ??
+    env.ENCRYPTED_SOCKET_JWT_SECRET
   let devToken: string | undefined
   if (!jwtSecret) {
-    if (!LOOPBACK_HOST.test(host)) fail(`--jwt-secret is required when listening on ${host} (not loopback).`)
+    if (!isLoopbackHost(host)) fail(`--jwt-secret-file is required when listening on ${host} (not loopback).`)
     jwtSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')
-    devToken = await new SignJWT({})
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('dev')
-      .setIssuedAt()
-      .setExpirationTime('1h')
-      .sign(new TextEncoder().encode(jwtSecret))
+    let dev = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('dev').setIssuedAt()
+    if (jwtIssuer) dev = dev.setIssuer(jwtIssuer)
+    if (jwtAudience) dev = dev.setAudience(jwtAudience)
+    devToken = await dev.setExpirationTime('1h').sign(new TextEncoder().encode(jwtSecret))
   }
 
-  const server = await createEncryptedSocketServer({
+  const options: ServerOptions = {
     port,
     host,
     ecdhInfo,
     jwtSecret,
+    allowTokensWithoutExpiry,
     demo,
     logger: createJsonLogger(logLevel),
+    ...(jwtIssuer ? { jwtIssuer } : {}),
+    ...(jwtAudience ? { jwtAudience } : {}),
     ...(origins ? { origins } : {}),
     ...(signingKeyPem ? { identity: await loadServerIdentity(signingKeyPem) } : {}),
-    ...(redisUrl ? { redis: { url: redisUrl, ...(redisSecret ? { secret: redisSecret } : {}) } } : {}),
-  })
+    ...(redisUrl
+      ? {
+          redis: {
+            url: redisUrl,
+            allowPlaintext: redisAllowPlaintext,
+            ...(redisSecret ? { secret: redisSecret } : {}),
+          },
+        }
+      : {}),
+  }
+  let server: EncryptedSocketServer
+  try {
+    server = await createEncryptedSocketServer(options)
+  } catch (error) {
+    // Options the server refuses (a short secret, Redis without one) are usage errors.
+    if (error instanceof TypeError) fail(error.message.replace(/^encrypted-socket server: /, ''))
+    throw error
+  }
   console.log(
     `encrypted-socket server listening on ${server.url} (ecdhInfo "${ecdhInfo}"${demo ? ', demo handlers on' : ''}${redisUrl ? ', scaled out through Redis' : ''})`,
   )
@@ -116,6 +160,16 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
+}
+
+/** The secret in a file (one trailing newline removed), or undefined when no file is named. */
+function readSecretFile(flag: string, path: string | undefined): string | undefined {
+  if (path === undefined) return undefined
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '')
+  } catch (error) {
+    fail(`${flag}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`)
+  }
 }
 
 function fail(message: string): never {

@@ -9,6 +9,8 @@ import {
 } from '@encrypted-socket/core'
 import type { WebSocket } from 'ws'
 import { rejectionReason } from './auth'
+import { parseClientFrame } from './clientFrame'
+import { jsonDepthExceeds } from './jsonDepth'
 import { openMessage, sealFrame } from './crypto/messageCrypto'
 import { fromEphemeralKeys, type ServerKeyPair } from './crypto/serverKeyPair'
 import { deriveSessionKey, isP256PublicKey } from './crypto/sessionKey'
@@ -22,8 +24,12 @@ export const SERVER_CLOSE = {
   GOING_AWAY: 1001,
   /** The client's public key is not a P-256 point. */
   PROTOCOL_ERROR: 1002,
-  /** The token was refused. */
+  /** The token was refused, or the client sent something other than one `authenticate` first. */
   POLICY_VIOLATION: 1008,
+  /** A frame over the size allowed at this point (`maxHandshakePayload`, `maxPayload`). */
+  TOO_BIG: 1009,
+  /** Too many connections for this user, or the client does not read what it is sent: retry later. */
+  TRY_AGAIN_LATER: 1013,
   /** The replay window is full: reconnect for a fresh key. */
   REKEY: 4003,
   /** No valid `authenticate` in time. */
@@ -42,8 +48,10 @@ export interface DropCounts {
   replayed: number
   /** Frames that are not protocol v1 (binary, bad JSON, bad fields, a second `authenticate`). */
   malformed: number
-  /** Frames over the rate limit. */
+  /** Frames over the rate limit (messages or bytes per second), or beyond a full incoming queue. */
   rateLimited: number
+  /** Frames to this client not written because it does not read what it was sent (back-pressure). */
+  slowConsumer: number
 }
 
 export const emptyDropCounts = (): DropCounts => ({
@@ -53,12 +61,15 @@ export const emptyDropCounts = (): DropCounts => ({
   replayed: 0,
   malformed: 0,
   rateLimited: 0,
+  slowConsumer: 0,
 })
 
 /** What a connection needs from its server. */
 export interface ConnectionHost {
   options: ResolvedServerOptions
   keyPool: KeyPool
+  /** Counts the user's connection; false when the user already has as many as allowed. */
+  admitUser(userId: string): boolean
   onAuthenticated(connection: ServerConnection): void
   onRoomChange(connection: ServerConnection, type: 'join' | 'leave', rooms: readonly string[]): void
   onEvent(connection: ServerConnection, event: string, data: unknown): Promise<void>
@@ -67,6 +78,9 @@ export interface ConnectionHost {
 
 const MAX_ROOM_NAME = 128
 const MAX_ROOMS = 100
+
+/** A socket that does not finish the closing handshake in this time is cut. */
+const CLOSE_GRACE_MS = 2000
 
 /** One client: its handshake, its session key, and its frames, handled one at a time in order. */
 export class ServerConnection {
@@ -80,28 +94,39 @@ export class ServerConnection {
 
   readonly #host: ConnectionHost
   readonly #limiter: RateLimiter
+  readonly #byteLimiter: RateLimiter
   readonly #seenIvs = new Set<string>()
   #state: 'awaiting-auth' | 'authenticating' | 'authenticated' = 'awaiting-auth'
   #key: KeyObject | null = null
   #incoming = Promise.resolve()
+  #queued = { frames: 0, bytes: 0 }
   #lastRateLimitNotice = 0
+  /** Since when writes to this client have been over the high-water mark (null: it keeps up). */
+  #behindSince: number | null = null
 
   constructor(socket: WebSocket, remoteAddress: string | undefined, host: ConnectionHost) {
     this.socket = socket
     this.remoteAddress = remoteAddress
     this.#host = host
-    const { perSecond, burst } = host.options.rateLimit
-    this.#limiter = new RateLimiter(perSecond, burst)
+    const { rateLimit, byteRateLimit } = host.options
+    this.#limiter = new RateLimiter(rateLimit.perSecond, rateLimit.burst)
+    this.#byteLimiter = new RateLimiter(byteRateLimit.perSecond, byteRateLimit.burst)
   }
 
   get authenticated(): boolean {
     return this.#state === 'authenticated'
   }
 
-  /** Queues an incoming message; messages are handled strictly in arrival order. */
+  /**
+   * Takes one incoming message. Before authentication exactly one small `authenticate` frame is
+   * allowed; anything else closes the connection. After it, frames go through the message and
+   * byte budgets and are handled strictly in arrival order.
+   */
   receive(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
     this.lastSeenAt = Date.now()
-    if (!this.#limiter.take()) {
+    if (this.#state !== 'authenticated') return this.#receiveFirst(data, isBinary)
+    const size = byteLength(data)
+    if (!this.#limiter.take(this.lastSeenAt) || !this.#byteLimiter.take(this.lastSeenAt, size)) {
       this.#drop('rateLimited')
       this.#noticeRateLimit()
       return
@@ -109,17 +134,62 @@ export class ServerConnection {
     const text = isBinary ? null : toText(data)
     if (text !== null) this.#host.options.onFrame?.({ connectionId: this.id, direction: 'in', text })
     const frame: IncomingFrame =
-      text === null ? { type: 'malformed', reason: 'binary frame' } : parseFrame(text)
+      text === null
+        ? { type: 'malformed', reason: 'binary frame' }
+        : parseClientFrame(text, { maxControlFrame: this.#host.options.maxControlPayload })
+    this.#enqueue(size, () => this.#handle(frame))
+  }
+
+  /** The one frame allowed before authentication: an `authenticate`, small and shallow. */
+  #receiveFirst(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    const { options } = this.#host
+    if (this.#state === 'authenticating') {
+      return this.#refuse(SERVER_CLOSE.POLICY_VIOLATION, 'One authenticate frame, then wait for connected')
+    }
+    this.#state = 'authenticating'
+    if (byteLength(data) > options.maxHandshakePayload) {
+      return this.#refuse(SERVER_CLOSE.TOO_BIG, 'Authenticate frame too big')
+    }
+    const text = isBinary ? null : toText(data)
+    if (text !== null) options.onFrame?.({ connectionId: this.id, direction: 'in', text })
+    // A small frame, but `[[[[…` parses slowly even at that size: the depth is checked first.
+    const frame: IncomingFrame | null = text === null || jsonDepthExceeds(text, 2) ? null : parseFrame(text)
+    if (frame?.type !== 'authenticate') {
+      return this.#refuse(SERVER_CLOSE.POLICY_VIOLATION, 'Expected an authenticate frame')
+    }
+    this.#enqueue(0, () => this.#authenticate(frame.token, frame.clientPublicKey))
+  }
+
+  /**
+   * Queues a frame's handling after the ones before it. The queue is bounded: while it holds
+   * `incomingQueue` frames or bytes the socket is paused (TCP pushes back on the client), and
+   * frames beyond twice that (already read when the pause came) are dropped.
+   */
+  #enqueue(size: number, handle: () => Promise<void> | void): void {
+    const limit = this.#host.options.incomingQueue
+    if (this.#queued.frames >= 2 * limit.frames || this.#queued.bytes >= 2 * limit.bytes) {
+      return this.#drop('rateLimited')
+    }
+    this.#queued.frames++
+    this.#queued.bytes += size
+    if (this.#queued.frames >= limit.frames || this.#queued.bytes >= limit.bytes) this.socket.pause()
     this.#incoming = this.#incoming
-      .then(() => this.#handle(frame))
+      .then(handle)
       .catch((error: unknown) => {
         this.#host.options.logger.error('frame handler failed', { connection: this.id, error: String(error) })
+      })
+      .finally(() => {
+        this.#queued.frames--
+        this.#queued.bytes -= size
+        if (this.socket.isPaused && this.#queued.frames < limit.frames && this.#queued.bytes < limit.bytes) {
+          this.socket.resume()
+        }
       })
   }
 
   /**
    * Sends an encrypted event. Encryption is synchronous, so frames leave in the order of the
-   * calls. Resolves false when the connection cannot send.
+   * calls. Resolves false when the connection cannot send (closed, or not reading: see `write`).
    */
   send(event: string, data?: unknown): Promise<boolean> {
     try {
@@ -142,41 +212,62 @@ export class ServerConnection {
     return frame
   }
 
-  /** Writes a sealed frame; false when the socket has closed since it was sealed. */
+  /**
+   * Writes a sealed frame; false when the socket has closed since it was sealed, or when the
+   * client has more than `sendHighWaterMark` bytes unread (the frame is dropped and counted).
+   */
   write(frame: string): boolean {
     if (this.socket.readyState !== this.socket.OPEN) return false
-    this.#write(frame)
-    return true
+    return this.#write(frame)
   }
 
+  /** Closes with `code`; a peer that does not answer the close within a moment is cut. */
   close(code: number, reason: string): void {
     this.socket.close(code, reason)
+    setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref()
+  }
+
+  /** Whether this client has been too slow a reader for longer than `slowConsumerTimeout`. */
+  tooSlow(now = Date.now()): boolean {
+    return this.#behindSince !== null && now - this.#behindSince > this.#host.options.slowConsumerTimeout
+  }
+
+  /** Closes a client that broke the rules before authenticating. */
+  #refuse(code: number, reason: string): void {
+    this.#host.options.logger.warn('connection refused', { connection: this.id, code, reason })
+    this.#drop('malformed')
+    this.close(code, reason)
   }
 
   async #handle(frame: IncomingFrame): Promise<void> {
     if (frame.type === 'malformed') return this.#drop('malformed')
-    if (frame.type === 'authenticate') {
-      if (this.#state !== 'awaiting-auth') return this.#drop('malformed')
-      return this.#authenticate(frame.token, frame.clientPublicKey)
-    }
-    if (frame.type === 'heartbeat') return
-    if (!this.authenticated) return this.#drop('unauthenticated')
     switch (frame.type) {
       case 'encrypted':
         return this.#handleEncrypted(frame.iv, frame.ct)
       case 'join':
       case 'leave':
         return this.#changeRooms(frame.type, frame.rooms)
+      case 'heartbeat':
+        return
       case 'plaintext':
         return this.#drop('plaintext')
       default:
-        return this.#drop('malformed')
+        return this.#drop('malformed') // a second authenticate, or a server's frame
     }
   }
 
   async #authenticate(token: string, clientPublicKey: Uint8Array<ArrayBuffer>): Promise<void> {
     const { options } = this.#host
-    this.#state = 'authenticating'
+    // The key is checked before the token, so that how the connection ends says nothing about
+    // whether a token is valid.
+    if (!isP256PublicKey(clientPublicKey)) {
+      options.logger.warn('invalid client public key', {
+        connection: this.id,
+        reason: 'ERR_INVALID_PUBLIC_KEY',
+      })
+      this.close(SERVER_CLOSE.PROTOCOL_ERROR, 'Invalid client public key')
+      return
+    }
     let userId: string
     try {
       userId = await options.verifyToken(token)
@@ -185,14 +276,6 @@ export class ServerConnection {
       options.logger.warn('authentication refused', { connection: this.id, reason: rejectionReason(error) })
       this.#sendControl({ type: 'error', code: 'AUTH_FAILED', message: 'Authentication failed' })
       this.close(SERVER_CLOSE.POLICY_VIOLATION, 'Authentication failed')
-      return
-    }
-    if (!isP256PublicKey(clientPublicKey)) {
-      options.logger.warn('invalid client public key', {
-        connection: this.id,
-        reason: 'ERR_INVALID_PUBLIC_KEY',
-      })
-      this.close(SERVER_CLOSE.PROTOCOL_ERROR, 'Invalid client public key')
       return
     }
     const keys = options.createKeys
@@ -204,6 +287,12 @@ export class ServerConnection {
       signature: options.identity.sign(handshakeTranscript(clientPublicKey, keys.publicKey, salt)),
     }
     if (this.socket.readyState !== this.socket.OPEN) return
+    if (!this.#host.admitUser(userId)) {
+      options.logger.warn('connection refused', { connection: this.id, reason: 'user-connections' })
+      this.#sendControl({ type: 'error', code: 'TOO_MANY_CONNECTIONS', message: 'Too many connections' })
+      this.close(SERVER_CLOSE.TRY_AGAIN_LATER, 'Too many connections for this user')
+      return
+    }
     this.userId = userId
     this.#sendControl({
       type: 'connected',
@@ -218,6 +307,7 @@ export class ServerConnection {
     // before any later frame of this connection is handled.
     if (!this.#establishKey(keys, clientPublicKey, salt)) return
     this.#state = 'authenticated'
+    raiseMaxPayload(this.socket, options.maxPayload)
     this.#host.onAuthenticated(this)
   }
 
@@ -237,7 +327,7 @@ export class ServerConnection {
     const key = this.#key
     if (!key) return this.#drop('unauthenticated')
     if (this.#seenIvs.has(ivKey(iv))) return this.#drop('replayed')
-    const message = openMessage(key, iv, ct)
+    const message = openMessage(key, iv, ct, this.#host.options.maxDepth)
     if (!message) return this.#drop('undecryptable')
     this.#rememberIv(iv)
     return this.#host.onEvent(this, message.event, message.data)
@@ -269,9 +359,18 @@ export class ServerConnection {
     if (this.socket.readyState === this.socket.OPEN) this.#write(encodeFrame(frame))
   }
 
-  #write(text: string): void {
+  #write(text: string): boolean {
+    const now = Date.now()
+    if (this.socket.bufferedAmount > this.#host.options.sendHighWaterMark) {
+      this.#behindSince ??= now
+      this.drops.slowConsumer++
+      this.#host.onDrop(this, 'slowConsumer')
+      return false
+    }
+    this.#behindSince = null
     this.#host.options.onFrame?.({ connectionId: this.id, direction: 'out', text })
     this.socket.send(text)
+    return true
   }
 
   #noticeRateLimit(): void {
@@ -289,6 +388,21 @@ export class ServerConnection {
     this.drops[reason]++
     this.#host.onDrop(this, reason)
   }
+}
+
+/**
+ * Lets an authenticated connection receive frames up to `maxPayload`: the server's `ws` reads
+ * frames before authentication with the much smaller `maxHandshakePayload` limit, so a stranger
+ * cannot make it buffer megabytes. `ws` has no public setter for a socket's limit; its receiver's
+ * field is set directly (ws is pinned; the limits tests fail if the field moves).
+ */
+function raiseMaxPayload(socket: WebSocket, maxPayload: number): void {
+  const receiver = (socket as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver
+  if (receiver && typeof receiver._maxPayload === 'number') receiver._maxPayload = maxPayload
+}
+
+function byteLength(data: Buffer | ArrayBuffer | Buffer[]): number {
+  return Array.isArray(data) ? data.reduce((sum, chunk) => sum + chunk.length, 0) : data.byteLength
 }
 
 function toText(data: Buffer | ArrayBuffer | Buffer[]): string {

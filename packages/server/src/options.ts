@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http'
 import type { EphemeralKeys } from '@encrypted-socket/core'
 import { createHs256Verifier, type VerifyToken } from './auth'
 import { createHandshakeSigner, type HandshakeSigner } from './crypto/handshakeSigner'
@@ -5,6 +6,7 @@ import type { EventHandler } from './eventContext'
 import { createJsonLogger, type ServerLogger } from './logger'
 import type { ServerIdentity } from './identity'
 import type { RedisOptions } from './redisFanout'
+import { safeHook, safeLogger } from './safeHooks'
 
 export interface ServerOptions {
   /** The HKDF info string, identical to the clients' `ecdhInfo`. */
@@ -15,6 +17,11 @@ export interface ServerOptions {
   jwtIssuer?: string
   /** Required `aud` claim of HS256 tokens. */
   jwtAudience?: string
+  /**
+   * Accept HS256 tokens without an `exp` claim (long-lived service tokens). Such a token, once
+   * leaked, works forever: prefer short-lived tokens. @default false
+   */
+  allowTokensWithoutExpiry?: boolean
   /** Your own verification (e.g. JWKS): return the user id, or throw to refuse. Wins over `jwtSecret`. */
   verifyToken?: VerifyToken
   /** @default 8787 (0 picks a free port) */
@@ -32,14 +39,53 @@ export interface ServerOptions {
   onEvent?: EventHandler
   /** Built-in demo handlers: `echo` → `echo.reply`, `chat.send` → `chat.message` to the room. @default false */
   demo?: boolean
-  /** Largest frame accepted, in bytes; larger ones close the connection with 1009. @default 2 MiB (fits 1 MiB payloads) */
+  /** Largest frame accepted once authenticated, in bytes; larger ones close the connection with 1009. @default 2 MiB (fits 1 MiB payloads) */
   maxPayload?: number
-  /** Time from the socket opening to a valid `authenticate`, in ms; then close 4408. @default 10000 */
+  /**
+   * Largest frame before authentication (the one `authenticate` frame), in bytes; a larger one
+   * closes the connection with 1009 before it is read. @default 16 KiB
+   */
+  maxHandshakePayload?: number
+  /** Largest authenticated frame other than `encrypted` (joins, leaves, heartbeats), in bytes. @default 64 KiB */
+  maxControlPayload?: number
+  /** Deepest nesting of arrays and objects in a decrypted message; deeper ones are dropped. @default 32 */
+  maxDepth?: number
+  /** Time from the socket opening to a valid `authenticate`, in ms; then close 4408 and cut the socket. @default 10000 */
   authTimeout?: number
+  /** Time for a client to send its HTTP upgrade request's headers, in ms (slowloris). @default 10000 */
+  headersTimeout?: number
   /** A client that sends nothing (not even a heartbeat) for this long is dropped, in ms. @default 90000 */
   idleTimeout?: number
   /** Messages per second per connection, and the burst allowed; the rest are dropped. @default { perSecond: 100, burst: 200 } */
   rateLimit?: { perSecond: number; burst: number }
+  /** Bytes per second per connection, and the burst, next to `rateLimit`; frames over it are dropped. @default { perSecond: 4 MiB, burst: 16 MiB } */
+  byteRateLimit?: { perSecond: number; burst: number }
+  /**
+   * Frames and bytes waiting for handlers per connection; while either is reached the socket is
+   * paused (TCP pushes back on the client). @default { frames: 256, bytes: 8 MiB }
+   */
+  incomingQueue?: { frames: number; bytes: number }
+  /**
+   * Bytes waiting to be written to one client above which frames to it are dropped (and
+   * counted); a client still behind after `slowConsumerTimeout` is closed with 1013. @default 4 MiB
+   */
+  sendHighWaterMark?: number
+  /** How long a client may stay above `sendHighWaterMark`, in ms. @default 10000 */
+  slowConsumerTimeout?: number
+  /** Open connections in total; more upgrades are refused with 503. @default 10000 */
+  maxConnections?: number
+  /** Open connections per client address; more are refused with 429. @default 256 */
+  maxConnectionsPerAddress?: number
+  /** Authenticated connections per user; more are closed with 1013. @default 32 */
+  maxConnectionsPerUser?: number
+  /** New connections per client address (token bucket); more are refused with 429. @default { perSecond: 20, burst: 100 } */
+  handshakeRate?: { perSecond: number; burst: number }
+  /**
+   * The client's address for the per-address limits. @default the socket's remote address. Behind
+   * a proxy every client has the proxy's address: return the address the proxy forwards (e.g. the
+   * last entry of `X-Forwarded-For` written by your own proxy), never one the client can choose.
+   */
+  clientAddress?: (request: IncomingMessage) => string | undefined
   /** IVs remembered per connection against replays; when full the connection is closed (4003) to re-key. @default 65536 */
   maxTrackedIvs?: number
   /**
@@ -75,13 +121,26 @@ export type ResolvedServerOptions = Required<
     | 'host'
     | 'demo'
     | 'maxPayload'
+    | 'maxHandshakePayload'
+    | 'maxControlPayload'
+    | 'maxDepth'
     | 'authTimeout'
+    | 'headersTimeout'
     | 'idleTimeout'
     | 'rateLimit'
+    | 'byteRateLimit'
+    | 'incomingQueue'
+    | 'sendHighWaterMark'
+    | 'slowConsumerTimeout'
+    | 'maxConnections'
+    | 'maxConnectionsPerAddress'
+    | 'maxConnectionsPerUser'
+    | 'handshakeRate'
     | 'maxTrackedIvs'
     | 'logger'
   >
 > & {
+  clientAddress: (request: IncomingMessage) => string | undefined
   verifyToken: VerifyToken
   origins: readonly string[] | null
   onEvent: EventHandler | undefined
@@ -92,12 +151,17 @@ export type ResolvedServerOptions = Required<
   createSalt: () => Uint8Array<ArrayBuffer>
 }
 
+const KiB = 1024
+const MiB = 1024 * KiB
+
 export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
   if (typeof options.ecdhInfo !== 'string' || options.ecdhInfo.length === 0) {
     throw new TypeError(
       'encrypted-socket server: `ecdhInfo` must be a non-empty string, the same as the clients’.',
     )
   }
+  const host = options.host ?? '127.0.0.1'
+  if (options.jwtSecret !== undefined && !options.verifyToken) checkSecret(options.jwtSecret, host)
   const verifyToken =
     options.verifyToken ??
     (options.jwtSecret
@@ -105,6 +169,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
           secret: options.jwtSecret,
           issuer: options.jwtIssuer,
           audience: options.jwtAudience,
+          requireExpiry: !options.allowTokensWithoutExpiry,
         })
       : undefined)
   if (!verifyToken) {
@@ -112,30 +177,93 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
       'encrypted-socket server: pass `jwtSecret` (HS256) or `verifyToken(token)` to authenticate clients.',
     )
   }
-  if (options.jwtSecret !== undefined && options.jwtSecret.length < 16 && !options.verifyToken) {
-    throw new TypeError(
-      'encrypted-socket server: `jwtSecret` is too short; use at least 16 characters (32 random bytes is better).',
-    )
-  }
+  const redis = typeof options.redis === 'string' ? { url: options.redis } : (options.redis ?? null)
+  if (redis) checkRedis(redis)
+  const logger = safeLogger(options.logger ?? createJsonLogger('info'))
+  const maxPayload = options.maxPayload ?? 2 * MiB
   return {
     ecdhInfo: options.ecdhInfo,
     verifyToken,
     port: options.port ?? 8787,
-    host: options.host ?? '127.0.0.1',
+    host,
     origins: options.origins ?? null,
     onEvent: options.onEvent,
-    onFrame: options.onFrame,
+    onFrame: safeHook('onFrame', options.onFrame, logger),
     identity: options.identity ? createHandshakeSigner(options.identity) : null,
-    redis: typeof options.redis === 'string' ? { url: options.redis } : (options.redis ?? null),
+    redis,
     demo: options.demo ?? false,
-    maxPayload: options.maxPayload ?? 2 * 1024 * 1024,
+    maxPayload,
+    maxHandshakePayload: Math.min(maxPayload, options.maxHandshakePayload ?? 16 * KiB),
+    maxControlPayload: options.maxControlPayload ?? 64 * KiB,
+    maxDepth: options.maxDepth ?? 32,
     authTimeout: options.authTimeout ?? 10_000,
+    headersTimeout: options.headersTimeout ?? 10_000,
     idleTimeout: options.idleTimeout ?? 90_000,
     rateLimit: options.rateLimit ?? { perSecond: 100, burst: 200 },
+    byteRateLimit: options.byteRateLimit ?? { perSecond: 4 * MiB, burst: 16 * MiB },
+    incomingQueue: options.incomingQueue ?? { frames: 256, bytes: 8 * MiB },
+    sendHighWaterMark: options.sendHighWaterMark ?? 4 * MiB,
+    slowConsumerTimeout: options.slowConsumerTimeout ?? 10_000,
+    maxConnections: options.maxConnections ?? 10_000,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 256,
+    maxConnectionsPerUser: options.maxConnectionsPerUser ?? 32,
+    handshakeRate: options.handshakeRate ?? { perSecond: 20, burst: 100 },
+    clientAddress: options.clientAddress ?? ((request) => request.socket.remoteAddress),
     maxTrackedIvs: options.maxTrackedIvs ?? 65_536,
-    logger: options.logger ?? createJsonLogger('info'),
+    logger,
     createKeys: options.createKeys,
     createSalt: options.createSalt ?? (() => crypto.getRandomValues(new Uint8Array(32))),
+  }
+}
+
+/** What the server warns about when it starts: settings that are legal but easy to regret. */
+export function startupWarnings(options: ResolvedServerOptions): string[] {
+  const warnings: string[] = []
+  if (options.origins?.includes('*')) {
+    warnings.push(
+      "origins '*': any web page can open connections with its visitors' tokens; list your app's origins instead.",
+    )
+  }
+  if (options.redis && !options.redis.secret) {
+    warnings.push(
+      'redis without a secret: anyone who can write to Redis can send any event to any room or user; set redis.secret.',
+    )
+  }
+  return warnings
+}
+
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i
+
+/** Whether `host` is a loopback name or address (nothing beyond this machine can reach it). */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOST.test(host)
+}
+
+function checkSecret(secret: string, host: string): void {
+  const bytes = Buffer.byteLength(secret, 'utf8')
+  if (bytes < 16 || (bytes < 32 && !isLoopbackHost(host))) {
+    throw new TypeError(
+      `encrypted-socket server: \`jwtSecret\` is too short (${bytes} bytes); use at least 32 random bytes${
+        isLoopbackHost(host) ? '' : ` when listening on ${host}`
+      } (openssl rand -base64 32).`,
+    )
+  }
+}
+
+function checkRedis(redis: RedisOptions): void {
+  if (redis.secret !== undefined && Buffer.byteLength(redis.secret, 'utf8') < 32) {
+    throw new TypeError('encrypted-socket server: `redis.secret` must be at least 32 bytes (openssl rand -base64 32).')
+  }
+  let host: string
+  try {
+    host = new URL(redis.url).hostname
+  } catch {
+    throw new TypeError('encrypted-socket server: `redis.url` must be a URL such as redis://127.0.0.1:6379.')
+  }
+  if (!redis.secret && !redis.allowPlaintext && !isLoopbackHost(host)) {
+    throw new TypeError(
+      `encrypted-socket server: Redis at ${host} without \`redis.secret\`: whoever can write to it could send any event to any user. Set a secret of at least 32 bytes (the same on every instance), or \`allowPlaintext: true\` to accept the risk.`,
+    )
   }
 }
 

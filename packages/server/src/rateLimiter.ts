@@ -1,4 +1,4 @@
-/** A token bucket: `perSecond` messages on average, bursts up to `burst`. */
+/** A token bucket: `perSecond` tokens on average, bursts up to `burst`. */
 export class RateLimiter {
   readonly #perSecond: number
   readonly #burst: number
@@ -12,12 +12,22 @@ export class RateLimiter {
     this.#updatedAt = now
   }
 
-  /** Takes one token; false when the bucket is empty (the message should be dropped). */
-  take(now = Date.now()): boolean {
+  /** Takes `cost` tokens (one message, or a frame's bytes); false when there are not enough. */
+  take(now = Date.now(), cost = 1): boolean {
+    this.#refill(now)
+    if (this.#tokens < cost) return false
+    this.#tokens -= cost
+    return true
+  }
+
+  /** Whether the bucket has refilled completely (nothing to remember about its owner). */
+  full(now = Date.now()): boolean {
+    this.#refill(now)
+    return this.#tokens >= this.#burst
+  }
+
+  #refill(now: number): void {
     this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#updatedAt) / 1000) * this.#perSecond)
     this.#updatedAt = now
-    if (this.#tokens < 1) return false
-    this.#tokens -= 1
-    return true
   }
 }

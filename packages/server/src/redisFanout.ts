@@ -1,7 +1,16 @@
 import type { KeyObject } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { hopKey, openHop, sealHop } from './crypto/redisHop'
+import {
+  parseEnvelope,
+  ReplayFilter,
+  type Envelope,
+  type EnvelopeRejection,
+  type FanoutMessage,
+} from './fanoutEnvelope'
 import type { ServerLogger } from './logger'
+
+export type { FanoutMessage, FanoutTarget } from './fanoutEnvelope'
 
 export interface RedisOptions {
   /** `redis://host:port` (or `rediss://` for TLS to Redis). */
@@ -13,20 +22,15 @@ export interface RedisOptions {
    * secret on every instance. Without it, fan-out messages cross Redis as plaintext JSON.
    */
   secret?: string
+  /**
+   * Allow a Redis beyond loopback without `secret`. Anyone who can write to that Redis can then
+   * send any event to any room or user. @default false
+   */
+  allowPlaintext?: boolean
 }
 
-/** Who a fanned-out event is for. */
-export type FanoutTarget = { kind: 'room'; room: string } | { kind: 'user'; userId: string } | { kind: 'all' }
-
-export interface FanoutMessage {
-  target: FanoutTarget
-  event: string
-  data: unknown
-}
-
-interface Envelope extends FanoutMessage {
-  origin: string
-}
+/** Envelopes from Redis that were not delivered, by reason. */
+export type RedisRejections = Record<EnvelopeRejection | 'failed', number>
 
 /** One local room membership, as presence stores it. */
 export interface Membership {
@@ -37,6 +41,10 @@ export interface Membership {
 
 const HEARTBEAT_MS = 5000
 const ALIVE_MS = 15_000
+/** How old (or how far ahead, clocks differ) an envelope may be when it arrives. */
+const MAX_ENVELOPE_AGE_MS = 30_000
+/** A flood of bad envelopes is logged at most this often. */
+const REJECTION_LOG_MS = 10_000
 
 /**
  * Rooms, users and broadcasts across server instances through Redis pub/sub, plus room presence.
@@ -49,6 +57,8 @@ export class RedisFanout {
   readonly instanceId = crypto.randomUUID()
   /** Fan-out messages that could not be published while Redis was down. */
   dropped = 0
+  /** Envelopes received and not delivered: not readable (wrong secret), not valid, replayed, stale, or delivery threw. */
+  readonly rejected: RedisRejections = { unreadable: 0, invalid: 0, replayed: 0, stale: 0, failed: 0 }
 
   readonly #publisher: Redis
   readonly #subscriber: Redis
@@ -56,6 +66,9 @@ export class RedisFanout {
   readonly #prefix: string
   readonly #logger: ServerLogger
   readonly #key: KeyObject | null
+  readonly #replays = new ReplayFilter(MAX_ENVELOPE_AGE_MS)
+  #seq = 0
+  #lastRejectionLog = 0
   #ready = false
   #publishing = Promise.resolve()
   #heartbeat: ReturnType<typeof setInterval> | null = null
@@ -95,11 +108,15 @@ export class RedisFanout {
       client.on('ready', update)
       client.on('close', update)
     }
-    // Opening is synchronous: messages are delivered in arrival order.
-    this.#subscriber.on('message', (_channel: string, text: string) => {
-      const envelope = this.#open(text)
-      if (envelope && envelope.origin !== this.instanceId) {
+    // Opening is synchronous: messages are delivered in arrival order. Nothing from Redis may
+    // throw inside ioredis's handler: that would take every instance down.
+    this.#subscriber.on('message', (channel: string, text: unknown) => {
+      const envelope = channel === this.#channel && typeof text === 'string' ? this.#open(text) : null
+      if (!envelope || envelope.origin === this.instanceId) return
+      try {
         deliver({ target: envelope.target, event: envelope.event, data: envelope.data })
+      } catch (error) {
+        this.#reject('failed', error instanceof Error ? error.name : typeof error)
       }
     })
     void this.#subscriber
@@ -115,8 +132,9 @@ export class RedisFanout {
 
   /** Sends to the other instances; false (and counted) when Redis is down. */
   async publish(message: FanoutMessage): Promise<boolean> {
-    const text = JSON.stringify({ ...message, origin: this.instanceId } satisfies Envelope)
-    const sealed = this.#key ? sealHop(this.#key, text) : text
+    const envelope: Envelope = { ...message, origin: this.instanceId, seq: this.#seq++, time: Date.now() }
+    const text = JSON.stringify(envelope)
+    const sealed = this.#key ? sealHop(this.#key, text, this.#channel) : text
     // Publishing in call order: one instance's events keep their order.
     const published = this.#publishing.then(async () => {
       try {
@@ -167,12 +185,26 @@ export class RedisFanout {
     this.#publisher.disconnect()
   }
 
-  /** The envelope, or null (logged) when it cannot be read. */
+  /** The envelope, or null (counted, and logged now and then) when it must not be delivered. */
   #open(sealed: string): Envelope | null {
-    const text = this.#key ? openHop(this.#key, sealed) : sealed
-    const envelope = text === null ? null : parseEnvelope(text)
-    if (!envelope) this.#logger.warn('dropped a fan-out message that could not be read (wrong secret?)')
-    return envelope
+    const text = this.#key ? openHop(this.#key, sealed, this.#channel) : sealed
+    if (text === null) return this.#reject('unreadable')
+    const envelope = parseEnvelope(text)
+    if (!envelope) return this.#reject('invalid')
+    if (envelope.origin === this.instanceId) return envelope // our own, echoed back by Redis
+    const rejection = this.#replays.check(envelope)
+    return rejection ? this.#reject(rejection) : envelope
+  }
+
+  #reject(reason: keyof RedisRejections, error?: string): null {
+    this.rejected[reason]++
+    const now = Date.now()
+    if (now - this.#lastRejectionLog >= REJECTION_LOG_MS) {
+      this.#lastRejectionLog = now
+      const hint = reason === 'unreadable' ? ' (another secret, or not from an instance)' : ''
+      this.#logger.warn(`dropped fan-out messages from redis${hint}`, { reason, ...this.rejected, error })
+    }
+    return null
   }
 
   async #announce(memberships: Membership[]): Promise<void> {
@@ -181,6 +213,7 @@ export class RedisFanout {
   }
 
   async #beat(): Promise<void> {
+    this.#replays.prune()
     await this.#publisher.zadd(this.#instancesKey(), Date.now(), this.instanceId).catch(() => undefined)
   }
 
@@ -190,13 +223,5 @@ export class RedisFanout {
 
   #instancesKey(): string {
     return `${this.#prefix}:instances`
-  }
-}
-
-function parseEnvelope(text: string): Envelope | null {
-  try {
-    return JSON.parse(text) as Envelope
-  } catch {
-    return null
   }
 }

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer, STATUS_CODES, type IncomingMessage, type Server as HttpServer } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { serializeMessage } from '@encrypted-socket/core'
 import { WebSocketServer, type WebSocket } from 'ws'
@@ -10,14 +10,16 @@ import {
   type ConnectionHost,
   type DropCounts,
 } from './connection'
+import { Admission } from './admission'
 import { demoHandler } from './demo'
 import { sealAndSend } from './fanOut'
 import { KeyPool } from './keyPool'
-import { RedisFanout, type FanoutMessage, type Membership } from './redisFanout'
+import { RedisFanout, type FanoutMessage, type Membership, type RedisRejections } from './redisFanout'
 import type { EventContext } from './eventContext'
 import {
   isOriginAllowed,
   resolveServerOptions,
+  startupWarnings,
   type ResolvedServerOptions,
   type ServerOptions,
 } from './options'
@@ -27,8 +29,13 @@ export interface ConnectionInfo {
   id: string
   userId: string | null
   rooms: string[]
+  /** The client's address, as `clientAddress` tells it. */
   remoteAddress: string | undefined
   authenticated: boolean
+  /** Reading is paused: the frames waiting for handlers reached `incomingQueue`. */
+  readPaused: boolean
+  /** Bytes written to the client and not yet taken by the network (see `sendHighWaterMark`). */
+  bufferedAmount: number
 }
 
 /** Starts a server and resolves once it listens. */
@@ -50,6 +57,7 @@ export class EncryptedSocketServer {
   readonly #rooms = new Map<string, Set<ServerConnection>>()
   readonly #drops = emptyDropCounts()
   readonly #host: ConnectionHost
+  readonly #admission: Admission
   #url: string | null = null
   #fanout: RedisFanout | null = null
   #idleSweep: ReturnType<typeof setInterval> | null = null
@@ -57,15 +65,31 @@ export class EncryptedSocketServer {
 
   constructor(options: ServerOptions) {
     this.#options = resolveServerOptions(options)
-    const { maxPayload } = this.#options
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload })
-    this.#http = createServer((_request, response) => {
-      response.writeHead(426, { 'content-type': 'text/plain' }).end('This is a WebSocket endpoint.\n')
+    const { headersTimeout, maxHandshakePayload } = this.#options
+    this.#admission = new Admission(this.#options)
+    // Until a connection authenticates, ws reads frames only up to the handshake limit; the
+    // connection raises its own limit to maxPayload once authenticated.
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: maxHandshakePayload })
+    this.#http = createServer(
+      // Slow or silent upgrade requests are cut after headersTimeout, checked every second.
+      { headersTimeout, requestTimeout: headersTimeout, connectionsCheckingInterval: 1000 },
+      (_request, response) => {
+        response.writeHead(426, { 'content-type': 'text/plain' }).end('This is a WebSocket endpoint.\n')
+      },
+    )
+    this.#http.on('connection', (socket: Socket) => {
+      // Node takes its own 'error' listener off a socket once it is upgraded: one of ours stays on
+      // every socket from its first moment, so a reset at any point cannot end the process.
+      socket.on('error', ignoreSocketError)
+      // headersTimeout starts with the first byte; a socket that sends none is cut too. ws
+      // clears this timeout when the upgrade completes.
+      socket.setTimeout(headersTimeout, () => socket.destroy())
     })
     this.#http.on('upgrade', (request, socket, head) => this.#upgrade(request, socket, head))
     this.#host = {
       options: this.#options,
       keyPool: new KeyPool(),
+      admitUser: (userId) => this.#admission.admitUser(userId),
       onAuthenticated: (connection) =>
         this.#options.logger.info('authenticated', { connection: connection.id, userId: connection.userId }),
       onRoomChange: (connection, type, rooms) => this.#changeRooms(connection, type, rooms),
@@ -96,7 +120,8 @@ export class EncryptedSocketServer {
         const address = this.#http.address() as AddressInfo
         const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
         this.#url = `ws://${host}:${address.port}`
-        const sweepEvery = Math.min(10_000, Math.max(10, this.#options.idleTimeout / 3))
+        const { idleTimeout, slowConsumerTimeout } = this.#options
+        const sweepEvery = Math.min(10_000, Math.max(10, Math.min(idleTimeout / 3, slowConsumerTimeout / 2)))
         this.#idleSweep = setInterval(() => this.#dropIdle(), sweepEvery)
         if (this.#options.redis) {
           this.#fanout = new RedisFanout(
@@ -107,6 +132,7 @@ export class EncryptedSocketServer {
           )
         }
         this.#options.logger.info('listening', { url: this.url })
+        for (const warning of startupWarnings(this.#options)) this.#options.logger.warn(warning)
         resolve()
       })
     })
@@ -120,6 +146,8 @@ export class EncryptedSocketServer {
       rooms: [...c.rooms],
       remoteAddress: c.remoteAddress,
       authenticated: c.authenticated,
+      readPaused: c.socket.isPaused,
+      bufferedAmount: c.socket.bufferedAmount,
     }))
   }
 
@@ -156,6 +184,11 @@ export class EncryptedSocketServer {
     if (this.#fanout?.ready) return this.#fanout.presence(room)
     const users = [...(this.#rooms.get(room) ?? [])].map((connection) => connection.userId ?? '')
     return [...new Set(users)].sort()
+  }
+
+  /** Messages from Redis that were not delivered, by reason (null without Redis). */
+  get redisRejected(): Readonly<RedisRejections> | null {
+    return this.#fanout ? { ...this.#fanout.rejected } : null
   }
 
   /** Whether fan-out through Redis works now (null without Redis). */
@@ -195,14 +228,21 @@ export class EncryptedSocketServer {
     const origin = request.headers.origin
     if (this.#closing || !isOriginAllowed(origin, this.#options.origins)) {
       this.#options.logger.warn('upgrade refused', { origin, reason: this.#closing ? 'closing' : 'origin' })
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
-      return
+      return refuseUpgrade(socket, 403)
     }
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request))
+    const address = this.#options.clientAddress(request) ?? 'unknown'
+    const refusal = this.#admission.admit(address)
+    if (refusal) {
+      this.#options.logger.warn('upgrade refused', { remoteAddress: address, reason: refusal.reason })
+      return refuseUpgrade(socket, refusal.status)
+    }
+    // Released when the TCP socket closes, whether or not the upgrade completes.
+    socket.once('close', () => this.#admission.release(address))
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, address))
   }
 
-  #accept(socket: WebSocket, request: IncomingMessage): void {
-    const connection = new ServerConnection(socket, request.socket.remoteAddress, this.#host)
+  #accept(socket: WebSocket, address: string): void {
+    const connection = new ServerConnection(socket, address, this.#host)
     this.#connections.set(connection.id, connection)
     this.#options.logger.info('connection opened', {
       connection: connection.id,
@@ -218,6 +258,7 @@ export class EncryptedSocketServer {
     socket.on('close', (code) => {
       clearTimeout(authTimer)
       this.#connections.delete(connection.id)
+      if (connection.userId !== null) this.#admission.releaseUser(connection.userId)
       this.#changeRooms(connection, 'leave', [...connection.rooms])
       this.#options.logger.info('connection closed', { connection: connection.id, code })
     })
@@ -297,11 +338,33 @@ export class EncryptedSocketServer {
   }
 
   #dropIdle(): void {
-    const cutoff = Date.now() - this.#options.idleTimeout
+    const now = Date.now()
+    const cutoff = now - this.#options.idleTimeout
     for (const connection of this.#connections.values()) {
-      if (connection.lastSeenAt >= cutoff) continue
-      this.#options.logger.info('dropping a silent client', { connection: connection.id })
-      connection.socket.terminate()
+      if (connection.tooSlow(now)) {
+        this.#options.logger.warn('closing a client that does not read', { connection: connection.id })
+        connection.close(SERVER_CLOSE.TRY_AGAIN_LATER, 'Not reading')
+      } else if (connection.lastSeenAt < cutoff) {
+        this.#options.logger.info('dropping a silent client', { connection: connection.id })
+        connection.socket.terminate()
+      }
     }
+    this.#admission.sweep(now)
   }
+}
+
+function ignoreSocketError(): void {
+  // A reset or a broken pipe from the peer: the socket closes, and whoever owns it sees that.
+}
+
+/** Answers an upgrade with an HTTP error and destroys the socket once it is written (as ws does). */
+function refuseUpgrade(socket: Duplex, status: number): void {
+  if (!socket.writable) {
+    socket.destroy()
+    return
+  }
+  socket.once('finish', () => socket.destroy())
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+  )
 }

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pinServerFingerprint, pinServerKey } from '@encrypted-socket/core'
 import { describe, expect, it } from 'vitest'
@@ -94,7 +97,46 @@ describe('encrypted-socket-server CLI', () => {
   it('refuses to listen beyond loopback without --jwt-secret (exit 2)', async () => {
     const cli = startCli(['--host', '0.0.0.0', '--port', '0'])
     expect(await cli.exited).toBe(2)
-    expect(cli.output()).toContain('--jwt-secret is required')
+    expect(cli.output()).toContain('--jwt-secret-file is required')
+  })
+
+  it('refuses a secret under 32 bytes beyond loopback (exit 2), before listening', async () => {
+    const cli = startCli(['--host', '0.0.0.0', '--port', '0', '--jwt-secret', 'sixteen-chars-ok'])
+    expect(await cli.exited).toBe(2)
+    expect(cli.output()).toContain('too short (16 bytes)')
+    expect(cli.output()).not.toContain('sixteen-chars-ok')
+  })
+
+  it('reads the secret from --jwt-secret-file or its variable, and requires --jwt-issuer and --jwt-audience', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'es-cli-'))
+    onCleanup(() => rmSync(dir, { recursive: true, force: true }))
+    const file = join(dir, 'secret')
+    writeFileSync(file, `${SECRET}\n`)
+    const claims = ['--jwt-issuer', 'https://id.example', '--jwt-audience', 'desk']
+    const fromFlag = startCli(['--port', '0', '--jwt-secret-file', file, ...claims])
+    const fromEnv = startCli(['--port', '0', ...claims], { ENCRYPTED_SOCKET_JWT_SECRET_FILE: file })
+    for (const cli of [fromFlag, fromEnv]) {
+      const url = await cli.url
+      expect(cli.output()).not.toContain('development token') // the secret was found
+      const good = client(url, {
+        ecdhInfo: 'encrypted-socket/v1',
+        token: await token('ana', { issuer: 'https://id.example', audience: 'desk' }),
+      })
+      await good.connect()
+      expect(good.getUserId()).toBe('ana')
+      const noAudience = client(url, {
+        ecdhInfo: 'encrypted-socket/v1',
+        token: await token('ana', { issuer: 'https://id.example' }),
+      })
+      await expect(noAudience.connect()).rejects.toMatchObject({ code: 'ERR_REJECTED', closeCode: 1008 })
+    }
+  })
+
+  it("warns at startup that --origin '*' lets any web page connect", async () => {
+    const cli = startCli(['--port', '0', '--jwt-secret', SECRET, '--origin', '*'])
+    await cli.url
+    await until(() => cli.output().includes("origins '*'"))
+    expect(cli.output()).toContain('any web page can open connections')
   })
 
   it('scales out: three instances with --redis share a room', async () => {

@@ -41,10 +41,23 @@ export async function token(
     expiresIn = '1h',
     notBefore,
     alg = 'HS256',
-  }: { secret?: string; expiresIn?: string | number; notBefore?: string; alg?: string } = {},
+    issuer,
+    audience,
+  }: {
+    secret?: string
+    /** `null`: no `exp` claim at all. */
+    expiresIn?: string | number | null
+    notBefore?: string
+    alg?: string
+    issuer?: string
+    audience?: string
+  } = {},
 ): Promise<string> {
-  let jwt = new SignJWT({}).setProtectedHeader({ alg }).setIssuedAt().setExpirationTime(expiresIn)
+  let jwt = new SignJWT({}).setProtectedHeader({ alg }).setIssuedAt()
+  if (expiresIn !== null) jwt = jwt.setExpirationTime(expiresIn)
   if (sub !== undefined) jwt = jwt.setSubject(sub)
+  if (issuer !== undefined) jwt = jwt.setIssuer(issuer)
+  if (audience !== undefined) jwt = jwt.setAudience(audience)
   if (notBefore) jwt = jwt.setNotBefore(notBefore)
   const signed = await jwt.sign(new TextEncoder().encode(secret))
   issuedTokens.push(signed)

@@ -80,6 +80,7 @@ describe('limits and hygiene', () => {
       plaintext: 1,
       undecryptable: 1,
       malformed: 2,
+      slowConsumer: 0,
     })
     expect(raw.received.filter((text) => text.includes('"plaintext"'))).toEqual([])
   })
@@ -96,24 +97,24 @@ describe('limits and hygiene', () => {
     expect(server.drops.replayed).toBe(1)
   })
 
-  it('drops frames before authentication', async () => {
+  it('closes a connection whose first frame is not authenticate (1008), before touching rooms', async () => {
     const server = await startServer()
     const raw = rawClient(server.url)
     await raw.opened
     raw.socket.send(JSON.stringify({ event: 'join', data: { rooms: ['r'] } }))
-    await raw.authenticate(await token('u'))
-    expect(server.drops.unauthenticated).toBe(1)
+    expect((await raw.closed).code).toBe(1008)
+    expect(server.drops.malformed).toBe(1)
     expect(server.roomMembers('r')).toEqual([])
   })
 
   it('rate-limits messages per connection: the excess is dropped, counted and reported once', async () => {
     const server = await startServer({ demo: true, rateLimit: { perSecond: 0.001, burst: 5 } })
     const raw = rawClient(server.url)
-    await raw.authenticate(await token('u')) // the authenticate frame takes one token
+    await raw.authenticate(await token('u')) // before authentication other limits apply
     for (let i = 0; i < 10; i++) await raw.send('echo', i)
-    await until(() => server.drops.rateLimited === 6)
-    const replies = await Promise.all([raw.receive(), raw.receive(), raw.receive(), raw.receive()])
-    expect(replies.map((reply) => reply.data)).toEqual([0, 1, 2, 3])
+    await until(() => server.drops.rateLimited === 5)
+    const replies = await Promise.all(Array.from({ length: 5 }, () => raw.receive()))
+    expect(replies.map((reply) => reply.data)).toEqual([0, 1, 2, 3, 4])
     expect(raw.received.filter((text) => text.includes('RATE_LIMITED'))).toHaveLength(1)
   })
 })

@@ -100,7 +100,7 @@ describe('scale-out through Redis', () => {
 
   it('sends only ciphertext through Redis when given a secret', async () => {
     const { url } = await redis()
-    const options = { demo: true, redis: { url, secret: 'a-shared-fanout-secret', keyPrefix: 'sealed' } }
+    const options = { demo: true, redis: { url, secret: 'a-shared-fanout-secret-of-32-bytes!!', keyPrefix: 'sealed' } }
     const [a, b] = await Promise.all([startServer(options), startServer(options)])
     const spy = new Redis(url)
     onCleanup(() => spy.disconnect())
@@ -122,7 +122,7 @@ describe('scale-out through Redis', () => {
 describe('ordering through an encrypted Redis hop', () => {
   it('delivers one instance’s events in publish order even when a large one decrypts slowly', async () => {
     const { url } = await redis()
-    const options = { redis: { url, secret: 'order-secret' } }
+    const options = { redis: { url, secret: 'an-order-secret-of-at-least-32-bytes' } }
     const [a, b] = await Promise.all([startServer(options), startServer(options)])
     await until(() => a.redisReady === true && b.redisReady === true)
     const receiver = client(b.url, { token: await token('r') })

@@ -1,33 +1,28 @@
-import { decryptBytes, deriveAesKey, encodeBase64, encryptBytes, randomIv } from '@encrypted-socket/core'
 import { describe, expect, it } from 'vitest'
+import { openBytes } from '../src/crypto/aesGcm'
 import { hopKey, openHop, sealHop } from '../src/crypto/redisHop'
+import { deriveAesKey } from '../src/crypto/sessionKey'
+
+const SECRET = 'a-redis-secret-of-at-least-32-bytes!'
 
 describe('the Redis hop (node:crypto)', () => {
-  const encoder = new TextEncoder()
-  // The format of the earlier, Web Crypto instances: base64(iv || ct || tag), key from HKDF.
-  const webCryptoKey = (secret: string) =>
-    deriveAesKey(encoder.encode(secret), encoder.encode('encrypted-socket/redis'), 'fanout')
-
-  it('interoperates with the Web Crypto format both ways (instances can be upgraded one at a time)', async () => {
+  it('opens only with the same secret and on the same channel', () => {
     const text = JSON.stringify({ event: 'chat.message', data: { text: 'héllo 🔐' }, origin: 'a' })
-    const sealed = Buffer.from(sealHop(hopKey('s3cret'), text), 'base64')
-    const opened = await decryptBytes(
-      await webCryptoKey('s3cret'),
-      new Uint8Array(sealed.subarray(0, 12)),
-      new Uint8Array(sealed.subarray(12)),
-    )
-    expect(new TextDecoder().decode(opened)).toBe(text)
-    const iv = randomIv()
-    const ct = await encryptBytes(await webCryptoKey('s3cret'), iv, encoder.encode(text))
-    const byWebCrypto = encodeBase64(Uint8Array.from([...iv, ...ct]))
-    expect(openHop(hopKey('s3cret'), byWebCrypto)).toBe(text)
+    const sealed = sealHop(hopKey(SECRET), text, 'app:fanout')
+    expect(openHop(hopKey(SECRET), sealed, 'app:fanout')).toBe(text)
+    expect(openHop(hopKey(SECRET), sealed, 'other-app:fanout')).toBeNull()
+    expect(openHop(hopKey(`${SECRET}?`), sealed, 'app:fanout')).toBeNull()
   })
 
-  it('reads nothing sealed under another secret, nor garbage', () => {
-    const sealed = sealHop(hopKey('one'), 'message')
-    expect(openHop(hopKey('one'), sealed)).toBe('message')
-    expect(openHop(hopKey('two'), sealed)).toBeNull()
-    expect(openHop(hopKey('one'), 'not base64 at all')).toBeNull()
-    expect(openHop(hopKey('one'), '')).toBeNull()
+  it('does not open under the key of the earlier format (HKDF info "fanout", no channel binding)', () => {
+    const sealed = Buffer.from(sealHop(hopKey(SECRET), 'message', 'app:fanout'), 'base64')
+    const earlierKey = deriveAesKey(Buffer.from(SECRET), Buffer.from('encrypted-socket/redis'), 'fanout')
+    expect(openBytes(earlierKey, sealed.subarray(0, 12), sealed.subarray(12))).toBeNull()
+  })
+
+  it('reads nothing from garbage', () => {
+    for (const garbage of ['not base64 at all', '', '1', 'A'.repeat(40)]) {
+      expect(openHop(hopKey(SECRET), garbage, 'app:fanout')).toBeNull()
+    }
   })
 })

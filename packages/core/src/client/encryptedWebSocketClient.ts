@@ -517,6 +517,15 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
           new EncryptedSocketError('ERR_MALFORMED_FRAME', `Dropped a frame: ${frame.reason}.`),
         )
       case 'error': {
+        // Once the key exists the server's word is encrypted; a plaintext error may be anyone's.
+        if (attempt.key) {
+          return this.#report(
+            new EncryptedSocketError(
+              'ERR_UNAUTHENTICATED_FRAME',
+              'A plaintext error frame arrived after encryption was established: anyone on the path could have written it, so it was not taken as the server’s.',
+            ),
+          )
+        }
         const code = frame.code === undefined ? '' : ` (${this.#scrub(String(frame.code))})`
         return this.#report(
           new EncryptedSocketError('ERR_SERVER', `Server error${code}: ${this.#scrub(frame.message)}`),

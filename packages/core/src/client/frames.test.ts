@@ -110,16 +110,33 @@ describe('incoming frames', () => {
     await vi.waitFor(() => expect(seen).toEqual(['after']))
   })
 
-  it('reports a server `error` frame on the lifecycle channel, with the token scrubbed', async () => {
-    const { client, connection } = await connected()
+  it('reports a server `error` frame before the key exists as ERR_SERVER, with the token scrubbed', async () => {
+    const server = mockServer()
+    server.rejectAuthentication({ code: 4401, message: `token ${TOKEN} expired` })
+    const client = mockClient(server.url)
     const reported = nextError(client, 'ERR_SERVER')
-    connection.sendRaw(
-      JSON.stringify({ event: 'error', data: { code: 'E1', message: `token ${TOKEN} expired` } }),
-    )
+    void client.connect().catch(() => undefined)
     const error = await reported
-    expect(error.message).toContain('(E1)')
+    expect(error.message).toContain('(AUTH_FAILED)')
     expect(error.message).toContain('[token]')
     expect(error.message).not.toContain(TOKEN)
+  })
+
+  it('reports a plaintext `error` after the key exists as unauthenticated, without its text, and stays connected', async () => {
+    const { client, connection } = await connected()
+    const seen = collect(client, 'x')
+    const reported = nextError(client, 'ERR_UNAUTHENTICATED_FRAME')
+    const serverErrors: unknown[] = []
+    client.onLifecycle('error', (error) => error.code === 'ERR_SERVER' && serverErrors.push(error))
+    connection.sendRaw(
+      JSON.stringify({ event: 'error', data: { code: 'E1', message: 'Session expired: call +1 555 0100' } }),
+    )
+    const error = await reported
+    expect(error.message).not.toContain('555')
+    await connection.send('x', 'after')
+    await vi.waitFor(() => expect(seen).toEqual(['after']))
+    expect(serverErrors).toEqual([])
+    expect(client.getSnapshot().state).toBe('authenticated')
   })
 
   it('scrubs the token from a dropped plaintext event name', async () => {

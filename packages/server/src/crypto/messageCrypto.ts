@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto'
 import { encodeEncrypted, parseApplicationMessage, type ApplicationMessage } from '@encrypted-socket/core'
+import { jsonDepthExceeds } from '../jsonDepth'
 import { openBytes, sealBytes } from './aesGcm'
 
 const decoder = new TextDecoder('utf-8', { fatal: true })
@@ -10,8 +11,16 @@ export function sealFrame(key: KeyObject, plaintext: Uint8Array): { frame: strin
   return { frame: encodeEncrypted(iv, ct), iv }
 }
 
-/** The application message inside an `encrypted` frame, or null when it does not open or is not one. */
-export function openMessage(key: KeyObject, iv: Uint8Array, ct: Uint8Array): ApplicationMessage | null {
+/**
+ * The application message inside an `encrypted` frame, or null when it does not open, is not one,
+ * or nests deeper than `maxDepth` (checked before `JSON.parse` spends time on it).
+ */
+export function openMessage(
+  key: KeyObject,
+  iv: Uint8Array,
+  ct: Uint8Array,
+  maxDepth: number,
+): ApplicationMessage | null {
   const plaintext = openBytes(key, iv, ct)
   if (!plaintext) return null
   let json: string
@@ -20,6 +29,8 @@ export function openMessage(key: KeyObject, iv: Uint8Array, ct: Uint8Array): App
   } catch {
     return null // not UTF-8
   }
+  // The message itself is one level: {"event":…,"data":…}.
+  if (jsonDepthExceeds(json, maxDepth + 1)) return null
   const message = parseApplicationMessage(json)
   return 'type' in message ? null : message
 }
