@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { connect, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pinServerFingerprint, pinServerKey } from '@encrypted-socket/core'
@@ -130,6 +131,25 @@ describe('encrypted-socket-server CLI', () => {
       })
       await expect(noAudience.connect()).rejects.toMatchObject({ code: 'ERR_REJECTED', closeCode: 1008 })
     }
+  })
+
+  it('stays up through 100 upgrades with a refused Origin that the client resets at once', async () => {
+    const cli = startCli(['--port', '0', '--jwt-secret', SECRET, '--demo'])
+    const url = await cli.url
+    for (let i = 0; i < 100; i++) {
+      const socket = await new Promise<Socket>((resolve) => {
+        const opened = connect(Number(new URL(url).port), '127.0.0.1', () => resolve(opened))
+        opened.on('error', () => undefined)
+      })
+      socket.write(
+        'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: https://evil.example\r\n\r\n',
+      )
+      socket.resetAndDestroy()
+    }
+    const c = client(url, { ecdhInfo: 'encrypted-socket/v1', token: await token('ana') })
+    await c.connect()
+    expect(cli.child.exitCode).toBeNull()
   })
 
   it("warns at startup that --origin '*' lets any web page connect", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
 import { client, onCleanup, startServer, token, until } from './helpers'
+import { hopKey, sealHop } from '../src/crypto/redisHop'
 import { startRedis } from './redisServer'
 
 async function redis(port?: number) {
@@ -132,5 +133,77 @@ describe('ordering through an encrypted Redis hop', () => {
     for (let n = 0; n < 20; n++) void a.broadcast('n', { n, pad: n % 2 === 0 ? 'x'.repeat(512 * 1024) : '' })
     await until(() => seen.length === 20, 10_000)
     expect(seen).toEqual(Array.from({ length: 20 }, (_, n) => n))
+  })
+})
+
+describe('Redis as an attacker writes to it', () => {
+  const SECRET = 'a-shared-fanout-secret-of-32-bytes!!'
+
+  async function pair(redisOptions: { secret?: string }) {
+    const { url } = await redis()
+    const options = { demo: true, redis: { url, keyPrefix: 'app', ...redisOptions } }
+    const [a, b] = await Promise.all([startServer(options), startServer(options)])
+    await until(() => a.redisReady === true && b.redisReady === true)
+    const writer = new Redis(url)
+    onCleanup(() => writer.disconnect())
+    const sender = await chatter(a.url, 'ana')
+    const receiver = await chatter(b.url, 'ben')
+    await until(() => b.roomMembers('lobby').length === 1)
+    return { url, a, b, writer, sender, receiver }
+  }
+
+  it('survives junk on the fan-out channel, counts it, and keeps delivering', async () => {
+    const { a, b, writer, sender, receiver } = await pair({})
+    const junk = [
+      '1',
+      'null',
+      '{}',
+      '[]',
+      '"text"',
+      `${'['.repeat(5000)}${']'.repeat(5000)}`,
+      JSON.stringify({ origin: 'x', seq: 0, time: Date.now(), event: 'e', target: null }),
+      JSON.stringify({ origin: 'x', seq: 0, time: Date.now(), event: 'e', target: { kind: 'room' } }),
+      JSON.stringify({ origin: 'x', seq: -1, time: Date.now(), event: 'e', target: { kind: 'all' } }),
+      JSON.stringify({ target: { kind: 'all' }, event: 'chat.message', data: {}, origin: 'x' }), // the old format
+    ]
+    for (const text of junk) await writer.publish('app:fanout', text)
+    await sender.c.send('chat.send', { room: 'lobby', text: 'after the junk' })
+    await until(() => receiver.messages.includes('after the junk'))
+    expect(receiver.messages).toEqual(['after the junk'])
+    for (const server of [a, b]) expect(server.redisRejected!.invalid).toBe(junk.length)
+    expect(b.logger.lines.some((line) => line.includes('dropped fan-out messages from redis'))).toBe(true)
+  })
+
+  it('warns at startup when Redis carries plaintext (no secret)', async () => {
+    const { a } = await pair({})
+    expect(a.logger.lines.some((line) => line.includes('redis without a secret'))).toBe(true)
+  })
+
+  it('with a secret: drops replayed, stale and unsealed envelopes, delivering each message once', async () => {
+    const { url, b, writer, sender, receiver } = await pair({ secret: SECRET })
+    const spy = new Redis(url)
+    onCleanup(() => spy.disconnect())
+    const captured: string[] = []
+    spy.on('message', (_channel: string, text: string) => captured.push(text))
+    await spy.subscribe('app:fanout')
+    await sender.c.send('chat.send', { room: 'lobby', text: 'approve transfer' })
+    await until(() => receiver.messages.length === 1 && captured.length >= 1)
+    const envelopes = [...captured] // the spy sees the replays too
+    for (let i = 0; i < 3; i++) for (const text of envelopes) await writer.publish('app:fanout', text)
+
+    const stale = JSON.stringify({
+      origin: 'old-instance',
+      seq: 0,
+      time: Date.now() - 60_000,
+      event: 'chat.message',
+      target: { kind: 'all' },
+      data: { text: 'stale' },
+    })
+    await writer.publish('app:fanout', sealHop(hopKey(SECRET), stale, 'app:fanout'))
+    await writer.publish('app:fanout', JSON.stringify({ ...JSON.parse(stale), time: Date.now() })) // unsealed
+    await sender.c.send('chat.send', { room: 'lobby', text: 'next' })
+    await until(() => receiver.messages.includes('next'))
+    expect(receiver.messages).toEqual(['approve transfer', 'next'])
+    expect(b.redisRejected).toMatchObject({ replayed: 3 * envelopes.length, stale: 1, unreadable: 1 })
   })
 })
