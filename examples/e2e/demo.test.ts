@@ -90,9 +90,7 @@ describe('the demo apps in Chromium', () => {
       backend.frames
         .filter((frame) => frame.direction === 'in' && frame.text.startsWith('{"event":"authenticate"'))
         .map((frame) => JSON.parse(frame.text).data)
-        .filter(
-          (data) => JSON.parse(Buffer.from(data.token.split('.')[1], 'base64url').toString()).sub === 'dan',
-        )
+        .filter((data) => data.token === '[token of dan]') // the demo's log blanks tokens
         .map((data) => data.clientPublicKey as string)
     await vue.getByTestId('offline').click()
     await expect.poll(() => vue.getByTestId('state').textContent()).toContain('reconnecting')
