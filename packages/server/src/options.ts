@@ -74,7 +74,7 @@ export interface ServerOptions {
   slowConsumerTimeout?: number
   /** Open connections in total; more upgrades are refused with 503. @default 10000 */
   maxConnections?: number
-  /** Open connections per client address; more are refused with 429. @default 256 */
+  /** Open connections per client address (an office behind one NAT shares one); more are refused with 429. @default 1000 */
   maxConnectionsPerAddress?: number
   /** Authenticated connections per user; more are closed with 1013. @default 32 */
   maxConnectionsPerUser?: number
@@ -205,7 +205,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     sendHighWaterMark: options.sendHighWaterMark ?? 4 * MiB,
     slowConsumerTimeout: options.slowConsumerTimeout ?? 10_000,
     maxConnections: options.maxConnections ?? 10_000,
-    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 256,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 1000,
     maxConnectionsPerUser: options.maxConnectionsPerUser ?? 32,
     handshakeRate: options.handshakeRate ?? { perSecond: 20, burst: 100 },
     clientAddress: options.clientAddress ?? ((request) => request.socket.remoteAddress),
