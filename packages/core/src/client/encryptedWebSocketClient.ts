@@ -522,7 +522,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
           return this.#report(
             new EncryptedSocketError(
               'ERR_UNAUTHENTICATED_FRAME',
-              'A plaintext error frame arrived after encryption was established: anyone on the path could have written it, so it was not taken as the server’s.',
+              'Dropped a plaintext error frame: once encrypted, only encrypted frames are the server’s.',
             ),
           )
         }
