@@ -248,7 +248,7 @@ describe('the server under attack: back-pressure', () => {
     expect(written).toBeLessThan(400)
     expect(server.drops.slowConsumer).toBe(400 - written)
     expect(server.connections()[0]!.bufferedAmount).toBeLessThan(256 * 1024 + 100 * 1024)
-    await until(() => server.connections().length === 0)
+    await until(() => server.connections().length === 0, 10_000) // the close, then the 2 s cut
     expect(server.logger.lines.some((line) => line.includes('closing a client that does not read'))).toBe(true)
   })
 
