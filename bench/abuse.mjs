@@ -336,32 +336,39 @@ async function slowReader() {
   return `${how} after ${(goneAfter / 1000).toFixed(1)} s, ${count(dropped)} replies dropped, ${buffered}`
 }
 
-/** Events whose handler takes 500 ms, at the rate limit, for 5 s. */
-async function slowHandler() {
-  const client = await connectClient(server.url, 'slow-handler', { reconnect: { enabled: false } })
+/**
+ * Events whose handler takes 500 ms, at the rate limit, for 5 s, from `sessions` connections of
+ * one token: each has its own incoming queue for the server to hold.
+ */
+async function slowHandler(sessions) {
+  const user = `slow-handler-${sessions}`
+  const connecting = Array.from({ length: sessions }, () => connectClient(server.url, user, { reconnect: { enabled: false } }))
+  const clients = await Promise.all(connecting)
   const before = await server.stats()
   const payload = 'x'.repeat(32 * 1024)
   let sent = 0
-  let paused = false
+  let paused = 0
   const watch = setInterval(async () => {
-    const stats = await server.stats({ user: 'slow-handler' })
-    if (stats?.user[0]?.readPaused) paused = true
+    const stats = await server.stats({ user })
+    paused = Math.max(paused, stats?.user.filter((connection) => connection.readPaused).length ?? 0)
   }, 250)
-  for (const end = performance.now() + 5000; performance.now() < end; sent++) {
-    client.send('slow', payload).catch(() => undefined)
+  for (const end = performance.now() + 5000; performance.now() < end; ) {
+    for (const client of clients) client.send('slow', payload).catch(() => undefined)
+    sent += sessions
     await sleep(12)
   }
   clearInterval(watch)
   const atClose = await server.stats()
-  client.destroy()
+  clients.forEach((client) => client.destroy())
   await sleep(2000)
-  const later = await server.stats()
+  const later = await server.stats({ user })
   if (!atClose || !later) return 'server gone'
   const handled = atClose.slowHandled - before.slowHandled
   const dropped = atClose.drops.rateLimited - before.drops.rateLimited
+  const pausedOn = sessions === 1 ? (paused ? 'paused' : 'never paused') : `paused on ${paused} of ${sessions}`
   return [
-    `${count(sent)} sent, ${handled} handled, reading ${paused ? 'paused' : 'never paused'}, ${count(dropped)} dropped;`,
-    `${later.slowHandled - atClose.slowHandled} more handled in the 2 s after the client left`,
+    `${count(sent)} sent, ${handled} handled, reading ${pausedOn}, ${count(dropped)} dropped;`,
+    `2 s after the client${sessions === 1 ? '' : 's'} left: ${later.user.length} still open, ${later.slowHandled - atClose.slowHandled} more handled`,
   ].join(' ')
 }
 
@@ -442,9 +449,7 @@ async function redisReplay() {
   const clients = []
   let tap
   try {
-    console.log('T peer up', Date.now() % 100000)
     await waitFor(async () => (await peer.stats())?.redisReady, 10_000, 100)
-    console.log('T peer ready', Date.now() % 100000)
     const member = await connectClient(server.url, 'member', { WebSocket: wsWithAddress('member'), autoJoinRooms: [room] })
     const sender = await connectClient(peer.url, 'sender', { autoJoinRooms: [room] })
     clients.push(member, sender)
@@ -453,25 +458,18 @@ async function redisReplay() {
     const joined = async () =>
       (await server.stats({ room }))?.roomMembers === 1 && (await peer.stats({ room }))?.roomMembers === 1
     await waitFor(joined, 5000)
-    console.log('T joined', Date.now() % 100000)
     tap = await tapChannel()
-    console.log('T tapped', Date.now() % 100000)
     const messages = 20
     for (let i = 0; i < messages; i++) {
       await sender.send('chat.send', { room, text: `message ${i}` })
       await sleep(20)
     }
     await waitFor(() => received >= messages && tap.payloads.length >= messages, 5000)
-    console.log('T sent', Date.now() % 100000)
     const envelopes = tap.payloads.slice()
     tap.stop()
     const originals = received
     const before = await server.stats()
-    console.log('T before cpu', (before.cpu.user+before.cpu.system)/1000)
-    console.log('T publish', Date.now() % 100000)
     const published = await publish(envelopes.flatMap((envelope) => Array(100).fill(envelope)))
-    console.log('T published', Date.now() % 100000)
-    const cpuA = await server.stats(); await sleep(1000); const cpuB = await server.stats(); console.log('T server cpu ms in the 1 s after publish', ((cpuB.cpu.user+cpuB.cpu.system)-(cpuA.cpu.user+cpuA.cpu.system))/1000)
     await waitFor(async () => rejectedSum(await server.stats()) - rejectedSum(before) >= published, 5000, 100)
     await sleep(300)
     const after = await server.stats()
@@ -494,11 +492,13 @@ const ATTACKS = [
   { name: 'slowloris', run: slowloris },
   { name: 'silent upgraded sockets', run: silentUpgradedSockets, upgrades: true },
   { name: 'slow reader', run: slowReader, upgrades: true },
-  { name: 'slow handler', run: slowHandler, upgrades: true },
+  { name: 'slow handler', run: () => slowHandler(1), upgrades: true },
   { name: 'flood from one connection', run: floodFromOneConnection, upgrades: true },
   { name: 'connection flood per token', run: connectionFloodPerToken, upgrades: true },
   { name: 'redis junk', run: redisJunk },
   { name: 'redis replay', run: redisReplay },
+  // Last: its queued handlers go on for minutes after it, which would skew the rows after it.
+  { name: 'slow handler, 32 sessions of one token', run: () => slowHandler(32), upgrades: true },
 ]
 
 // ---- The good client (a worker thread) -------------------------------------------------------------
@@ -535,7 +535,6 @@ async function echoForever(client, currentPhase) {
     replies.delete(id)
     if (phase && phase === currentPhase()) {
       if (replied) phase.echo.push(performance.now() - started)
-      if (process.env.ABUSE_DEBUG && performance.now() - started > 40) console.log('SLOW ECHO', Date.now() % 100000, Math.round(performance.now() - started))
       else phase.lost++
     }
     await sleep(12)
@@ -614,7 +613,6 @@ async function measure(name, attack, good) {
   const sample = await good.collect()
   const peak = peakRss(end?.rss)
   const after = await server.stats({ gc: true })
-  if (process.env.ABUSE_DEBUG) console.log(name, JSON.stringify(sample?.handshakes.map((n) => Math.round(n))), "echo max", Math.round(Math.max(...(sample?.echo ?? [0]))), "n", sample?.echo.length, "top", JSON.stringify(sample?.echo.slice().sort((a,b)=>b-a).slice(0,8).map(Math.round)), "idx", sample?.echo.indexOf(Math.max(...sample.echo)), "heap", (before?.heapUsed/2**20).toFixed(1), "→", (after?.heapUsed/2**20).toFixed(1))
   const exit = server.exit
   if (exit) outcome = `SERVER EXITED (code ${exit.code}, signal ${exit.signal}); ${outcome}`
   return { name, alive: !exit, before, end, after, peak, wallMs, sample, outcome }
@@ -634,6 +632,7 @@ function figures({ before, end, after, peak, wallMs, sample }) {
     failedHandshakes: sample?.failedHandshakes ?? 0,
     growth: before && peak ? peak - before.rss : NaN,
     rss: before && after ? `${mib(before.rss)} → ${mib(after.rss)}` : before ? `${mib(before.rss)} → ?` : '?',
+    heap: after ? mib(after.heapUsed) : '?',
     cpu: before && end ? ((cpuMicros(end) - cpuMicros(before)) / 1000 / wallMs) * 100 : NaN,
   }
 }
@@ -654,7 +653,7 @@ function tableRow(result, f, checks) {
   return {
     attack: result.name,
     alive: result.alive ? 'yes' : 'NO',
-    'RSS MiB before → after': result.before ? `${f.rss} (peak +${mib(Math.max(0, f.growth))})` : '?',
+    'RSS MiB before → after': result.before ? `${f.rss} (peak +${mib(Math.max(0, f.growth))}, heap ${f.heap})` : '?',
     'CPU %': show(f.cpu, 0),
     'echo p50 / p99 ms': `${show(f.echoP50)} / ${show(f.echoP99)}${f.lost ? ` (${f.lost} lost)` : ''}`,
     'handshake p50 ms': `${show(f.handshakeP50)}${f.failedHandshakes ? ` (${f.failedHandshakes} failed)` : ''}`,
@@ -671,11 +670,11 @@ function report(calm, results) {
   for (const { result, f } of all) rows.push(tableRow(result, f, checksOf(result, f, calmP99)))
   console.log(
     `The server under attack (Node ${process.version}, server in its own process with its default limits, ` +
-      `${ABUSE_SCALE_NOTE}; good client: one echo at a time, every 12 ms)`,
+      `2 cores, attack counts × ${SCALE}; good client: one echo at a time, every 12 ms)`,
   )
   console.table(rows)
   console.log(
-    'RSS: after a GC, before the attack → after it (peak: the largest RSS sampled during it, over the one before).',
+    'RSS: after a GC, before the attack → after it (peak: the largest RSS sampled during it, over the one before; heap: the JS heap in use after it, after a GC).',
   )
   console.log(
     'Outcomes: 3-digit codes are HTTP refusals of the upgrade (429: per-address handshake rate or connections), 4-digit ones WebSocket close codes.',
@@ -697,7 +696,6 @@ function report(calm, results) {
       .map(({ result, f }) => `${result.name}: ${fmt(f.echoP99, 2)} ms`),
   )
 }
-const ABUSE_SCALE_NOTE = `2 cores, attack counts × ${SCALE}`
 
 // ---- Main -------------------------------------------------------------------------------------------
 
