@@ -11,7 +11,8 @@ if (process.argv[2] === 'child') await serve(JSON.parse(process.argv[3] ?? '{}')
  * Every other option goes to the server; the security limits keep the server's defaults.
  */
 async function serve({ slowEvent, ...options }) {
-  const { startServer } = await import('./lib.mjs')
+  const { LIFTED_LIMITS, startServer } = await import('./lib.mjs')
+  const defaultLimits = Object.fromEntries(Object.keys(LIFTED_LIMITS).map((name) => [name, undefined]))
   const logged = {}
   // Silent, but counted: the counts tell how the server refused what (`upgrade refused: address-handshake-rate`).
   const count = (message, fields) => {
@@ -21,7 +22,7 @@ async function serve({ slowEvent, ...options }) {
   let slowHandled = 0
   const server = await startServer({
     ...options,
-    rateLimit: undefined, // lib's startServer lifts the rate limit for the throughput benches: back to the default
+    ...defaultLimits, // lib's startServer lifts the limits for the other benches: back to the defaults
     logger: { debug: count, info: count, warn: count, error: count },
     // Every bench client comes from 127.0.0.1: the good client names itself, so that the
     // per-address limits meant for the attacker do not refuse it.

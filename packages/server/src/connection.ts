@@ -162,19 +162,21 @@ export class ServerConnection {
 
   /**
    * Queues a frame's handling after the ones before it. The queue is bounded: while it holds
-   * `incomingQueue` frames or bytes the socket is paused (TCP pushes back on the client), and
-   * frames beyond twice that (already read when the pause came) are dropped.
+   * `incomingQueue` frames or bytes the socket is paused (TCP pushes back on the client). What
+   * was already read when the pause came still queues, up to twice the frames and one more
+   * `maxPayload` of bytes; beyond that frames are dropped. A closed connection's queued frames
+   * are not handled.
    */
   #enqueue(size: number, handle: () => Promise<void> | void): void {
-    const limit = this.#host.options.incomingQueue
-    if (this.#queued.frames >= 2 * limit.frames || this.#queued.bytes >= 2 * limit.bytes) {
+    const { incomingQueue: limit, maxPayload } = this.#host.options
+    if (this.#queued.frames >= 2 * limit.frames || this.#queued.bytes >= limit.bytes + maxPayload) {
       return this.#drop('rateLimited')
     }
     this.#queued.frames++
     this.#queued.bytes += size
     if (this.#queued.frames >= limit.frames || this.#queued.bytes >= limit.bytes) this.socket.pause()
     this.#incoming = this.#incoming
-      .then(handle)
+      .then(() => (this.socket.readyState === this.socket.CLOSED ? undefined : handle()))
       .catch((error: unknown) => {
         this.#host.options.logger.error('frame handler failed', { connection: this.id, error: String(error) })
       })

@@ -62,7 +62,8 @@ export interface ServerOptions {
   byteRateLimit?: { perSecond: number; burst: number }
   /**
    * Frames and bytes waiting for handlers per connection; while either is reached the socket is
-   * paused (TCP pushes back on the client). @default { frames: 256, bytes: 8 MiB }
+   * paused (TCP pushes back on the client). What they hold is memory the server keeps per
+   * connection: keep it small. @default { frames: 64, bytes: 1 MiB }
    */
   incomingQueue?: { frames: number; bytes: number }
   /**
@@ -201,7 +202,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     idleTimeout: options.idleTimeout ?? 90_000,
     rateLimit: options.rateLimit ?? { perSecond: 100, burst: 200 },
     byteRateLimit: options.byteRateLimit ?? { perSecond: 4 * MiB, burst: 16 * MiB },
-    incomingQueue: options.incomingQueue ?? { frames: 256, bytes: 8 * MiB },
+    incomingQueue: options.incomingQueue ?? { frames: 64, bytes: 1 * MiB },
     sendHighWaterMark: options.sendHighWaterMark ?? 4 * MiB,
     slowConsumerTimeout: options.slowConsumerTimeout ?? 10_000,
     maxConnections: options.maxConnections ?? 10_000,

@@ -29,8 +29,8 @@ export interface RedisOptions {
   allowPlaintext?: boolean
 }
 
-/** Envelopes from Redis that were not delivered, by reason. */
-export type RedisRejections = Record<EnvelopeRejection | 'failed', number>
+/** Envelopes from Redis that were not delivered, by reason ('overflow': the inbox was full). */
+export type RedisRejections = Record<EnvelopeRejection | 'failed' | 'overflow', number>
 
 /** One local room membership, as presence stores it. */
 export interface Membership {
@@ -45,6 +45,12 @@ const ALIVE_MS = 15_000
 const MAX_ENVELOPE_AGE_MS = 30_000
 /** A flood of bad envelopes is logged at most this often. */
 const REJECTION_LOG_MS = 10_000
+/** Envelopes are handled in slices of this many ms, so that a burst cannot stall the event loop. */
+const SLICE_MS = 4
+/** Envelopes waiting to be handled; beyond this a burst is dropped (and counted). */
+const MAX_INBOX = 100_000
+/** Far above any envelope (maxPayload is 2 MiB by default): longer text is not even decoded. */
+const MAX_ENVELOPE_CHARS = 16 * 1024 * 1024
 
 /**
  * Rooms, users and broadcasts across server instances through Redis pub/sub, plus room presence.
@@ -58,7 +64,7 @@ export class RedisFanout {
   /** Fan-out messages that could not be published while Redis was down. */
   dropped = 0
   /** Envelopes received and not delivered: not readable (wrong secret), not valid, replayed, stale, or delivery threw. */
-  readonly rejected: RedisRejections = { unreadable: 0, invalid: 0, replayed: 0, stale: 0, failed: 0 }
+  readonly rejected: RedisRejections = { unreadable: 0, invalid: 0, replayed: 0, stale: 0, failed: 0, overflow: 0 }
 
   readonly #publisher: Redis
   readonly #subscriber: Redis
@@ -67,6 +73,10 @@ export class RedisFanout {
   readonly #logger: ServerLogger
   readonly #key: KeyObject | null
   readonly #replays = new ReplayFilter(MAX_ENVELOPE_AGE_MS)
+  readonly #deliver: (message: FanoutMessage) => void
+  readonly #inbox: string[] = []
+  #inboxHead = 0
+  #draining = false
   #seq = 0
   #lastRejectionLog = 0
   #ready = false
@@ -108,16 +118,15 @@ export class RedisFanout {
       client.on('ready', update)
       client.on('close', update)
     }
-    // Opening is synchronous: messages are delivered in arrival order. Nothing from Redis may
+    // Envelopes are handled in arrival order, a time slice at a time. Nothing from Redis may
     // throw inside ioredis's handler: that would take every instance down.
+    this.#deliver = deliver
     this.#subscriber.on('message', (channel: string, text: unknown) => {
-      const envelope = channel === this.#channel && typeof text === 'string' ? this.#open(text) : null
-      if (!envelope || envelope.origin === this.instanceId) return
-      try {
-        deliver({ target: envelope.target, event: envelope.event, data: envelope.data })
-      } catch (error) {
-        this.#reject('failed', error instanceof Error ? error.name : typeof error)
-      }
+      if (channel !== this.#channel) return
+      if (typeof text !== 'string' || text.length > MAX_ENVELOPE_CHARS) return void this.#reject('invalid')
+      if (this.#inbox.length - this.#inboxHead >= MAX_INBOX) return void this.#reject('overflow')
+      this.#inbox.push(text)
+      this.#scheduleDrain()
     })
     void this.#subscriber
       .subscribe(this.#channel)
@@ -183,6 +192,41 @@ export class RedisFanout {
     }
     this.#subscriber.disconnect()
     this.#publisher.disconnect()
+  }
+
+  #scheduleDrain(): void {
+    if (this.#draining) return
+    this.#draining = true
+    setImmediate(() => this.#drain())
+  }
+
+  /** Handles waiting envelopes for one slice, then lets other work run before the next. */
+  #drain(): void {
+    const deadline = performance.now() + SLICE_MS
+    while (this.#inboxHead < this.#inbox.length && performance.now() < deadline) {
+      this.#handle(this.#inbox[this.#inboxHead++]!)
+    }
+    if (this.#inboxHead === this.#inbox.length) {
+      this.#inbox.length = 0
+      this.#inboxHead = 0
+      this.#draining = false
+      return
+    }
+    if (this.#inboxHead > 1024) {
+      this.#inbox.splice(0, this.#inboxHead) // handled ones, so the array does not only grow
+      this.#inboxHead = 0
+    }
+    setImmediate(() => this.#drain())
+  }
+
+  #handle(text: string): void {
+    const envelope = this.#open(text)
+    if (!envelope || envelope.origin === this.instanceId) return
+    try {
+      this.#deliver({ target: envelope.target, event: envelope.event, data: envelope.data })
+    } catch (error) {
+      this.#reject('failed', error instanceof Error ? error.name : typeof error)
+    }
   }
 
   /** The envelope, or null (counted, and logged now and then) when it must not be delivered. */
