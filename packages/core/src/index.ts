@@ -71,4 +71,5 @@ export type {
   WebSocketConstructor,
   WebSocketLike,
 } from './types'
-export { destroyOnUnload, leaseClient } from './client/lease'
+export { leaseClient } from './client/lease'
+export { destroyOnUnload } from './client/pageSignals'

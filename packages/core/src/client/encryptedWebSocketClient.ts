@@ -1,80 +1,46 @@
-import { EncryptedSocketError, serverAuthError, type ErrorCode } from '../errors'
+// The client: its public API, its snapshot, its outbox and rooms, and the decision that follows
+// every ended connection. One connection attempt at a time lives in `Connection`.
+import { EncryptedSocketError, type ErrorCode } from '../errors'
 import { resolveOptions, type ResolvedOptions } from '../options'
-import {
-  encodeAuthenticate,
-  encodeRooms,
-  HEARTBEAT_FRAME,
-  parseServerFrame,
-  type ApplicationMessage,
-  type ConnectedFrame,
-  type ServerFrame,
-} from '../protocol/codec'
+import { encodeRooms } from '../protocol/codec'
 import { isReservedEvent } from '../protocol/controlEvents'
-import { createEphemeralKeys, deriveSessionKey, type EphemeralKeys } from '../protocol/handshake'
-import { openMessage, sealPlaintext, serializeMessage } from '../protocol/message'
+import { serializeMessage } from '../protocol/message'
 import type {
   ClientOptions,
   ClientSnapshot,
-  CloseInfo,
   ConnectionState,
   EventMap,
   EventName,
   LifecycleEvents,
-  Logger,
   SendOptions,
   UnknownEvents,
-  WebSocketLike,
 } from '../types'
+import { Connection, type ConnectionEnd, type ConnectionHost } from './connection'
 import { Emitter } from './emitter'
 import { Outbox } from './outbox'
-import {
-  CLIENT_CLOSE,
-  defaultShouldReconnect,
-  MESSAGE_TOO_BIG,
-  nextDelay,
-  REJECTED_CLOSE_CODES,
-} from './reconnect'
-import { ReplayGuard } from './replayGuard'
+import { isOffline, watchPageSignals } from './pageSignals'
+import { decideAfterClose } from './reconnect'
 import { RoomRegistry } from './roomRegistry'
-import { INITIAL_SNAPSHOT, nextSnapshot } from './snapshot'
-import { transition, type ClientEvent } from './transition'
+import { INITIAL_SNAPSHOT, reduce, type SnapshotAction } from './snapshot'
 
-const OPEN = 1
-/** Encrypted frames that may fail in a row, before one succeeded, until the key is given up. */
-const KEY_CONFIRMATION_LIMIT = 3
 /** Outbox items encrypted in parallel before being sent in order. */
 const SEAL_BATCH = 64
 const noop = (): void => {}
-
-type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown }
-const settle = <T>(promise: Promise<T>): Promise<Settled<T>> =>
-  promise.then(
-    (value) => ({ ok: true, value }),
-    (error: unknown) => ({ ok: false, error }),
-  )
-
-/** Everything that belongs to one connection attempt. A new attempt gets a new object. */
-interface Attempt {
-  socket: WebSocketLike
-  keys: Promise<EphemeralKeys>
-  token: Promise<string>
-  /** The token once known, only to scrub it from server-provided text. */
-  tokenText?: string
-  key?: CryptoKey
-  /** True once one encrypted frame decrypted under this key. */
-  keyConfirmed: boolean
-  decryptFailures: number
-  /** Frames are handled one at a time, in arrival order: each waits for this chain. */
-  frames: Promise<void>
-  handshakeTimer?: ReturnType<typeof setTimeout>
-  heartbeatTimer?: ReturnType<typeof setInterval>
-}
 
 interface PendingConnect {
   promise: Promise<void>
   resolve: () => void
   reject: (error: EncryptedSocketError) => void
 }
+
+/** How the client stops: each way in, one way out (`#end`). */
+type Ending =
+  /** The connection ended on its own or by the client's hand (it has disposed itself). */
+  | ({ type: 'ended' } & ConnectionEnd)
+  /** No attempt can start (no Web Crypto, no WebSocket, `new WebSocket()` threw). */
+  | { type: 'give-up'; error: EncryptedSocketError }
+  /** `disconnect()` or `destroy()`. */
+  | { type: 'stop'; connectError: EncryptedSocketError; sendError: EncryptedSocketError }
 
 /**
  * An end-to-end-encrypted WebSocket client speaking protocol v1: a fresh ECDH P-256 key pair per
@@ -97,25 +63,23 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   readonly #lifecycle: Emitter<LifecycleEvents>
   readonly #rooms = new RoomRegistry()
   readonly #outbox = new Outbox()
-  readonly #replay: ReplayGuard
-  #attempt: Attempt | null = null
+  #connection: Connection | null = null
   #pendingConnect: PendingConnect | null = null
   #retryTimer: ReturnType<typeof setTimeout> | null = null
-  #stopWatchingOnline: (() => void) | null = null
+  #stopWatchingPage: (() => void) | null = null
   #pumping = false
   #destroyed = false
 
   constructor(options: ClientOptions) {
     this.#options = resolveOptions(options)
     this.#token = this.#options.token
-    this.#replay = new ReplayGuard(this.#options.maxTrackedIvs)
     const onListenerError = (event: string, error: unknown) =>
       this.#options.logger.error(`[encrypted-socket] a "${event}" handler threw`, error)
     this.#events = new Emitter<Events>(onListenerError)
     this.#lifecycle = new Emitter<LifecycleEvents>(onListenerError)
     if (this.#options.autoJoinRooms.length > 0) {
       this.#rooms.joinExplicit(this.#options.autoJoinRooms)
-      this.#publish({ rooms: this.#rooms.list() })
+      this.#dispatch({ type: 'ROOMS', rooms: this.#rooms.list() })
     }
   }
 
@@ -196,8 +160,10 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (state === 'authenticated') return Promise.resolve()
     const pending = this.#ensurePendingConnect()
     if (state === 'disconnected') {
-      this.#watchOnline()
-      this.#dispatch({ type: 'CONNECT' }, { retryCount: 0, nextRetryAt: null })
+      this.#stopWatchingPage ??= watchPageSignals(() => {
+        if (this.#snapshot.state === 'reconnecting') this.#retryNow()
+      })
+      this.#dispatch({ type: 'CONNECT' })
       this.#open()
     } else if (state === 'reconnecting') {
       this.#retryNow()
@@ -207,28 +173,30 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
 
   /** Closes with 1000 "Client disconnect" and stops reconnecting until `connect()`. */
   disconnect(): void {
-    this.#stop(
-      new EncryptedSocketError(
+    this.#end({
+      type: 'stop',
+      connectError: new EncryptedSocketError(
         'ERR_NOT_CONNECTED',
         'disconnect() was called before the connection was authenticated.',
       ),
-      new EncryptedSocketError(
+      sendError: new EncryptedSocketError(
         'ERR_NOT_CONNECTED',
         'disconnect() was called before it went out; connect() and send it again.',
       ),
-    )
+    })
   }
 
   /** Disconnects, drops every handler and room, and refuses all further use. */
   destroy(): void {
     if (this.#destroyed) return
     this.#destroyed = true
-    this.#stop(
-      destroyedError('connect()'),
-      new EncryptedSocketError('ERR_DESTROYED', 'destroy() was called before this send() went out.'),
-    )
+    this.#end({
+      type: 'stop',
+      connectError: destroyedError('connect()'),
+      sendError: new EncryptedSocketError('ERR_DESTROYED', 'destroy() was called before this send() went out.'),
+    })
     this.#rooms.clear()
-    this.#publish({ rooms: [] })
+    this.#dispatch({ type: 'ROOMS', rooms: [] })
     this.#events.offAll()
     this.#lifecycle.offAll()
     this.#snapshotListeners.clear()
@@ -281,7 +249,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       new EncryptedSocketError(code, `send("${event}") refused: ${why}.`)
     if (state === 'disconnected') throw refuse('ERR_NOT_CONNECTED', 'call connect() first')
     if (state === 'authenticated') {
-      if (!this.#attempt?.key)
+      if (!this.#connection?.session)
         throw refuse(
           'ERR_PLAINTEXT_REJECTED',
           'the server set up no encryption; events are never sent in plaintext',
@@ -300,22 +268,21 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     this.#pumping = true
     try {
       for (;;) {
-        const attempt = this.#attempt
-        const key = attempt?.key
-        if (!attempt || !key || this.#snapshot.state !== 'authenticated' || this.#outbox.size === 0) return
+        const connection = this.#connection
+        const session = connection?.session
+        if (!connection || !session || this.#snapshot.state !== 'authenticated' || this.#outbox.size === 0) return
         const batch = this.#outbox.peek(SEAL_BATCH)
-        const sealed = await Promise.all(batch.map((item) => sealPlaintext(key, item.plaintext)))
+        const frames = await session.seal(batch.map((item) => item.plaintext))
         // If the connection changed meanwhile, the items stay and are sealed again under the new key.
-        if (attempt !== this.#attempt) continue
+        if (connection !== this.#connection) continue
         // Closing: the close event follows, and the items go out after the next handshake.
-        if (attempt.socket.readyState !== OPEN) return
+        if (!connection.writable) return
         this.#outbox.shift(batch.length)
         for (const [i, item] of batch.entries()) {
-          this.#replay.remember(sealed[i]!.iv)
-          attempt.socket.send(sealed[i]!.frame)
+          connection.write(frames[i]!)
           item.resolve()
         }
-        if (this.#replay.full) this.#rekey(attempt)
+        if (session.full) connection.rekey()
       }
     } catch (error) {
       this.#options.logger.error('[encrypted-socket] encryption failed', error)
@@ -348,7 +315,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     checkRooms('joinRoom', [room])
     if (this.#destroyed) return noop
     if (this.#rooms.acquire(room)) this.#sendRoomChange('join', [room])
-    else this.#publish({ rooms: this.#rooms.list() })
+    else this.#dispatch({ type: 'ROOMS', rooms: this.#rooms.list() })
     let released = false
     return () => {
       if (released || this.#destroyed) return
@@ -358,80 +325,46 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   }
 
   #sendRoomChange(type: 'join' | 'leave', rooms: string[]): void {
-    this.#publish({ rooms: this.#rooms.list() })
-    const attempt = this.#attempt
-    if (rooms.length === 0 || !attempt || this.#snapshot.state !== 'authenticated') return
-    this.#sendControl(attempt, encodeRooms(type, rooms))
+    this.#dispatch({ type: 'ROOMS', rooms: this.#rooms.list() })
+    if (rooms.length === 0 || this.#snapshot.state !== 'authenticated') return
+    this.#connection?.write(encodeRooms(type, rooms))
   }
 
   // ---- One connection attempt ------------------------------------------------------------------
+
+  /** What every connection tells this client; a disposed connection tells nothing. */
+  readonly #host: ConnectionHost = {
+    opened: () => this.#dispatch({ type: 'SOCKET_OPEN' }),
+    authenticated: (connection, info) => this.#authenticated(connection, info),
+    event: (name, data) => this.#events.emit(name as EventName<Events>, data as Events[EventName<Events>]),
+    report: (error) => this.#report(error),
+    ended: (end) => this.#end({ type: 'ended', ...end }),
+    scrub: (text) => this.#scrub(text),
+  }
 
   #open(): void {
     const WebSocketImpl =
       this.#options.WebSocket ?? (globalThis as { WebSocket?: ClientOptions['WebSocket'] }).WebSocket
     if (!globalThis.crypto?.subtle) {
-      return this.#giveUp(
-        new EncryptedSocketError(
-          'ERR_NO_CRYPTO',
-          'No crypto.subtle: serve the page over https:// or localhost.',
-        ),
-      )
+      return this.#end({
+        type: 'give-up',
+        error: new EncryptedSocketError('ERR_NO_CRYPTO', 'No crypto.subtle: serve the page over https:// or localhost.'),
+      })
     }
     if (!WebSocketImpl) {
-      return this.#giveUp(
-        new EncryptedSocketError(
-          'ERR_NO_WEBSOCKET',
-          'No WebSocket: pass one as the `WebSocket` option (ws in Node).',
-        ),
-      )
+      return this.#end({
+        type: 'give-up',
+        error: new EncryptedSocketError('ERR_NO_WEBSOCKET', 'No WebSocket: pass one as the `WebSocket` option (ws in Node).'),
+      })
     }
-    let socket: WebSocketLike
     try {
-      socket = new WebSocketImpl(this.#options.url, this.#options.protocols)
+      this.#connection = new Connection(WebSocketImpl, this.#options, () => this.#fetchToken(), this.#host)
     } catch (cause) {
-      return this.#giveUp(
-        new EncryptedSocketError('ERR_CONNECTION_CLOSED', 'new WebSocket() failed.', { cause }),
-      )
+      this.#end({
+        type: 'give-up',
+        error: new EncryptedSocketError('ERR_CONNECTION_CLOSED', 'new WebSocket() failed.', { cause }),
+      })
     }
-    // The key pair and the token are made while the socket opens: the socket starts first, since
-    // its network round trips are the longest wait.
-    const keys = createEphemeralKeys()
-    const token = this.#fetchToken()
-    keys.catch(noop)
-    token.catch(noop)
-    const attempt: Attempt = {
-      socket,
-      keys,
-      token,
-      keyConfirmed: false,
-      decryptFailures: 0,
-      frames: Promise.resolve(),
-    }
-    this.#attempt = attempt
-    // Every callback first checks that its attempt is still the current one.
-    socket.onopen = () => {
-      if (attempt === this.#attempt) void this.#onOpen(attempt)
-    }
-    socket.onmessage = (event) => {
-      if (attempt === this.#attempt) this.#onMessage(attempt, event.data)
-    }
-    socket.onclose = (event) => {
-      if (attempt === this.#attempt) this.#onClose(attempt, event)
-    }
-    socket.onerror = () => {
-      // A close event follows; `ws` needs a listener here to not throw.
-    }
-    attempt.handshakeTimer = setTimeout(() => {
-      if (attempt !== this.#attempt) return
-      this.#failAttempt(
-        attempt,
-        CLIENT_CLOSE.HANDSHAKE_TIMEOUT,
-        new EncryptedSocketError(
-          'ERR_HANDSHAKE_TIMEOUT',
-          `No handshake within ${this.#options.handshakeTimeout} ms (handshakeTimeout).`,
-        ),
-      )
-    }, this.#options.handshakeTimeout)
   }
 
   async #fetchToken(): Promise<string> {
@@ -445,175 +378,12 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     return token
   }
 
-  async #onOpen(attempt: Attempt): Promise<void> {
-    this.#dispatch({ type: 'SOCKET_OPEN' })
-    let keys: EphemeralKeys
-    let token: string
-    try {
-      ;[keys, token] = await Promise.all([attempt.keys, attempt.token])
-    } catch (cause) {
-      if (attempt !== this.#attempt) return
-      if (cause instanceof EncryptedSocketError) {
-        // No token at all: retrying cannot help.
-        closeQuietly(attempt.socket, CLIENT_CLOSE.NORMAL, 'No token')
-        this.#giveUp(cause)
-        return
-      }
-      const error = new EncryptedSocketError('ERR_TOKEN_UNAVAILABLE', 'getToken() failed; retrying.', {
-        cause,
-      })
-      return this.#failAttempt(attempt, CLIENT_CLOSE.TOKEN_UNAVAILABLE, error)
-    }
-    if (attempt !== this.#attempt) return
-    attempt.tokenText = token
-    this.#sendControl(attempt, encodeAuthenticate(token, keys.publicKey))
-  }
-
-  #onMessage(attempt: Attempt, data: unknown): void {
-    const frame = parseServerFrame(data)
-    // Decryption starts on arrival, so a burst decrypts in parallel; delivery stays in order.
-    const opening =
-      frame.type === 'encrypted' && attempt.key
-        ? settle(openMessage(attempt.key, frame.iv, frame.ct))
-        : undefined
-    attempt.frames = attempt.frames
-      .then(() => (attempt === this.#attempt ? this.#handleFrame(attempt, frame, opening) : undefined))
-      .catch((error: unknown) =>
-        reportQuietly(this.#options.logger, '[encrypted-socket] a frame handler failed', error),
-      )
-  }
-
-  async #handleFrame(
-    attempt: Attempt,
-    frame: ServerFrame,
-    opening: Promise<Settled<ApplicationMessage>> | undefined,
-  ): Promise<void> {
-    switch (frame.type) {
-      case 'encrypted':
-        return this.#handleEncrypted(attempt, frame.iv, frame.ct, opening)
-      case 'connected':
-        return this.#handleConnected(attempt, frame)
-      case 'plaintext':
-        if (attempt.key || this.#options.requireEncryption) {
-          this.#report(
-            new EncryptedSocketError(
-              'ERR_PLAINTEXT_REJECTED',
-              `Dropped plaintext "${this.#scrub(frame.event)}": events must arrive encrypted.`,
-            ),
-          )
-        } else {
-          this.#events.emit(frame.event as EventName<Events>, frame.data as Events[EventName<Events>])
-        }
-        return
-      case 'malformed':
-        if (frame.event === 'connected' && this.#snapshot.state === 'authenticating') {
-          return this.#failAttempt(
-            attempt,
-            CLIENT_CLOSE.PROTOCOL_VIOLATION,
-            new EncryptedSocketError('ERR_PROTOCOL', `Bad connected frame: ${frame.reason}.`),
-          )
-        }
-        return this.#report(
-          new EncryptedSocketError('ERR_MALFORMED_FRAME', `Dropped a frame: ${frame.reason}.`),
-        )
-      case 'error': {
-        // Once the key exists the server's word is encrypted; a plaintext error may be anyone's.
-        if (attempt.key) {
-          return this.#report(
-            new EncryptedSocketError(
-              'ERR_UNAUTHENTICATED_FRAME',
-              'Dropped a plaintext error frame: once encrypted, only encrypted frames are the server’s.',
-            ),
-          )
-        }
-        const code = frame.code === undefined ? '' : ` (${this.#scrub(String(frame.code))})`
-        return this.#report(
-          new EncryptedSocketError('ERR_SERVER', `Server error${code}: ${this.#scrub(frame.message)}`),
-        )
-      }
-      case 'heartbeat':
-        return
-    }
-  }
-
-  async #handleConnected(attempt: Attempt, frame: ConnectedFrame): Promise<void> {
-    // Frames are handled one at a time, so once a `connected` was handled the state has moved on
-    // (authenticated, or the attempt failed): a second one always lands here.
-    if (this.#snapshot.state !== 'authenticating') {
-      return this.#report(new EncryptedSocketError('ERR_PROTOCOL', 'Dropped a second connected frame.'))
-    }
-    const { serverPublicKey, salt } = frame
-    if (!serverPublicKey || !salt) {
-      if (this.#options.serverIdentity) {
-        // An unsigned, keyless handshake cannot prove the pinned identity, whatever requireEncryption says.
-        return this.#failAttempt(
-          attempt,
-          CLIENT_CLOSE.SERVER_AUTH,
-          serverAuthError('the connected frame is not signed'),
-        )
-      }
-      if (this.#options.requireEncryption || serverPublicKey || salt) {
-        return this.#failAttempt(
-          attempt,
-          CLIENT_CLOSE.PROTOCOL_VIOLATION,
-          new EncryptedSocketError('ERR_PROTOCOL', 'The server sent no keys: refused (requireEncryption).'),
-        )
-      }
-      this.#authenticated(attempt, frame)
-      return
-    }
-    let key: CryptoKey
-    try {
-      const keys = await attempt.keys
-      await this.#options.serverIdentity?.({
-        identityKey: frame.identityKey,
-        signature: frame.signature,
-        clientPublicKey: keys.publicKey,
-        serverPublicKey,
-        salt,
-      })
-      key = await deriveSessionKey(keys.privateKey, serverPublicKey, salt, this.#options.ecdhInfo)
-    } catch (cause) {
-      if (attempt !== this.#attempt) return
-      const error =
-        cause instanceof EncryptedSocketError
-          ? cause
-          : new EncryptedSocketError('ERR_PROTOCOL', 'Key derivation failed.', { cause })
-      const code =
-        error.code === 'ERR_SERVER_AUTH' ? CLIENT_CLOSE.SERVER_AUTH : CLIENT_CLOSE.PROTOCOL_VIOLATION
-      this.#failAttempt(attempt, code, error)
-      return
-    }
-    if (attempt !== this.#attempt) return
-    attempt.key = key
-    this.#authenticated(attempt, frame)
-  }
-
-  #authenticated(attempt: Attempt, frame: ConnectedFrame): void {
-    clearTimeout(attempt.handshakeTimer)
-    this.#replay.clear()
-    const encrypted = attempt.key !== undefined
-    this.#dispatch(
-      { type: 'AUTHENTICATED' },
-      {
-        clientId: frame.id,
-        userId: frame.userId,
-        encrypted,
-        retryCount: 0,
-        nextRetryAt: null,
-        lastError: null,
-      },
-    )
+  #authenticated(connection: Connection, { clientId, userId, encrypted }: { clientId: string; userId: string; encrypted: boolean }): void {
+    this.#dispatch({ type: 'AUTHENTICATED', clientId, userId, encrypted })
     // A state listener may have called disconnect() or destroy() meanwhile.
-    if (attempt !== this.#attempt) return
-    if (this.#options.heartbeatInterval > 0) {
-      attempt.heartbeatTimer = setInterval(
-        () => this.#sendControl(attempt, HEARTBEAT_FRAME),
-        this.#options.heartbeatInterval,
-      )
-    }
+    if (connection.disposed) return
     const rooms = this.#rooms.list()
-    if (rooms.length > 0) this.#sendControl(attempt, encodeRooms('join', rooms))
+    if (rooms.length > 0) connection.write(encodeRooms('join', rooms))
     this.#pendingConnect?.resolve()
     this.#pendingConnect = null
     if (!encrypted) {
@@ -624,164 +394,77 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         ),
       )
     }
-    this.#lifecycle.emit('authenticated', { clientId: frame.id, userId: frame.userId, encrypted })
+    this.#lifecycle.emit('authenticated', { clientId, userId, encrypted })
     void this.#pump()
   }
 
-  async #handleEncrypted(
-    attempt: Attempt,
-    iv: Uint8Array<ArrayBuffer>,
-    ct: Uint8Array<ArrayBuffer>,
-    opening: Promise<Settled<ApplicationMessage>> | undefined,
-  ): Promise<void> {
-    const key = attempt.key
-    if (!key) {
-      return this.#report(
-        new EncryptedSocketError('ERR_PROTOCOL', 'Dropped an encrypted frame before the key.'),
-      )
+  // ---- The one way out ---------------------------------------------------------------------------
+
+  /**
+   * Every end goes through here: a connection that ended (retry, re-key or give up, as
+   * `decideAfterClose` says), an attempt that cannot start, `disconnect()` and `destroy()`.
+   */
+  #end(ending: Ending): void {
+    const connection = this.#connection
+    this.#connection = null
+    if (ending.type === 'stop') connection?.close(1000, 'Client disconnect')
+    else connection?.dispose()
+    this.#clearRetryTimer()
+    if (ending.type === 'stop') return this.#settle({ type: 'DISCONNECT' }, ending.connectError, ending.sendError)
+    if (ending.type === 'give-up' || ending.then === 'give-up') {
+      const error = ending.type === 'give-up' ? ending.error : ending.close.error!
+      return this.#giveUp(error)
     }
-    if (this.#replay.seen(iv)) {
-      return this.#report(new EncryptedSocketError('ERR_REPLAY', 'Dropped a replayed or reflected frame.'))
-    }
-    const result = await (opening ?? settle(openMessage(key, iv, ct)))
-    if (attempt !== this.#attempt) return
-    if (!result.ok) {
-      const error = toSocketError(result.error, 'ERR_DECRYPT')
-      this.#report(error)
-      if (
-        error.code === 'ERR_DECRYPT' &&
-        !attempt.keyConfirmed &&
-        ++attempt.decryptFailures >= KEY_CONFIRMATION_LIMIT
-      ) {
-        this.#failAttempt(
-          attempt,
-          CLIENT_CLOSE.KEY_NOT_CONFIRMED,
-          new EncryptedSocketError('ERR_DECRYPT', 'The session key is wrong; reconnecting with fresh keys.'),
-        )
-      }
-      return
-    }
-    attempt.keyConfirmed = true
-    this.#replay.remember(iv)
-    const { event, data } = result.value
-    this.#events.emit(event as EventName<Events>, data as Events[EventName<Events>])
-    if (this.#replay.full) this.#rekey(attempt)
-  }
-
-  /** The replay window is full: a new connection brings a new key instead of forgetting IVs. */
-  #rekey(attempt: Attempt): void {
-    this.#options.logger.info('[encrypted-socket] replay window full: re-keying')
-    this.#endAttempt(attempt, CLIENT_CLOSE.REKEY, 'Re-key', null, true)
-  }
-
-  #sendControl(attempt: Attempt, frame: string): void {
-    if (attempt === this.#attempt && attempt.socket.readyState === OPEN) attempt.socket.send(frame)
-  }
-
-  // ---- Ending an attempt -----------------------------------------------------------------------
-
-  #onClose(attempt: Attempt, event: { code: number; reason: string; wasClean: boolean }): void {
-    const { code } = event
-    const reason = this.#scrub(event.reason ?? '')
-    const rejected = REJECTED_CLOSE_CODES.has(code)
-    const hint = rejected
-      ? ': the credentials were rejected; refresh the token'
-      : code === MESSAGE_TOO_BIG
-        ? ': a message was too big'
-        : ''
-    const error = new EncryptedSocketError(
-      rejected ? 'ERR_REJECTED' : 'ERR_CONNECTION_CLOSED',
-      `Connection closed (${code}${reason ? ` ${reason}` : ''})${hint}.`,
-      { closeCode: code },
-    )
-    this.#connectionEnded(attempt, {
-      code,
-      reason,
-      wasClean: event.wasClean,
-      error,
-      retryCount: this.#snapshot.retryCount,
-    })
-  }
-
-  /** The client ends the attempt itself: close with its own code, then retry or give up. */
-  #failAttempt(attempt: Attempt, code: number, error: EncryptedSocketError): void {
-    this.#endAttempt(attempt, code, error.code, error, false)
-  }
-
-  #endAttempt(
-    attempt: Attempt,
-    code: number,
-    reason: string,
-    error: EncryptedSocketError | null,
-    immediate: boolean,
-  ): void {
-    closeQuietly(attempt.socket, code, reason)
-    this.#connectionEnded(
-      attempt,
-      { code, reason, wasClean: false, error, retryCount: this.#snapshot.retryCount },
-      immediate,
-    )
-  }
-
-  #connectionEnded(attempt: Attempt, close: CloseInfo, immediate = false): void {
-    this.#teardown(attempt)
+    const close = { ...ending.close, retryCount: this.#snapshot.retryCount }
     if (close.error) this.#report(close.error)
     // An `error` listener may have called disconnect() or destroy(): then nothing more to do.
     if (this.#destroyed || this.#snapshot.state === 'disconnected') return
-    const { reconnect } = this.#options
-    const retry = reconnect.enabled && (reconnect.shouldReconnect ?? defaultShouldReconnect)(close)
-    const error =
-      close.error ?? new EncryptedSocketError('ERR_CONNECTION_CLOSED', `Connection closed (${close.code}).`)
-    if (!retry) {
-      this.#giveUp(error)
-    } else if (immediate) {
-      this.#dispatch({ type: 'CONNECTION_LOST' }, { encrypted: false, clientId: null, userId: null })
-      if (!this.#waitingToRetry()) return
-      this.#dispatch({ type: 'RETRY' })
-      this.#open()
-    } else if (this.#snapshot.retryCount >= reconnect.maxRetries) {
-      const retries = this.#snapshot.retryCount
-      this.#giveUp(
-        new EncryptedSocketError(
-          'ERR_RETRIES_EXHAUSTED',
-          `Gave up after ${retries} retries (reconnect.maxRetries): ${error.message}`,
-          {
-            cause: error,
-            closeCode: close.code,
-          },
-        ),
-      )
-      this.#lifecycle.emit('reconnect_failed', { retries })
-    } else {
-      this.#scheduleRetry()
+    const decision = decideAfterClose(close, ending.then === 'rekey', this.#options.reconnect)
+    switch (decision.type) {
+      case 'retry-now':
+        this.#dispatch({ type: 'CONNECTION_LOST', nextRetryAt: null })
+        if (!this.#waitingToRetry()) return
+        this.#dispatch({ type: 'RETRY', counted: false })
+        return this.#open()
+      case 'retry-after':
+        this.#dispatch({ type: 'CONNECTION_LOST', nextRetryAt: Date.now() + decision.delay })
+        this.#lifecycle.emit('reconnecting', { attempt: decision.attempt, delay: decision.delay })
+        if (!this.#waitingToRetry()) return // a listener disconnected or destroyed the client
+        this.#retryTimer = setTimeout(() => {
+          this.#retryTimer = null
+          this.#retryNow()
+        }, decision.delay)
+        return
+      case 'give-up':
+        this.#giveUp(decision.error)
+        if (decision.exhausted) this.#lifecycle.emit('reconnect_failed', { retries: close.retryCount })
     }
   }
 
-  #scheduleRetry(): void {
-    const attempt = this.#snapshot.retryCount + 1
-    const delay = nextDelay(attempt, this.#options.reconnect)
-    this.#dispatch(
-      { type: 'CONNECTION_LOST' },
-      { encrypted: false, clientId: null, userId: null, nextRetryAt: Date.now() + delay },
+  #giveUp(error: EncryptedSocketError): void {
+    this.#settle(
+      { type: 'GIVE_UP', error },
+      error,
+      new EncryptedSocketError('ERR_NOT_CONNECTED', error.message, { cause: error }),
     )
-    this.#lifecycle.emit('reconnecting', { attempt, delay })
-    if (!this.#waitingToRetry()) return // a listener disconnected or destroyed the client
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = null
-      this.#retryNow()
-    }, delay)
+  }
+
+  /** Stops for good: no page watching, the state, then `connect()` and the outbox are answered. */
+  #settle(action: SnapshotAction, connectError: EncryptedSocketError, sendError: EncryptedSocketError): void {
+    this.#stopWatchingPage?.()
+    this.#stopWatchingPage = null
+    this.#dispatch(action)
+    this.#pendingConnect?.reject(connectError)
+    this.#pendingConnect = null
+    this.#outbox.rejectAll(sendError)
   }
 
   /** Starts the next attempt now, unless the browser is offline (then `online` starts it). */
   #retryNow(): void {
-    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer)
-    this.#retryTimer = null
+    this.#clearRetryTimer()
     if (!this.#waitingToRetry()) return
-    if (isOffline()) {
-      this.#publish({ nextRetryAt: null })
-      return
-    }
-    this.#dispatch({ type: 'RETRY' }, { retryCount: this.#snapshot.retryCount + 1, nextRetryAt: null })
+    if (isOffline()) return this.#dispatch({ type: 'RETRY_DEFERRED' })
+    this.#dispatch({ type: 'RETRY', counted: true })
     this.#open()
   }
 
@@ -790,96 +473,18 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     return !this.#destroyed && this.#snapshot.state === 'reconnecting'
   }
 
-  #giveUp(error: EncryptedSocketError): void {
-    if (this.#attempt) this.#teardown(this.#attempt)
+  #clearRetryTimer(): void {
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer)
     this.#retryTimer = null
-    this.#unwatchOnline()
-    this.#dispatch(
-      { type: 'GIVE_UP' },
-      { encrypted: false, clientId: null, userId: null, nextRetryAt: null, lastError: error },
-    )
-    this.#pendingConnect?.reject(error)
-    this.#pendingConnect = null
-    this.#outbox.rejectAll(new EncryptedSocketError('ERR_NOT_CONNECTED', error.message, { cause: error }))
-  }
-
-  /** Ends everything for `disconnect()` and `destroy()`. */
-  #stop(connectError: EncryptedSocketError, sendError: EncryptedSocketError): void {
-    const attempt = this.#attempt
-    if (attempt) {
-      this.#teardown(attempt)
-      closeQuietly(attempt.socket, CLIENT_CLOSE.NORMAL, 'Client disconnect')
-    }
-    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer)
-    this.#retryTimer = null
-    this.#unwatchOnline()
-    this.#dispatch(
-      { type: 'DISCONNECT' },
-      { encrypted: false, clientId: null, userId: null, nextRetryAt: null, retryCount: 0 },
-    )
-    this.#pendingConnect?.reject(connectError)
-    this.#pendingConnect = null
-    this.#outbox.rejectAll(sendError)
-  }
-
-  /** Silences an attempt: its socket's callbacks, timers and key are gone. */
-  #teardown(attempt: Attempt): void {
-    if (this.#attempt === attempt) this.#attempt = null
-    clearTimeout(attempt.handshakeTimer)
-    clearInterval(attempt.heartbeatTimer)
-    attempt.key = undefined
-    const { socket } = attempt
-    socket.onopen = noop
-    socket.onmessage = noop
-    socket.onclose = noop
-    socket.onerror = noop
-    this.#replay.clear()
-  }
-
-  // ---- Browser online/offline -----------------------------------------------------------------
-
-  #watchOnline(): void {
-    const target = globalThis as {
-      addEventListener?: EventTarget['addEventListener']
-      removeEventListener?: EventTarget['removeEventListener']
-    }
-    if (this.#stopWatchingOnline || typeof target.addEventListener !== 'function') return
-    // Back online, or the tab is visible again (mobile resume, a throttled background tab):
-    // skip the rest of the backoff.
-    const onBack = () => {
-      if (this.#snapshot.state !== 'reconnecting') return
-      if (typeof document !== 'undefined' && document.visibilityState === 'hidden') return
-      this.#retryNow()
-    }
-    target.addEventListener('online', onBack)
-    target.addEventListener('visibilitychange', onBack)
-    this.#stopWatchingOnline = () => {
-      target.removeEventListener?.('online', onBack)
-      target.removeEventListener?.('visibilitychange', onBack)
-    }
-  }
-
-  #unwatchOnline(): void {
-    this.#stopWatchingOnline?.()
-    this.#stopWatchingOnline = null
   }
 
   // ---- Snapshot and reporting -----------------------------------------------------------------
 
-  #dispatch(event: ClientEvent, patch: Partial<ClientSnapshot> = {}): void {
-    const previous = this.#snapshot.state
-    const state = transition(previous, event)
-    this.#publish({ ...patch, state })
-    if (state !== previous) {
-      this.#options.logger.debug(`[encrypted-socket] ${previous} → ${state}`)
-      this.#lifecycle.emit('state', { state, previous })
-    }
-  }
-
-  #publish(patch: Partial<ClientSnapshot>): void {
-    const next = nextSnapshot(this.#snapshot, patch)
-    if (next === this.#snapshot) return
+  /** Every snapshot change goes through `reduce`; listeners hear of real changes only. */
+  #dispatch(action: SnapshotAction): void {
+    const previous = this.#snapshot
+    const next = reduce(previous, action)
+    if (next === previous) return
     this.#snapshot = next
     for (const listener of [...this.#snapshotListeners]) {
       try {
@@ -888,19 +493,23 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         this.#options.logger.error('[encrypted-socket] a snapshot listener threw', error)
       }
     }
+    if (next.state !== previous.state) {
+      this.#options.logger.debug(`[encrypted-socket] ${previous.state} → ${next.state}`)
+      this.#lifecycle.emit('state', { state: next.state, previous: previous.state })
+    }
   }
 
   /** A failure the application should know about; the connection is unaffected by reporting. */
   #report(error: EncryptedSocketError): void {
     this.#options.logger.warn(`[encrypted-socket] ${error.code}: ${error.message}`)
-    this.#publish({ lastError: error })
+    this.#dispatch({ type: 'REPORT', error })
     this.#lifecycle.emit('error', error)
   }
 
   /** Server-provided text may echo the token back; it never reaches a log or an error. */
   #scrub(text: string): string {
     let scrubbed = text
-    for (const token of [this.#token, this.#attempt?.tokenText]) {
+    for (const token of [this.#token, this.#connection?.tokenText]) {
       if (token) scrubbed = scrubbed.split(token).join('[token]')
     }
     return scrubbed
@@ -922,35 +531,8 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   }
 }
 
-function closeQuietly(socket: WebSocketLike, code: number, reason: string): void {
-  try {
-    socket.close(code, reason)
-  } catch {
-    // Already closed, or an implementation that refuses the code: nothing left to release.
-  }
-}
-
-function isOffline(): boolean {
-  return typeof navigator !== 'undefined' && navigator.onLine === false
-}
-
-/** Logs an internal failure; a throwing logger must not break the frame chain that called it. */
-function reportQuietly(logger: Logger, message: string, error: unknown): void {
-  try {
-    logger.error(message, error)
-  } catch {
-    // Nothing left to tell.
-  }
-}
-
 function destroyedError(call: string): EncryptedSocketError {
   return new EncryptedSocketError('ERR_DESTROYED', `${call} after destroy(): create a new client.`)
-}
-
-function toSocketError(error: unknown, code: ErrorCode): EncryptedSocketError {
-  return error instanceof EncryptedSocketError
-    ? error
-    : new EncryptedSocketError(code, 'Unexpected failure.', { cause: error })
 }
 
 function checkRooms(method: string, rooms: readonly string[]): void {

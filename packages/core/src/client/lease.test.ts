@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { onCleanup } from '../../test/helpers'
-import { destroyOnUnload, leaseClient } from './lease'
+import { leaseClient } from './lease'
+import { destroyOnUnload } from './pageSignals'
 
 const fakeClient = () => ({ destroy: vi.fn() })
 const microtask = () => new Promise<void>((resolve) => queueMicrotask(resolve))

@@ -1,3 +1,4 @@
+// Shared ownership of a client, so that React StrictMode's remount keeps one socket.
 import type { EncryptedWebSocketClient } from './encryptedWebSocketClient'
 import type { EventMap } from '../types'
 
@@ -24,35 +25,5 @@ export function leaseClient(client: AnyClient): () => void {
         client.destroy()
       }
     })
-  }
-}
-
-/**
- * Ties the client to the page: when the page goes away (`pagehide`: tab closed, navigation) the
- * client is destroyed, so the server sees a clean close instead of a dropped socket. A page kept
- * in the back/forward cache is only disconnected, and reconnects when it is shown again. (Unlike
- * `beforeunload`, `pagehide` does not fire when the user cancels leaving.) Does nothing where
- * there is no `window`. Returns the function that removes the listeners.
- */
-export function destroyOnUnload(
-  client: AnyClient & Pick<EncryptedWebSocketClient<EventMap>, 'disconnect' | 'connect'>,
-): () => void {
-  const target = globalThis as {
-    addEventListener?: Window['addEventListener']
-    removeEventListener?: Window['removeEventListener']
-  }
-  if (typeof target.addEventListener !== 'function') return () => undefined
-  const onHide = (event: Event) => {
-    if ((event as PageTransitionEvent).persisted) client.disconnect()
-    else client.destroy()
-  }
-  const onShow = (event: Event) => {
-    if ((event as PageTransitionEvent).persisted) client.connect().catch(() => undefined)
-  }
-  target.addEventListener('pagehide', onHide)
-  target.addEventListener('pageshow', onShow)
-  return () => {
-    target.removeEventListener?.('pagehide', onHide)
-    target.removeEventListener?.('pageshow', onShow)
   }
 }

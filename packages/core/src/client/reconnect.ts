@@ -1,3 +1,6 @@
+// When to try again: the client's close codes, the close-code policy, the backoff, and the one
+// decision taken after every ended connection.
+import { EncryptedSocketError } from '../errors'
 import type { CloseInfo } from '../types'
 import type { ResolvedOptions } from '../options'
 
@@ -44,4 +47,41 @@ export function nextDelay(
     reconnect.maxInterval,
   )
   return reconnect.jitter === 'full' ? Math.floor(random() * base) : base
+}
+
+/** What to do after a connection ended. */
+export type ReconnectDecision =
+  /** Open the next attempt at once, without counting a retry (a re-key). */
+  | { type: 'retry-now' }
+  /** Wait `delay` ms, then make attempt number `attempt`. */
+  | { type: 'retry-after'; attempt: number; delay: number }
+  /** Stop, for `error`; `exhausted` when it is because `maxRetries` was reached. */
+  | { type: 'give-up'; error: EncryptedSocketError; exhausted: boolean }
+
+/**
+ * The decision after `close` (pure): give up when reconnecting is off or the policy refuses the
+ * close code, re-key at once when the client asked for it (`immediate`), give up once
+ * `maxRetries` retries were made, and otherwise back off.
+ */
+export function decideAfterClose(
+  close: CloseInfo,
+  immediate: boolean,
+  reconnect: ResolvedOptions['reconnect'],
+  random: () => number = Math.random,
+): ReconnectDecision {
+  const error =
+    close.error ?? new EncryptedSocketError('ERR_CONNECTION_CLOSED', `Connection closed (${close.code}).`)
+  const retry = reconnect.enabled && (reconnect.shouldReconnect ?? defaultShouldReconnect)(close)
+  if (!retry) return { type: 'give-up', error, exhausted: false }
+  if (immediate) return { type: 'retry-now' }
+  if (close.retryCount >= reconnect.maxRetries) {
+    const exhausted = new EncryptedSocketError(
+      'ERR_RETRIES_EXHAUSTED',
+      `Gave up after ${close.retryCount} retries (reconnect.maxRetries): ${error.message}`,
+      { cause: error, closeCode: close.code },
+    )
+    return { type: 'give-up', error: exhausted, exhausted: true }
+  }
+  const attempt = close.retryCount + 1
+  return { type: 'retry-after', attempt, delay: nextDelay(attempt, reconnect, random) }
 }

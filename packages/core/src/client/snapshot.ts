@@ -1,4 +1,7 @@
+// The snapshot: what the application can read about the client, changed only through `reduce`.
+import type { EncryptedSocketError } from '../errors'
 import type { ClientSnapshot } from '../types'
+import { transition, type ClientEvent } from './transition'
 
 export const INITIAL_SNAPSHOT: ClientSnapshot = /* @__PURE__ */ Object.freeze({
   state: 'disconnected',
@@ -11,18 +14,98 @@ export const INITIAL_SNAPSHOT: ClientSnapshot = /* @__PURE__ */ Object.freeze({
   rooms: Object.freeze([]),
 })
 
-/** The snapshot with `patch` applied, or `current` itself when nothing changed. */
-export function nextSnapshot(current: ClientSnapshot, patch: Partial<ClientSnapshot>): ClientSnapshot {
+/**
+ * Every field of the snapshot, once: the adapters build what they return from this list, and
+ * a field added to `ClientSnapshot` but not here does not compile.
+ */
+export const SNAPSHOT_FIELDS = /* @__PURE__ */ Object.freeze([
+  'state',
+  'clientId',
+  'userId',
+  'encrypted',
+  'retryCount',
+  'nextRetryAt',
+  'lastError',
+  'rooms',
+] as const) satisfies readonly (keyof ClientSnapshot)[]
+
+type MissingField = Exclude<keyof ClientSnapshot, (typeof SNAPSHOT_FIELDS)[number]>
+const everyField: [MissingField] extends [never] ? true : MissingField = true
+void everyField
+
+/** What happens to the client, as the snapshot sees it. */
+export type SnapshotAction =
+  /** `connect()` from disconnected. */
+  | { type: 'CONNECT' }
+  /** The socket opened; the handshake starts. */
+  | { type: 'SOCKET_OPEN' }
+  /** The handshake completed. */
+  | { type: 'AUTHENTICATED'; clientId: string; userId: string; encrypted: boolean }
+  /** The connection ended and another attempt follows (`nextRetryAt`: when, or null for now). */
+  | { type: 'CONNECTION_LOST'; nextRetryAt: number | null }
+  /** The next attempt starts; `counted` unless it is a re-key, which is not a retry. */
+  | { type: 'RETRY'; counted: boolean }
+  /** Retrying now was asked for, but the browser is offline: the `online` event will retry. */
+  | { type: 'RETRY_DEFERRED' }
+  /** No more attempts, for `error`. */
+  | { type: 'GIVE_UP'; error: EncryptedSocketError }
+  /** `disconnect()` or `destroy()`. */
+  | { type: 'DISCONNECT' }
+  /** A failure the application should know about (a dropped frame, a server error). */
+  | { type: 'REPORT'; error: EncryptedSocketError }
+  /** The rooms the application is in changed. */
+  | { type: 'ROOMS'; rooms: readonly string[] }
+
+/** Fields that describe a session: cleared whenever there is none. */
+const NO_SESSION = { encrypted: false, clientId: null, userId: null } as const
+
+/**
+ * The next snapshot: `state` through `transition()`, every other field here. Returns `snapshot`
+ * itself when nothing changed, so its identity is a change signal.
+ */
+export function reduce(snapshot: ClientSnapshot, action: SnapshotAction): ClientSnapshot {
+  switch (action.type) {
+    case 'CONNECT':
+      return apply(snapshot, action, { retryCount: 0, nextRetryAt: null })
+    case 'SOCKET_OPEN':
+      return apply(snapshot, action, {})
+    case 'AUTHENTICATED': {
+      const { clientId, userId, encrypted } = action
+      return apply(snapshot, action, { clientId, userId, encrypted, retryCount: 0, nextRetryAt: null, lastError: null })
+    }
+    case 'CONNECTION_LOST':
+      return apply(snapshot, action, { ...NO_SESSION, nextRetryAt: action.nextRetryAt })
+    case 'RETRY':
+      return apply(snapshot, action, action.counted ? { retryCount: snapshot.retryCount + 1, nextRetryAt: null } : {})
+    case 'RETRY_DEFERRED':
+      return nextSnapshot(snapshot, { nextRetryAt: null })
+    case 'GIVE_UP':
+      return apply(snapshot, action, { ...NO_SESSION, nextRetryAt: null, lastError: action.error })
+    case 'DISCONNECT':
+      return apply(snapshot, action, { ...NO_SESSION, nextRetryAt: null, retryCount: 0 })
+    case 'REPORT':
+      return nextSnapshot(snapshot, { lastError: action.error })
+    case 'ROOMS':
+      return nextSnapshot(snapshot, { rooms: action.rooms })
+  }
+}
+
+function apply(snapshot: ClientSnapshot, event: ClientEvent, fields: Partial<ClientSnapshot>): ClientSnapshot {
+  return nextSnapshot(snapshot, { ...fields, state: transition(snapshot.state, event) })
+}
+
+/** The snapshot with `fields` applied, or `current` itself when nothing changed. */
+export function nextSnapshot(current: ClientSnapshot, fields: Partial<ClientSnapshot>): ClientSnapshot {
   let changed = false
-  for (const key of Object.keys(patch) as (keyof ClientSnapshot)[]) {
-    if (!sameValue(current[key], patch[key])) {
+  for (const key of Object.keys(fields) as (keyof ClientSnapshot)[]) {
+    if (!sameValue(current[key], fields[key])) {
       changed = true
       break
     }
   }
   if (!changed) return current
-  const next = { ...current, ...patch }
-  if (patch.rooms) next.rooms = Object.freeze([...patch.rooms])
+  const next = { ...current, ...fields }
+  if (fields.rooms) next.rooms = Object.freeze([...fields.rooms])
   return Object.freeze(next)
 }
 
