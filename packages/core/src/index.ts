@@ -52,6 +52,7 @@ export { CLIENT_CLOSE, REJECTED_CLOSE_CODES, defaultShouldReconnect, nextDelay }
 export { transition } from './client/transition'
 export type { ClientEvent } from './client/transition'
 export { getRoomStatus } from './client/roomStatus'
+export { SNAPSHOT_FIELDS } from './client/snapshot'
 export type { RoomStatus } from './client/roomStatus'
 export { DEFAULTS } from './options'
 export { pinServerFingerprint, pinServerKey } from './client/pinServer'

@@ -1,16 +1,10 @@
-import type { ClientSnapshot, EncryptedWebSocketClient, EventMap } from '@encrypted-socket/core'
+import {
+  SNAPSHOT_FIELDS,
+  type ClientSnapshot,
+  type EncryptedWebSocketClient,
+  type EventMap,
+} from '@encrypted-socket/core'
 import { useCallback, useRef, useSyncExternalStore } from 'react'
-
-const FIELDS = [
-  'state',
-  'clientId',
-  'userId',
-  'encrypted',
-  'retryCount',
-  'nextRetryAt',
-  'lastError',
-  'rooms',
-] as const
 
 /**
  * `extra` plus the client's snapshot fields, as getters that record being read: the component
@@ -35,7 +29,7 @@ export function useTrackedSnapshot<Events extends EventMap, Extra extends object
   rendered.current = { client, snapshot }
 
   const tracked = { ...extra } as ClientSnapshot & Extra
-  for (const field of FIELDS) {
+  for (const field of SNAPSHOT_FIELDS) {
     Object.defineProperty(tracked, field, {
       enumerable: true,
       get: () => {

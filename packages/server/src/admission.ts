@@ -36,7 +36,10 @@ export class Admission {
     if (this.#total >= maxConnections) return { status: 503, reason: 'max-connections' }
     let entry = this.#perAddress.get(address)
     if (!entry) {
-      entry = { connections: 0, handshakes: new RateLimiter(handshakeRate.perSecond, handshakeRate.burst, now) }
+      entry = {
+        connections: 0,
+        handshakes: new RateLimiter(handshakeRate.perSecond, handshakeRate.burst, now),
+      }
       this.#perAddress.set(address, entry)
     }
     if (entry.connections >= maxConnectionsPerAddress) return { status: 429, reason: 'address-connections' }

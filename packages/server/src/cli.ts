@@ -84,7 +84,10 @@ async function main(): Promise<void> {
   const demo = values.demo ?? env.ENCRYPTED_SOCKET_DEMO === '1'
   const redisUrl = values.redis ?? env.ENCRYPTED_SOCKET_REDIS
   const redisSecret =
-    readSecretFile('--redis-secret-file', values['redis-secret-file'] ?? env.ENCRYPTED_SOCKET_REDIS_SECRET_FILE) ??
+    readSecretFile(
+      '--redis-secret-file',
+      values['redis-secret-file'] ?? env.ENCRYPTED_SOCKET_REDIS_SECRET_FILE,
+    ) ??
     values['redis-secret'] ??
     env.ENCRYPTED_SOCKET_REDIS_SECRET
   const redisAllowPlaintext =

@@ -38,11 +38,14 @@ const PLAIN_STRING = /"([^"\\]*)"/y
  */
 function scanEncrypted(text: string): IncomingFrame | null {
   const scanner = new Scanner(text)
-  const outer = scanner.object((key) => (key === 'data' ? scanner.object(() => scanner.string()) : scanner.string()))
+  const outer = scanner.object((key) =>
+    key === 'data' ? scanner.object(() => scanner.string()) : scanner.string(),
+  )
   if (!outer || !scanner.atEnd() || outer.event !== 'encrypted') return null
   const data = outer.data
   if (typeof data !== 'object' || Object.keys(outer).length !== 2) return null
-  if (typeof data.iv !== 'string' || typeof data.ct !== 'string' || Object.keys(data).length !== 2) return null
+  if (typeof data.iv !== 'string' || typeof data.ct !== 'string' || Object.keys(data).length !== 2)
+    return null
   const iv = decodeBase64(data.iv)
   const ct = decodeBase64(data.ct)
   if (iv?.length !== IV_LENGTH || !ct || ct.length < TAG_LENGTH) {

@@ -253,7 +253,9 @@ function checkSecret(secret: string, host: string): void {
 
 function checkRedis(redis: RedisOptions): void {
   if (redis.secret !== undefined && Buffer.byteLength(redis.secret, 'utf8') < 32) {
-    throw new TypeError('encrypted-socket server: `redis.secret` must be at least 32 bytes (openssl rand -base64 32).')
+    throw new TypeError(
+      'encrypted-socket server: `redis.secret` must be at least 32 bytes (openssl rand -base64 32).',
+    )
   }
   let host: string
   try {

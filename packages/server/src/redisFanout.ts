@@ -64,7 +64,14 @@ export class RedisFanout {
   /** Fan-out messages that could not be published while Redis was down. */
   dropped = 0
   /** Envelopes received and not delivered: not readable (wrong secret), not valid, replayed, stale, or delivery threw. */
-  readonly rejected: RedisRejections = { unreadable: 0, invalid: 0, replayed: 0, stale: 0, failed: 0, overflow: 0 }
+  readonly rejected: RedisRejections = {
+    unreadable: 0,
+    invalid: 0,
+    replayed: 0,
+    stale: 0,
+    failed: 0,
+    overflow: 0,
+  }
 
   readonly #publisher: Redis
   readonly #subscriber: Redis

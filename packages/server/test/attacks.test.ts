@@ -243,13 +243,17 @@ describe('the server under attack: back-pressure', () => {
     ;(raw.socket as unknown as { _socket: Socket })._socket.pause() // stops reading
     const [info] = server.connections()
     const chunk = 'x'.repeat(64 * 1024)
-    const results = await Promise.all(Array.from({ length: 400 }, () => server.sendTo(info!.id, 'bulk', chunk)))
+    const results = await Promise.all(
+      Array.from({ length: 400 }, () => server.sendTo(info!.id, 'bulk', chunk)),
+    )
     const written = results.filter(Boolean).length
     expect(written).toBeLessThan(400)
     expect(server.drops.slowConsumer).toBe(400 - written)
     expect(server.connections()[0]!.bufferedAmount).toBeLessThan(256 * 1024 + 100 * 1024)
     await until(() => server.connections().length === 0, 10_000) // the close, then the 2 s cut
-    expect(server.logger.lines.some((line) => line.includes('closing a client that does not read'))).toBe(true)
+    expect(server.logger.lines.some((line) => line.includes('closing a client that does not read'))).toBe(
+      true,
+    )
   })
 
   it('pauses reading while handlers are behind (incomingQueue), and loses nothing', async () => {

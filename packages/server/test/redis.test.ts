@@ -101,7 +101,10 @@ describe('scale-out through Redis', () => {
 
   it('sends only ciphertext through Redis when given a secret', async () => {
     const { url } = await redis()
-    const options = { demo: true, redis: { url, secret: 'a-shared-fanout-secret-of-32-bytes!!', keyPrefix: 'sealed' } }
+    const options = {
+      demo: true,
+      redis: { url, secret: 'a-shared-fanout-secret-of-32-bytes!!', keyPrefix: 'sealed' },
+    }
     const [a, b] = await Promise.all([startServer(options), startServer(options)])
     const spy = new Redis(url)
     onCleanup(() => spy.disconnect())

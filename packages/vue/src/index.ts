@@ -1,7 +1,7 @@
 export { createEncryptedSocket } from './plugin'
 export type { EncryptedSocketPlugin } from './plugin'
 export { useEncryptedSocket } from './useEncryptedSocket'
-export type { UseEncryptedSocketReturn } from './useEncryptedSocket'
+export type { SnapshotRefs, UseEncryptedSocketReturn } from './useEncryptedSocket'
 export { useSocketEvent } from './useSocketEvent'
 export { useRoom } from './useRoom'
 export { encryptedSocketKey } from './context'

@@ -1,26 +1,20 @@
-import type {
-  ClientSnapshot,
-  ConnectionState,
-  EncryptedSocketError,
-  EncryptedWebSocketClient,
-  EventMap,
+import {
+  SNAPSHOT_FIELDS,
+  type ClientSnapshot,
+  type EncryptedWebSocketClient,
+  type EventMap,
 } from '@encrypted-socket/core'
 import { computed, shallowRef, type ComputedRef, type ShallowRef } from 'vue'
 import { injectClient, missingClient, type RegisteredEvents } from './context'
 import { useClientSnapshot } from './useClientSnapshot'
 import { useOwnedClient, type OwnedClientOptions } from './useOwnedClient'
 
-export interface UseEncryptedSocketReturn<Events extends EventMap = RegisteredEvents> {
+/** Every snapshot field as a read-only ref (state, clientId, userId, encrypted, retryCount, nextRetryAt, lastError, rooms). */
+export type SnapshotRefs = { readonly [K in keyof ClientSnapshot]: ComputedRef<ClientSnapshot[K]> }
+
+export interface UseEncryptedSocketReturn<Events extends EventMap = RegisteredEvents> extends SnapshotRefs {
   /** The whole snapshot, replaced only when something in it changed. */
   snapshot: Readonly<ShallowRef<ClientSnapshot>>
-  state: ComputedRef<ConnectionState>
-  clientId: ComputedRef<string | null>
-  userId: ComputedRef<string | null>
-  encrypted: ComputedRef<boolean>
-  retryCount: ComputedRef<number>
-  nextRetryAt: ComputedRef<number | null>
-  lastError: ComputedRef<EncryptedSocketError | null>
-  rooms: ComputedRef<readonly string[]>
   send: EncryptedWebSocketClient<Events>['send']
   joinRooms: EncryptedWebSocketClient<Events>['joinRooms']
   leaveRooms: EncryptedWebSocketClient<Events>['leaveRooms']
@@ -47,17 +41,12 @@ export function useEncryptedSocket<Events extends EventMap = RegisteredEvents>(
       : useOwnedClient<Events>(options)
     : shallowRef(injectClient<Events>() ?? throwMissing())
   const snapshot = useClientSnapshot(client)
-  const field = <K extends keyof ClientSnapshot>(key: K) => computed(() => snapshot.value[key])
+  const fields = Object.fromEntries(
+    SNAPSHOT_FIELDS.map((key) => [key, computed(() => snapshot.value[key])]),
+  ) as unknown as SnapshotRefs
   return {
     snapshot,
-    state: field('state'),
-    clientId: field('clientId'),
-    userId: field('userId'),
-    encrypted: field('encrypted'),
-    retryCount: field('retryCount'),
-    nextRetryAt: field('nextRetryAt'),
-    lastError: field('lastError'),
-    rooms: field('rooms'),
+    ...fields,
     send: (event, data, sendOptions) => client.value.send(event, data, sendOptions),
     joinRooms: (rooms) => client.value.joinRooms(rooms),
     leaveRooms: (rooms) => client.value.leaveRooms(rooms),

@@ -156,7 +156,9 @@ export class Connection {
         // No token at all: retrying cannot help.
         return this.#end(CLIENT_CLOSE.NORMAL, 'No token', cause, 'give-up')
       }
-      const error = new EncryptedSocketError('ERR_TOKEN_UNAVAILABLE', 'getToken() failed; retrying.', { cause })
+      const error = new EncryptedSocketError('ERR_TOKEN_UNAVAILABLE', 'getToken() failed; retrying.', {
+        cause,
+      })
       return this.#fail(CLIENT_CLOSE.TOKEN_UNAVAILABLE, error)
     }
     if (!this.disposed) this.write(hello)
@@ -169,7 +171,9 @@ export class Connection {
     const opening = frame.type === 'encrypted' ? this.#session?.open(frame) : undefined
     this.#frames = this.#frames
       .then(() => (this.disposed ? undefined : this.#handleFrame(frame, opening)))
-      .catch((error: unknown) => reportQuietly(this.#logger, '[encrypted-socket] a frame handler failed', error))
+      .catch((error: unknown) =>
+        reportQuietly(this.#logger, '[encrypted-socket] a frame handler failed', error),
+      )
   }
 
   async #handleFrame(frame: ServerFrame, opening: { finish(): Promise<Opened> } | undefined): Promise<void> {
@@ -195,7 +199,9 @@ export class Connection {
             new EncryptedSocketError('ERR_PROTOCOL', `Bad connected frame: ${frame.reason}.`),
           )
         }
-        return this.#host.report(new EncryptedSocketError('ERR_MALFORMED_FRAME', `Dropped a frame: ${frame.reason}.`))
+        return this.#host.report(
+          new EncryptedSocketError('ERR_MALFORMED_FRAME', `Dropped a frame: ${frame.reason}.`),
+        )
       case 'error': {
         // Once the key exists the server's word is encrypted; a plaintext error may be anyone's.
         if (this.#session) {
@@ -235,10 +241,15 @@ export class Connection {
     this.#heartbeatTimer = setInterval(() => this.write(HEARTBEAT_FRAME), this.#options.heartbeatInterval)
   }
 
-  async #handleEncrypted(frame: EncryptedFrame, opening: { finish(): Promise<Opened> } | undefined): Promise<void> {
+  async #handleEncrypted(
+    frame: EncryptedFrame,
+    opening: { finish(): Promise<Opened> } | undefined,
+  ): Promise<void> {
     const session = this.#session
     if (!session) {
-      return this.#host.report(new EncryptedSocketError('ERR_PROTOCOL', 'Dropped an encrypted frame before the key.'))
+      return this.#host.report(
+        new EncryptedSocketError('ERR_PROTOCOL', 'Dropped an encrypted frame before the key.'),
+      )
     }
     const opened = await (opening ?? session.open(frame)).finish()
     if (this.disposed) return

@@ -193,7 +193,10 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     this.#end({
       type: 'stop',
       connectError: destroyedError('connect()'),
-      sendError: new EncryptedSocketError('ERR_DESTROYED', 'destroy() was called before this send() went out.'),
+      sendError: new EncryptedSocketError(
+        'ERR_DESTROYED',
+        'destroy() was called before this send() went out.',
+      ),
     })
     this.#rooms.clear()
     this.#dispatch({ type: 'ROOMS', rooms: [] })
@@ -270,7 +273,8 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       for (;;) {
         const connection = this.#connection
         const session = connection?.session
-        if (!connection || !session || this.#snapshot.state !== 'authenticated' || this.#outbox.size === 0) return
+        if (!connection || !session || this.#snapshot.state !== 'authenticated' || this.#outbox.size === 0)
+          return
         const batch = this.#outbox.peek(SEAL_BATCH)
         const frames = await session.seal(batch.map((item) => item.plaintext))
         // If the connection changed meanwhile, the items stay and are sealed again under the new key.
@@ -348,13 +352,19 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (!globalThis.crypto?.subtle) {
       return this.#end({
         type: 'give-up',
-        error: new EncryptedSocketError('ERR_NO_CRYPTO', 'No crypto.subtle: serve the page over https:// or localhost.'),
+        error: new EncryptedSocketError(
+          'ERR_NO_CRYPTO',
+          'No crypto.subtle: serve the page over https:// or localhost.',
+        ),
       })
     }
     if (!WebSocketImpl) {
       return this.#end({
         type: 'give-up',
-        error: new EncryptedSocketError('ERR_NO_WEBSOCKET', 'No WebSocket: pass one as the `WebSocket` option (ws in Node).'),
+        error: new EncryptedSocketError(
+          'ERR_NO_WEBSOCKET',
+          'No WebSocket: pass one as the `WebSocket` option (ws in Node).',
+        ),
       })
     }
     try {
@@ -378,7 +388,10 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     return token
   }
 
-  #authenticated(connection: Connection, { clientId, userId, encrypted }: { clientId: string; userId: string; encrypted: boolean }): void {
+  #authenticated(
+    connection: Connection,
+    { clientId, userId, encrypted }: { clientId: string; userId: string; encrypted: boolean },
+  ): void {
     this.#dispatch({ type: 'AUTHENTICATED', clientId, userId, encrypted })
     // A state listener may have called disconnect() or destroy() meanwhile.
     if (connection.disposed) return
@@ -410,7 +423,8 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (ending.type === 'stop') connection?.close(1000, 'Client disconnect')
     else connection?.dispose()
     this.#clearRetryTimer()
-    if (ending.type === 'stop') return this.#settle({ type: 'DISCONNECT' }, ending.connectError, ending.sendError)
+    if (ending.type === 'stop')
+      return this.#settle({ type: 'DISCONNECT' }, ending.connectError, ending.sendError)
     if (ending.type === 'give-up' || ending.then === 'give-up') {
       const error = ending.type === 'give-up' ? ending.error : ending.close.error!
       return this.#giveUp(error)

@@ -33,5 +33,4 @@ export interface Handshake {
 }
 
 export type HandshakeResult =
-  | { ok: true; session: Session | null }
-  | { ok: false; closeCode: number; error: EncryptedSocketError }
+  { ok: true; session: Session | null } | { ok: false; closeCode: number; error: EncryptedSocketError }

@@ -71,12 +71,23 @@ export function reduce(snapshot: ClientSnapshot, action: SnapshotAction): Client
       return apply(snapshot, action, {})
     case 'AUTHENTICATED': {
       const { clientId, userId, encrypted } = action
-      return apply(snapshot, action, { clientId, userId, encrypted, retryCount: 0, nextRetryAt: null, lastError: null })
+      return apply(snapshot, action, {
+        clientId,
+        userId,
+        encrypted,
+        retryCount: 0,
+        nextRetryAt: null,
+        lastError: null,
+      })
     }
     case 'CONNECTION_LOST':
       return apply(snapshot, action, { ...NO_SESSION, nextRetryAt: action.nextRetryAt })
     case 'RETRY':
-      return apply(snapshot, action, action.counted ? { retryCount: snapshot.retryCount + 1, nextRetryAt: null } : {})
+      return apply(
+        snapshot,
+        action,
+        action.counted ? { retryCount: snapshot.retryCount + 1, nextRetryAt: null } : {},
+      )
     case 'RETRY_DEFERRED':
       return nextSnapshot(snapshot, { nextRetryAt: null })
     case 'GIVE_UP':
@@ -90,7 +101,11 @@ export function reduce(snapshot: ClientSnapshot, action: SnapshotAction): Client
   }
 }
 
-function apply(snapshot: ClientSnapshot, event: ClientEvent, fields: Partial<ClientSnapshot>): ClientSnapshot {
+function apply(
+  snapshot: ClientSnapshot,
+  event: ClientEvent,
+  fields: Partial<ClientSnapshot>,
+): ClientSnapshot {
   return nextSnapshot(snapshot, { ...fields, state: transition(snapshot.state, event) })
 }
 

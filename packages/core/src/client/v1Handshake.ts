@@ -8,7 +8,10 @@ import { CLIENT_CLOSE } from './reconnect'
 import type { Handshake, HandshakeResult } from './session'
 import { V1Session } from './v1Session'
 
-type HandshakeOptions = Pick<ResolvedOptions, 'ecdhInfo' | 'requireEncryption' | 'serverIdentity' | 'maxTrackedIvs'>
+type HandshakeOptions = Pick<
+  ResolvedOptions,
+  'ecdhInfo' | 'requireEncryption' | 'serverIdentity' | 'maxTrackedIvs'
+>
 
 export class V1Handshake implements Handshake {
   readonly #options: HandshakeOptions
@@ -57,7 +60,8 @@ export class V1Handshake implements Handshake {
         cause instanceof EncryptedSocketError
           ? cause
           : new EncryptedSocketError('ERR_PROTOCOL', 'Key derivation failed.', { cause })
-      const code = error.code === 'ERR_SERVER_AUTH' ? CLIENT_CLOSE.SERVER_AUTH : CLIENT_CLOSE.PROTOCOL_VIOLATION
+      const code =
+        error.code === 'ERR_SERVER_AUTH' ? CLIENT_CLOSE.SERVER_AUTH : CLIENT_CLOSE.PROTOCOL_VIOLATION
       return failed(code, error)
     }
   }

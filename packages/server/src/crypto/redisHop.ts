@@ -23,6 +23,11 @@ export function sealHop(key: KeyObject, text: string, channel: string): string {
 /** The text, or null when it was not sealed with this key for this channel. */
 export function openHop(key: KeyObject, sealed: string, channel: string): string | null {
   const bytes = Buffer.from(sealed, 'base64')
-  const plaintext = openBytes(key, bytes.subarray(0, IV_LENGTH), bytes.subarray(IV_LENGTH), Buffer.from(channel, 'utf8'))
+  const plaintext = openBytes(
+    key,
+    bytes.subarray(0, IV_LENGTH),
+    bytes.subarray(IV_LENGTH),
+    Buffer.from(channel, 'utf8'),
+  )
   return plaintext && plaintext.toString('utf8')
 }
