@@ -41,6 +41,35 @@ export interface ConnectionHost {
 
 type Phase = 'opening' | 'authenticating' | 'authenticated' | 'disposed'
 
+/**
+ * Starts an attempt: the connection, or why none can start (no Web Crypto, no WebSocket,
+ * `new WebSocket()` threw). Nothing here is worth retrying.
+ */
+export function openConnection(
+  options: ResolvedOptions,
+  token: () => Promise<string>,
+  host: ConnectionHost,
+): Connection | EncryptedSocketError {
+  const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+  if (!globalThis.crypto?.subtle) {
+    return new EncryptedSocketError(
+      'ERR_NO_CRYPTO',
+      'No crypto.subtle: serve the page over https:// or localhost.',
+    )
+  }
+  if (!WebSocketImpl) {
+    return new EncryptedSocketError(
+      'ERR_NO_WEBSOCKET',
+      'No WebSocket: pass one as the `WebSocket` option (ws in Node).',
+    )
+  }
+  try {
+    return new Connection(WebSocketImpl, options, token, host)
+  } catch (cause) {
+    return new EncryptedSocketError('ERR_CONNECTION_CLOSED', 'new WebSocket() failed.', { cause })
+  }
+}
+
 export class Connection {
   readonly #options: ResolvedOptions
   readonly #host: ConnectionHost

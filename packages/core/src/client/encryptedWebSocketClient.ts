@@ -1,9 +1,8 @@
 // The client: its public API, its snapshot, its outbox and rooms, and the decision that follows
 // every ended connection. One connection attempt at a time lives in `Connection`.
-import { EncryptedSocketError, type ErrorCode } from '../errors'
+import { EncryptedSocketError } from '../errors'
 import { resolveOptions, type ResolvedOptions } from '../options'
 import { encodeRooms } from '../protocol/codec'
-import { isReservedEvent } from '../protocol/controlEvents'
 import { serializeMessage } from '../protocol/message'
 import type {
   ClientOptions,
@@ -15,23 +14,18 @@ import type {
   SendOptions,
   UnknownEvents,
 } from '../types'
-import { Connection, type ConnectionEnd, type ConnectionHost } from './connection'
+import { Connection, openConnection, type ConnectionEnd, type ConnectionHost } from './connection'
+import { checkRooms, checkSend, destroyedError } from './checks'
+import { deferred, type Deferred } from './deferred'
 import { Emitter } from './emitter'
 import { Outbox } from './outbox'
+import { TokenSource } from './tokenSource'
 import { isOffline, watchPageSignals } from './pageSignals'
 import { decideAfterClose } from './reconnect'
 import { RoomRegistry } from './roomRegistry'
-import { INITIAL_SNAPSHOT, reduce, type SnapshotAction } from './snapshot'
+import { SnapshotStore, type SnapshotAction } from './snapshot'
 
-/** Outbox items encrypted in parallel before being sent in order. */
-const SEAL_BATCH = 64
 const noop = (): void => {}
-
-interface PendingConnect {
-  promise: Promise<void>
-  resolve: () => void
-  reject: (error: EncryptedSocketError) => void
-}
 
 /** How the client stops: each way in, one way out (`#end`). */
 type Ending =
@@ -56,27 +50,31 @@ type Ending =
  */
 export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   readonly #options: ResolvedOptions
-  #token: string | undefined
-  #snapshot: ClientSnapshot = INITIAL_SNAPSHOT
-  readonly #snapshotListeners = new Set<() => void>()
+  readonly #tokens: TokenSource
+  readonly #store: SnapshotStore
   readonly #events: Emitter<Events>
   readonly #lifecycle: Emitter<LifecycleEvents>
   readonly #rooms = new RoomRegistry()
   readonly #outbox = new Outbox()
   #connection: Connection | null = null
-  #pendingConnect: PendingConnect | null = null
+  /** What `connect()` returned while it waits: settled by the handshake or by the end. */
+  #pendingConnect: Deferred | null = null
   #retryTimer: ReturnType<typeof setTimeout> | null = null
   #stopWatchingPage: (() => void) | null = null
-  #pumping = false
   #destroyed = false
 
   constructor(options: ClientOptions) {
     this.#options = resolveOptions(options)
-    this.#token = this.#options.token
+    this.#tokens = new TokenSource(this.#options.token, this.#options.getToken)
     const onListenerError = (event: string, error: unknown) =>
       this.#options.logger.error(`[encrypted-socket] a "${event}" handler threw`, error)
     this.#events = new Emitter<Events>(onListenerError)
     this.#lifecycle = new Emitter<LifecycleEvents>(onListenerError)
+    this.#store = new SnapshotStore((error) =>
+      this.#options.logger.error('[encrypted-socket] a snapshot listener threw', error),
+    )
+    this.getSnapshot = this.#store.get
+    this.subscribe = this.#store.subscribe
     if (this.#options.autoJoinRooms.length > 0) {
       this.#rooms.joinExplicit(this.#options.autoJoinRooms)
       this.#dispatch({ type: 'ROOMS', rooms: this.#rooms.list() })
@@ -86,36 +84,31 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   // ---- Reading state -------------------------------------------------------------------------
 
   /** The current snapshot: frozen, and the same object until something in it changes. */
-  readonly getSnapshot = (): ClientSnapshot => this.#snapshot
+  readonly getSnapshot: () => ClientSnapshot
 
   /** Calls `listener` after every snapshot change (never per message). Returns the unsubscribe. */
-  readonly subscribe = (listener: () => void): (() => void) => {
-    this.#snapshotListeners.add(listener)
-    return () => {
-      this.#snapshotListeners.delete(listener)
-    }
-  }
+  readonly subscribe: (listener: () => void) => () => void
 
   getState(): ConnectionState {
-    return this.#snapshot.state
+    return this.#store.get().state
   }
 
   getClientId(): string | null {
-    return this.#snapshot.clientId
+    return this.#store.get().clientId
   }
 
   getUserId(): string | null {
-    return this.#snapshot.userId
+    return this.#store.get().userId
   }
 
   /** True while a session key exists. */
   isEncrypted(): boolean {
-    return this.#snapshot.encrypted
+    return this.#store.get().encrypted
   }
 
   /** True while authenticated. */
   isConnected(): boolean {
-    return this.#snapshot.state === 'authenticated'
+    return this.#store.get().state === 'authenticated'
   }
 
   // ---- Application events and lifecycle ---------------------------------------------------------
@@ -156,12 +149,12 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
    */
   connect(): Promise<void> {
     if (this.#destroyed) return Promise.reject(destroyedError('connect()'))
-    const state = this.#snapshot.state
+    const state = this.#store.get().state
     if (state === 'authenticated') return Promise.resolve()
-    const pending = this.#ensurePendingConnect()
+    const pending = (this.#pendingConnect ??= deferred()).promise
     if (state === 'disconnected') {
       this.#stopWatchingPage ??= watchPageSignals(() => {
-        if (this.#snapshot.state === 'reconnecting') this.#retryNow()
+        if (this.#store.get().state === 'reconnecting') this.#retryNow()
       })
       this.#dispatch({ type: 'CONNECT' })
       this.#open()
@@ -202,18 +195,12 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     this.#dispatch({ type: 'ROOMS', rooms: [] })
     this.#events.offAll()
     this.#lifecycle.offAll()
-    this.#snapshotListeners.clear()
+    this.#store.clear()
   }
 
   /** The token for the next connection attempt (the current connection keeps its own). */
   updateToken(token: string): void {
-    if (typeof token !== 'string') {
-      throw new EncryptedSocketError(
-        'ERR_INVALID_ARGUMENT',
-        `updateToken() needs a string; got a ${typeof token}.`,
-      )
-    }
-    this.#token = token
+    this.#tokens.update(token)
   }
 
   // ---- Sending ---------------------------------------------------------------------------------
@@ -226,73 +213,27 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
    */
   send<K extends EventName<Events>>(event: K, data?: Events[K], options: SendOptions = {}): Promise<void> {
     try {
-      const plaintext = this.#prepareSend(event, data, options)
+      checkSend(event, options, {
+        destroyed: this.#destroyed,
+        state: this.#store.get().state,
+        encrypted: this.#connection?.session != null,
+        waiting: this.#outbox.size,
+        maxWaiting: this.#options.outbox.maxSize,
+      })
+      const plaintext = serializeMessage({ event, data })
       return new Promise<void>((resolve, reject) => {
         this.#outbox.push({ event, plaintext, resolve, reject })
-        void this.#pump()
+        this.#pump()
       })
     } catch (error) {
       return Promise.reject(error)
     }
   }
 
-  #prepareSend(event: string, data: unknown, options: SendOptions): Uint8Array<ArrayBuffer> {
-    if (this.#destroyed) throw destroyedError(`send("${event}")`)
-    if (typeof event !== 'string' || event.length === 0) {
-      throw new EncryptedSocketError('ERR_INVALID_ARGUMENT', 'send() needs a non-empty event name.')
-    }
-    if (isReservedEvent(event)) {
-      throw new EncryptedSocketError(
-        'ERR_RESERVED_EVENT',
-        `"${event}" is a protocol event name; pick another.`,
-      )
-    }
-    const state = this.#snapshot.state
-    const refuse = (code: ErrorCode, why: string) =>
-      new EncryptedSocketError(code, `send("${event}") refused: ${why}.`)
-    if (state === 'disconnected') throw refuse('ERR_NOT_CONNECTED', 'call connect() first')
-    if (state === 'authenticated') {
-      if (!this.#connection?.session)
-        throw refuse(
-          'ERR_PLAINTEXT_REJECTED',
-          'the server set up no encryption; events are never sent in plaintext',
-        )
-    } else if (options.queue === false) {
-      throw refuse('ERR_NOT_CONNECTED', `"${state}" and { queue: false }`)
-    } else if (this.#outbox.size >= this.#options.outbox.maxSize) {
-      throw refuse('ERR_OUTBOX_FULL', `${this.#outbox.size} messages already wait (outbox.maxSize)`)
-    }
-    return serializeMessage({ event, data })
-  }
-
-  /** Encrypts waiting items in batches and sends them in order, while authenticated. */
-  async #pump(): Promise<void> {
-    if (this.#pumping) return
-    this.#pumping = true
-    try {
-      for (;;) {
-        const connection = this.#connection
-        const session = connection?.session
-        if (!connection || !session || this.#snapshot.state !== 'authenticated' || this.#outbox.size === 0)
-          return
-        const batch = this.#outbox.peek(SEAL_BATCH)
-        const frames = await session.seal(batch.map((item) => item.plaintext))
-        // If the connection changed meanwhile, the items stay and are sealed again under the new key.
-        if (connection !== this.#connection) continue
-        // Closing: the close event follows, and the items go out after the next handshake.
-        if (!connection.writable) return
-        this.#outbox.shift(batch.length)
-        for (const [i, item] of batch.entries()) {
-          connection.write(frames[i]!)
-          item.resolve()
-        }
-        if (session.full) connection.rekey()
-      }
-    } catch (error) {
-      this.#options.logger.error('[encrypted-socket] encryption failed', error)
-    } finally {
-      this.#pumping = false
-    }
+  /** Sends what waits in the outbox, while authenticated. */
+  #pump(): void {
+    const current = () => (this.#store.get().state === 'authenticated' ? this.#connection : null)
+    void this.#outbox.drain(current, this.#options.logger)
   }
 
   // ---- Rooms -----------------------------------------------------------------------------------
@@ -330,7 +271,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
 
   #sendRoomChange(type: 'join' | 'leave', rooms: string[]): void {
     this.#dispatch({ type: 'ROOMS', rooms: this.#rooms.list() })
-    if (rooms.length === 0 || this.#snapshot.state !== 'authenticated') return
+    if (rooms.length === 0 || this.#store.get().state !== 'authenticated') return
     this.#connection?.write(encodeRooms(type, rooms))
   }
 
@@ -343,49 +284,13 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     event: (name, data) => this.#events.emit(name as EventName<Events>, data as Events[EventName<Events>]),
     report: (error) => this.#report(error),
     ended: (end) => this.#end({ type: 'ended', ...end }),
-    scrub: (text) => this.#scrub(text),
+    scrub: (text) => this.#tokens.scrub(text, this.#connection?.tokenText),
   }
 
   #open(): void {
-    const WebSocketImpl =
-      this.#options.WebSocket ?? (globalThis as { WebSocket?: ClientOptions['WebSocket'] }).WebSocket
-    if (!globalThis.crypto?.subtle) {
-      return this.#end({
-        type: 'give-up',
-        error: new EncryptedSocketError(
-          'ERR_NO_CRYPTO',
-          'No crypto.subtle: serve the page over https:// or localhost.',
-        ),
-      })
-    }
-    if (!WebSocketImpl) {
-      return this.#end({
-        type: 'give-up',
-        error: new EncryptedSocketError(
-          'ERR_NO_WEBSOCKET',
-          'No WebSocket: pass one as the `WebSocket` option (ws in Node).',
-        ),
-      })
-    }
-    try {
-      this.#connection = new Connection(WebSocketImpl, this.#options, () => this.#fetchToken(), this.#host)
-    } catch (cause) {
-      this.#end({
-        type: 'give-up',
-        error: new EncryptedSocketError('ERR_CONNECTION_CLOSED', 'new WebSocket() failed.', { cause }),
-      })
-    }
-  }
-
-  async #fetchToken(): Promise<string> {
-    const token = this.#options.getToken ? await this.#options.getToken() : this.#token
-    if (typeof token !== 'string' || token.length === 0) {
-      throw new EncryptedSocketError(
-        'ERR_TOKEN_UNAVAILABLE',
-        'No token: pass `token` or `getToken`, or call updateToken().',
-      )
-    }
-    return token
+    const opened = openConnection(this.#options, () => this.#tokens.next(), this.#host)
+    if (opened instanceof Connection) this.#connection = opened
+    else this.#end({ type: 'give-up', error: opened })
   }
 
   #authenticated(
@@ -408,7 +313,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       )
     }
     this.#lifecycle.emit('authenticated', { clientId, userId, encrypted })
-    void this.#pump()
+    this.#pump()
   }
 
   // ---- The one way out ---------------------------------------------------------------------------
@@ -429,10 +334,10 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       const error = ending.type === 'give-up' ? ending.error : ending.close.error!
       return this.#giveUp(error)
     }
-    const close = { ...ending.close, retryCount: this.#snapshot.retryCount }
+    const close = { ...ending.close, retryCount: this.#store.get().retryCount }
     if (close.error) this.#report(close.error)
     // An `error` listener may have called disconnect() or destroy(): then nothing more to do.
-    if (this.#destroyed || this.#snapshot.state === 'disconnected') return
+    if (this.#destroyed || this.#store.get().state === 'disconnected') return
     const decision = decideAfterClose(close, ending.then === 'rekey', this.#options.reconnect)
     switch (decision.type) {
       case 'retry-now':
@@ -484,7 +389,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
 
   /** True between attempts; false once disconnect() or destroy() ended the retries. */
   #waitingToRetry(): boolean {
-    return !this.#destroyed && this.#snapshot.state === 'reconnecting'
+    return !this.#destroyed && this.#store.get().state === 'reconnecting'
   }
 
   #clearRetryTimer(): void {
@@ -494,23 +399,13 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
 
   // ---- Snapshot and reporting -----------------------------------------------------------------
 
-  /** Every snapshot change goes through `reduce`; listeners hear of real changes only. */
+  /** Every snapshot change goes through `reduce`; a state change is also announced. */
   #dispatch(action: SnapshotAction): void {
-    const previous = this.#snapshot
-    const next = reduce(previous, action)
-    if (next === previous) return
-    this.#snapshot = next
-    for (const listener of [...this.#snapshotListeners]) {
-      try {
-        listener()
-      } catch (error) {
-        this.#options.logger.error('[encrypted-socket] a snapshot listener threw', error)
-      }
-    }
-    if (next.state !== previous.state) {
-      this.#options.logger.debug(`[encrypted-socket] ${previous.state} → ${next.state}`)
-      this.#lifecycle.emit('state', { state: next.state, previous: previous.state })
-    }
+    const { state: previous } = this.#store.dispatch(action)
+    const { state } = this.#store.get()
+    if (state === previous) return
+    this.#options.logger.debug(`[encrypted-socket] ${previous} → ${state}`)
+    this.#lifecycle.emit('state', { state, previous })
   }
 
   /** A failure the application should know about; the connection is unaffected by reporting. */
@@ -518,39 +413,5 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     this.#options.logger.warn(`[encrypted-socket] ${error.code}: ${error.message}`)
     this.#dispatch({ type: 'REPORT', error })
     this.#lifecycle.emit('error', error)
-  }
-
-  /** Server-provided text may echo the token back; it never reaches a log or an error. */
-  #scrub(text: string): string {
-    let scrubbed = text
-    for (const token of [this.#token, this.#connection?.tokenText]) {
-      if (token) scrubbed = scrubbed.split(token).join('[token]')
-    }
-    return scrubbed
-  }
-
-  #ensurePendingConnect(): Promise<void> {
-    if (!this.#pendingConnect) {
-      let resolve!: () => void
-      let reject!: (error: EncryptedSocketError) => void
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res
-        reject = rej
-      })
-      // A rejection nobody awaits (a hook's background connect) must not surface as unhandled.
-      promise.catch(noop)
-      this.#pendingConnect = { promise, resolve, reject }
-    }
-    return this.#pendingConnect.promise
-  }
-}
-
-function destroyedError(call: string): EncryptedSocketError {
-  return new EncryptedSocketError('ERR_DESTROYED', `${call} after destroy(): create a new client.`)
-}
-
-function checkRooms(method: string, rooms: readonly string[]): void {
-  if (!Array.isArray(rooms) || !rooms.every((room) => typeof room === 'string' && room.length > 0)) {
-    throw new EncryptedSocketError('ERR_INVALID_ARGUMENT', `${method}() needs non-empty room names.`)
   }
 }

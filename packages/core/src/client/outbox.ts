@@ -1,4 +1,11 @@
+// Sends waiting for a session (or for their turn), and their way out: sealed a batch at a time
+// under the current connection's session, written in order.
 import type { EncryptedSocketError } from '../errors'
+import type { Logger } from '../types'
+import type { Connection } from './connection'
+
+/** Items sealed in parallel before being written in order. */
+const SEAL_BATCH = 64
 
 /** A send waiting for the session key (or for its turn): serialised, not yet encrypted. */
 export interface OutboxItem {
@@ -14,6 +21,7 @@ export interface OutboxItem {
  */
 export class Outbox {
   #items: OutboxItem[] = []
+  #draining = false
 
   get size(): number {
     return this.#items.length
@@ -38,5 +46,37 @@ export class Outbox {
     const items = this.#items
     this.#items = []
     for (const item of items) item.reject(error)
+  }
+
+  /**
+   * Seals waiting items in batches and writes them in order, while `current()` gives an
+   * authenticated connection with a session. An item leaves the outbox only once written.
+   */
+  async drain(current: () => Connection | null, logger: Logger): Promise<void> {
+    if (this.#draining) return
+    this.#draining = true
+    try {
+      for (;;) {
+        const connection = current()
+        const session = connection?.session
+        if (!connection || !session || this.#items.length === 0) return
+        const batch = this.peek(SEAL_BATCH)
+        const frames = await session.seal(batch.map((item) => item.plaintext))
+        // If the connection changed meanwhile, the items stay and are sealed again under the new key.
+        if (connection !== current()) continue
+        // Closing: the close event follows, and the items go out after the next handshake.
+        if (!connection.writable) return
+        this.shift(batch.length)
+        for (const [i, item] of batch.entries()) {
+          connection.write(frames[i]!)
+          item.resolve()
+        }
+        if (session.full) connection.rekey()
+      }
+    } catch (error) {
+      logger.error('[encrypted-socket] encryption failed', error)
+    } finally {
+      this.#draining = false
+    }
   }
 }

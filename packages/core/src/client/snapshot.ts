@@ -56,6 +56,48 @@ export type SnapshotAction =
   /** The rooms the application is in changed. */
   | { type: 'ROOMS'; rooms: readonly string[] }
 
+/**
+ * Holds the snapshot: `get` and `subscribe` for readers (bound, so they can be passed bare),
+ * `dispatch` for the client. Listeners hear of real changes only, never per message.
+ */
+export class SnapshotStore {
+  #snapshot: ClientSnapshot = INITIAL_SNAPSHOT
+  readonly #listeners = new Set<() => void>()
+  readonly #onListenerError: (error: unknown) => void
+
+  constructor(onListenerError: (error: unknown) => void) {
+    this.#onListenerError = onListenerError
+  }
+
+  readonly get = (): ClientSnapshot => this.#snapshot
+
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.#listeners.add(listener)
+    return () => {
+      this.#listeners.delete(listener)
+    }
+  }
+
+  /** Applies `action` through `reduce`; returns the snapshot before it. */
+  dispatch(action: SnapshotAction): ClientSnapshot {
+    const previous = this.#snapshot
+    this.#snapshot = reduce(previous, action)
+    if (this.#snapshot === previous) return previous
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener()
+      } catch (error) {
+        this.#onListenerError(error)
+      }
+    }
+    return previous
+  }
+
+  clear(): void {
+    this.#listeners.clear()
+  }
+}
+
 /** Fields that describe a session: cleared whenever there is none. */
 const NO_SESSION = { encrypted: false, clientId: null, userId: null } as const
 

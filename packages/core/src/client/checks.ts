@@ -1,0 +1,52 @@
+// The checks of the public methods' arguments and of the state they are called in, each failure
+// with a code and a message that says what to do.
+import { EncryptedSocketError, type ErrorCode } from '../errors'
+import { isReservedEvent } from '../protocol/controlEvents'
+import type { ConnectionState, SendOptions } from '../types'
+
+export interface SendContext {
+  destroyed: boolean
+  state: ConnectionState
+  /** A session key exists. */
+  encrypted: boolean
+  /** Sends already waiting in the outbox, and how many may. */
+  waiting: number
+  maxWaiting: number
+}
+
+/** Throws why `send(event)` cannot be taken now, if it cannot. */
+export function checkSend(event: string, options: SendOptions, context: SendContext): void {
+  if (context.destroyed) throw destroyedError(`send("${event}")`)
+  if (typeof event !== 'string' || event.length === 0) {
+    throw new EncryptedSocketError('ERR_INVALID_ARGUMENT', 'send() needs a non-empty event name.')
+  }
+  if (isReservedEvent(event)) {
+    throw new EncryptedSocketError('ERR_RESERVED_EVENT', `"${event}" is a protocol event name; pick another.`)
+  }
+  const { state } = context
+  const refuse = (code: ErrorCode, why: string) =>
+    new EncryptedSocketError(code, `send("${event}") refused: ${why}.`)
+  if (state === 'disconnected') throw refuse('ERR_NOT_CONNECTED', 'call connect() first')
+  if (state === 'authenticated') {
+    if (!context.encrypted) {
+      throw refuse(
+        'ERR_PLAINTEXT_REJECTED',
+        'the server set up no encryption; events are never sent in plaintext',
+      )
+    }
+  } else if (options.queue === false) {
+    throw refuse('ERR_NOT_CONNECTED', `"${state}" and { queue: false }`)
+  } else if (context.waiting >= context.maxWaiting) {
+    throw refuse('ERR_OUTBOX_FULL', `${context.waiting} messages already wait (outbox.maxSize)`)
+  }
+}
+
+export function checkRooms(method: string, rooms: readonly string[]): void {
+  if (!Array.isArray(rooms) || !rooms.every((room) => typeof room === 'string' && room.length > 0)) {
+    throw new EncryptedSocketError('ERR_INVALID_ARGUMENT', `${method}() needs non-empty room names.`)
+  }
+}
+
+export function destroyedError(call: string): EncryptedSocketError {
+  return new EncryptedSocketError('ERR_DESTROYED', `${call} after destroy(): create a new client.`)
+}
