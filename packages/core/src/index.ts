@@ -43,7 +43,13 @@ export type {
 } from './protocol/codec'
 export { createEphemeralKeys, deriveSessionKey } from './protocol/handshake'
 export type { EphemeralKeys } from './protocol/handshake'
-export { openMessage, sealMessage, sealPlaintext, serializeMessage } from './protocol/message'
+export {
+  decodeApplicationMessage,
+  openMessage,
+  sealMessage,
+  sealPlaintext,
+  serializeMessage,
+} from './protocol/message'
 export type { SealedMessage } from './protocol/message'
 
 // The client.
@@ -52,6 +58,7 @@ export { CLIENT_CLOSE, REJECTED_CLOSE_CODES, defaultShouldReconnect, nextDelay }
 export { transition } from './client/transition'
 export type { ClientEvent } from './client/transition'
 export { getRoomStatus } from './client/roomStatus'
+export { ReplayGuard } from './client/replayGuard'
 export { SNAPSHOT_FIELDS } from './client/snapshot'
 export type { RoomStatus } from './client/roomStatus'
 export { DEFAULTS } from './options'
@@ -73,4 +80,6 @@ export type {
   WebSocketLike,
 } from './types'
 export { leaseClient } from './client/lease'
+export { createClientOwner } from './client/clientOwner'
+export type { ClientOwner } from './client/clientOwner'
 export { destroyOnUnload } from './client/pageSignals'

@@ -1,4 +1,4 @@
-import { createMockEncryptedServer, MockWebSocket, type MockServerOptions } from '@encrypted-socket/testing'
+import { mockServers, MockWebSocket, type MockServerOptions } from '@encrypted-socket/testing'
 import { afterEach, expect, vi } from 'vitest'
 import { EncryptedWebSocketClient } from '../src/client/encryptedWebSocketClient'
 import type { EncryptedSocketError } from '../src/errors'
@@ -15,7 +15,6 @@ import type {
 export const ECDH_INFO = 'test-e2e/v1'
 export const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTEifQ.dGVzdC1zaWduYXR1cmUtZG8tbm90LWxvZw'
 
-let port = 40_000
 const cleanups: (() => unknown)[] = []
 
 afterEach(async () => {
@@ -39,9 +38,11 @@ export function recordingLogger(): Logger & { lines: string[] } {
   return { lines, info: record, warn: record, error: record, debug: record }
 }
 
-/** A mock server on a fresh URL, stopped after the test. */
+const servers = mockServers({ ecdhInfo: ECDH_INFO }, 40_000)
+
+/** A mock server on a fresh URL, stopped after the test (in order with the other cleanups). */
 export function mockServer(options: Partial<MockServerOptions> = {}) {
-  const server = createMockEncryptedServer(`ws://localhost:${port++}`, { ecdhInfo: ECDH_INFO, ...options })
+  const server = servers.create(options)
   cleanups.push(() => server.stop())
   return server
 }

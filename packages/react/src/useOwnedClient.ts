@@ -1,8 +1,7 @@
 import {
-  destroyOnUnload,
-  EncryptedWebSocketClient,
-  leaseClient,
+  createClientOwner,
   type ClientOptions,
+  type EncryptedWebSocketClient,
   type EventMap,
 } from '@encrypted-socket/core'
 import { useEffect, useMemo, useRef } from 'react'
@@ -14,9 +13,10 @@ export interface OwnedClientOptions extends ClientOptions {
 }
 
 /**
- * A client this component creates and owns: a new one when `url` or `ecdhInfo` change, connected
- * while `enabled`, destroyed on unmount (a microtask later, so StrictMode's remount keeps it) and
- * on page unload. `token` changes apply at the next connection. Pass `null` to own nothing.
+ * A client this component creates and owns (core's `createClientOwner`): a new one when `url` or
+ * `ecdhInfo` change, connected while `enabled`, destroyed on unmount (a microtask later, so
+ * StrictMode's remount keeps it) and on page unload. `token` changes apply at the next
+ * connection. Pass `null` to own nothing.
  */
 export function useOwnedClient<Events extends EventMap>(
   options: OwnedClientOptions | null,
@@ -28,39 +28,19 @@ export function useOwnedClient<Events extends EventMap>(
   const owning = options !== null
   const url = options?.url
   const ecdhInfo = options?.ecdhInfo
-  const client = useMemo(() => {
+  const owner = useMemo(() => {
     if (!options) return null
     const { enabled: _enabled, getToken, ...clientOptions } = options
     // The latest getToken is called, so an inline arrow function works.
     const freshToken = getToken && (() => latest.current!.getToken!())
-    return new EncryptedWebSocketClient<Events>(
-      freshToken ? { ...clientOptions, getToken: freshToken } : clientOptions,
-    )
+    return createClientOwner<Events>(freshToken ? { ...clientOptions, getToken: freshToken } : clientOptions)
     // The client is replaced only when where it connects changes; other options are read once.
   }, [owning, url, ecdhInfo])
 
-  useEffect(() => {
-    if (!client) return
-    const release = leaseClient(client)
-    const stopWatchingUnload = destroyOnUnload(client)
-    return () => {
-      stopWatchingUnload()
-      release()
-    }
-  }, [client])
-
+  useEffect(() => owner?.hold(), [owner])
   const enabled = options?.enabled ?? true
-  useEffect(() => {
-    if (!client) return
-    if (enabled)
-      client.connect().catch(() => undefined) // failures show in the snapshot
-    else client.disconnect()
-  }, [client, enabled])
-
+  useEffect(() => owner?.setEnabled(enabled), [owner, enabled])
   const token = options?.token
-  useEffect(() => {
-    if (client && token !== undefined) client.updateToken(token)
-  }, [client, token])
-
-  return client
+  useEffect(() => owner?.setToken(token), [owner, token])
+  return owner?.client ?? null
 }

@@ -3,6 +3,7 @@ import {
   encodeFrame,
   handshakeTranscript,
   parseFrame,
+  ReplayGuard,
   serializeMessage,
   type Frame,
   type IncomingFrame,
@@ -11,7 +12,7 @@ import type { WebSocket } from 'ws'
 import { rejectionReason } from './auth'
 import { parseClientFrame } from './clientFrame'
 import { jsonDepthExceeds } from './jsonDepth'
-import { openMessage, sealFrame } from './crypto/messageCrypto'
+import { openFrame, sealFrame } from './crypto/messageCrypto'
 import { fromEphemeralKeys, type ServerKeyPair } from './crypto/serverKeyPair'
 import { deriveSessionKey, isP256PublicKey } from './crypto/sessionKey'
 import type { ResolvedServerOptions } from './options'
@@ -95,7 +96,8 @@ export class ServerConnection {
   readonly #host: ConnectionHost
   readonly #limiter: RateLimiter
   readonly #byteLimiter: RateLimiter
-  readonly #seenIvs = new Set<string>()
+  /** IVs seen on this connection, received and sent (one key serves both directions). */
+  readonly #seenIvs: ReplayGuard
   #state: 'awaiting-auth' | 'authenticating' | 'authenticated' = 'awaiting-auth'
   #key: KeyObject | null = null
   #incoming = Promise.resolve()
@@ -111,6 +113,7 @@ export class ServerConnection {
     const { rateLimit, byteRateLimit } = host.options
     this.#limiter = new RateLimiter(rateLimit.perSecond, rateLimit.burst)
     this.#byteLimiter = new RateLimiter(byteRateLimit.perSecond, byteRateLimit.burst)
+    this.#seenIvs = new ReplayGuard(host.options.maxTrackedIvs)
   }
 
   get authenticated(): boolean {
@@ -328,8 +331,8 @@ export class ServerConnection {
   #handleEncrypted(iv: Uint8Array<ArrayBuffer>, ct: Uint8Array<ArrayBuffer>): Promise<void> | void {
     const key = this.#key
     if (!key) return this.#drop('unauthenticated')
-    if (this.#seenIvs.has(ivKey(iv))) return this.#drop('replayed')
-    const message = openMessage(key, iv, ct, this.#host.options.maxDepth)
+    if (this.#seenIvs.seen(iv)) return this.#drop('replayed')
+    const message = openFrame(key, iv, ct, this.#host.options.maxDepth)
     if (!message) return this.#drop('undecryptable')
     this.#rememberIv(iv)
     return this.#host.onEvent(this, message.event, message.data)
@@ -350,8 +353,8 @@ export class ServerConnection {
   }
 
   #rememberIv(iv: Uint8Array): void {
-    this.#seenIvs.add(ivKey(iv))
-    if (this.#seenIvs.size >= this.#host.options.maxTrackedIvs) {
+    this.#seenIvs.remember(iv)
+    if (this.#seenIvs.full) {
       // Forgetting IVs would reopen replays; a new connection brings a new key instead.
       this.close(SERVER_CLOSE.REKEY, 'Re-key')
     }
@@ -410,9 +413,4 @@ function byteLength(data: Buffer | ArrayBuffer | Buffer[]): number {
 function toText(data: Buffer | ArrayBuffer | Buffer[]): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
   return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8')
-}
-
-/** The IV's bytes as a string key (one character per byte). */
-function ivKey(iv: Uint8Array): string {
-  return Buffer.from(iv.buffer, iv.byteOffset, iv.length).toString('latin1')
 }

@@ -1,13 +1,15 @@
 /**
- * Whether JSON text nests arrays and objects deeper than `maxDepth`, found by one linear scan
- * without parsing: `JSON.parse` of a deep `[[[[…` costs far more than the frame is worth. Text
- * that is not JSON may pass; the parser refuses it afterwards.
+ * Whether JSON (text, or its UTF-8 bytes) nests arrays and objects deeper than `maxDepth`, found
+ * by one linear scan without parsing: `JSON.parse` of a deep `[[[[…` costs far more than the
+ * frame is worth. Text that is not JSON may pass; the parser refuses it afterwards. (In UTF-8 no
+ * byte of a multi-byte character is ASCII, so bytes scan like text.)
  */
-export function jsonDepthExceeds(text: string, maxDepth: number): boolean {
+export function jsonDepthExceeds(json: string | Uint8Array, maxDepth: number): boolean {
+  const codeAt = typeof json === 'string' ? (i: number) => json.charCodeAt(i) : (i: number) => json[i]!
   let depth = 0
   let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const char = text.charCodeAt(i)
+  for (let i = 0; i < json.length; i++) {
+    const char = codeAt(i)
     if (inString) {
       if (char === BACKSLASH) i++
       else if (char === QUOTE) inString = false

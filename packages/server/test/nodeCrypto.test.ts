@@ -6,7 +6,7 @@ import {
 } from '@encrypted-socket/core'
 import { describe, expect, it } from 'vitest'
 import { openBytes, sealBytes } from '../src/crypto/aesGcm'
-import { openMessage, sealFrame } from '../src/crypto/messageCrypto'
+import { openFrame, sealFrame } from '../src/crypto/messageCrypto'
 import { ecdhKeyPair, fromEphemeralKeys } from '../src/crypto/serverKeyPair'
 import { deriveSessionKey, isP256PublicKey } from '../src/crypto/sessionKey'
 import { b64, importEcdh, privateScalar, vectors, type VectorCase } from './vectors'
@@ -36,7 +36,7 @@ describe.each(vectors.cases)('node:crypto against the protocol vector "$name"', 
   it('opens the vector ciphertext, and seals it byte for byte with the vector IV', () => {
     const key = sessionKey(v)
     expect(openBytes(key, b64(v.iv), b64(v.ct))?.toString('utf8')).toBe(v.plaintext)
-    expect(openMessage(key, b64(v.iv), b64(v.ct), 32)).toEqual(JSON.parse(v.plaintext))
+    expect(openFrame(key, b64(v.iv), b64(v.ct), 32)).toEqual(JSON.parse(v.plaintext))
     const { iv, ct } = sealBytes(key, Buffer.from(v.plaintext), Buffer.from(b64(v.iv)))
     expect(ct.toString('base64')).toBe(v.ct)
     expect(encodeEncrypted(iv, ct)).toBe(v.frame)
@@ -91,7 +91,7 @@ describe('what the server refuses', () => {
     for (const plaintext of [Buffer.from([0xff, 0xfe]), Buffer.from('[1]'), Buffer.from('{"data":1}')]) {
       const { iv, ct } = sealBytes(key, plaintext)
       expect(openBytes(key, iv, ct)).toEqual(plaintext)
-      expect(openMessage(key, iv, ct, 32)).toBeNull()
+      expect(openFrame(key, iv, ct, 32)).toBeNull()
     }
   })
 })

@@ -1,5 +1,5 @@
 export { createEncryptedSocket } from './plugin'
-export type { EncryptedSocketPlugin } from './plugin'
+export type { EncryptedSocketPlugin, PluginClientOptions } from './plugin'
 export { useEncryptedSocket } from './useEncryptedSocket'
 export type { SnapshotRefs, UseEncryptedSocketReturn } from './useEncryptedSocket'
 export { useSocketEvent } from './useSocketEvent'

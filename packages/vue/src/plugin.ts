@@ -1,10 +1,10 @@
 import {
-  destroyOnUnload,
-  EncryptedWebSocketClient,
+  createClientOwner,
   type ClientOptions,
+  type EncryptedWebSocketClient,
   type EventMap,
 } from '@encrypted-socket/core'
-import type { App } from 'vue'
+import { toValue, watch, type App, type MaybeRefOrGetter } from 'vue'
 import { encryptedSocketKey, type RegisteredEvents } from './context'
 
 export interface EncryptedSocketPlugin<Events extends EventMap> {
@@ -13,32 +13,45 @@ export interface EncryptedSocketPlugin<Events extends EventMap> {
   client: EncryptedWebSocketClient<Events>
 }
 
+/** Options for a client the plugin owns: `token` and `enabled` may be refs or getters. */
+export interface PluginClientOptions extends Omit<ClientOptions, 'token'> {
+  /** The JWT; a new value is used at the next connection attempt. */
+  token?: MaybeRefOrGetter<string | undefined>
+  /** Connect while true. @default true */
+  enabled?: MaybeRefOrGetter<boolean | undefined>
+}
+
 /**
  * Shares one client with every composable of the app: `app.use(createEncryptedSocket(options))`.
- * With options the plugin owns the client: it connects it in the browser (unless `enabled:
- * false`) and destroys it on `app.unmount()` and page unload. With `{ client }` it shares yours.
+ * With options the plugin owns the client (core's `createClientOwner`, as `useEncryptedSocket`
+ * does): it connects it in the browser while `enabled`, follows `token`, and destroys it on
+ * `app.unmount()` and page unload. With `{ client }` it shares yours.
  */
 export function createEncryptedSocket<Events extends EventMap = RegisteredEvents>(
-  options: (ClientOptions & { enabled?: boolean }) | { client: EncryptedWebSocketClient<Events> },
+  options: PluginClientOptions | { client: EncryptedWebSocketClient<Events> },
 ): EncryptedSocketPlugin<Events> {
-  const owned = !('client' in options)
-  let client: EncryptedWebSocketClient<Events>
   if ('client' in options) {
-    client = options.client
-  } else {
-    const { enabled: _enabled, ...clientOptions } = options
-    client = new EncryptedWebSocketClient<Events>(clientOptions)
+    const { client } = options
+    return { client, install: (app) => void app.provide(encryptedSocketKey, client) }
   }
+  const { token, enabled, ...clientOptions } = options
+  const owner = createClientOwner<Events>({ ...clientOptions, token: toValue(token) })
   return {
-    client,
+    client: owner.client,
     install(app) {
-      app.provide(encryptedSocketKey, client)
-      if (!owned || typeof window === 'undefined') return
-      if (!('enabled' in options) || options.enabled !== false) client.connect().catch(() => undefined)
-      const stopWatchingUnload = destroyOnUnload(client)
+      app.provide(encryptedSocketKey, owner.client)
+      const release = owner.hold()
+      const stopWatching = watch(
+        [() => toValue(enabled) ?? true, () => toValue(token)],
+        ([on, next]) => {
+          owner.setToken(next)
+          owner.setEnabled(on)
+        },
+        { immediate: true },
+      )
       onAppUnmount(app, () => {
-        stopWatchingUnload()
-        client.destroy()
+        stopWatching()
+        release()
       })
     },
   }

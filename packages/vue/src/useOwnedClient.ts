@@ -1,7 +1,7 @@
 import {
-  destroyOnUnload,
-  EncryptedWebSocketClient,
+  createClientOwner,
   type ClientOptions,
+  type EncryptedWebSocketClient,
   type EventMap,
 } from '@encrypted-socket/core'
 import { shallowRef, toValue, watch, type MaybeRefOrGetter, type ShallowRef } from 'vue'
@@ -16,50 +16,33 @@ export interface OwnedClientOptions extends Omit<ClientOptions, 'url' | 'token'>
   enabled?: MaybeRefOrGetter<boolean | undefined>
 }
 
-const inBrowser = () => typeof window !== 'undefined'
-
 /**
- * A client owned by the current scope: connected while `enabled` (in the browser only, never
- * during server rendering), replaced when `url` changes, destroyed on scope dispose and on page
- * unload.
+ * A client owned by the current scope (core's `createClientOwner`): connected while `enabled`
+ * (in the browser only, never during server rendering), replaced when `url` changes, destroyed
+ * on scope dispose and on page unload.
  */
 export function useOwnedClient<Events extends EventMap>(
   options: OwnedClientOptions,
 ): Readonly<ShallowRef<EncryptedWebSocketClient<Events>>> {
   const { url, token, enabled, ...rest } = options
-  const create = () =>
-    new EncryptedWebSocketClient<Events>({ ...rest, url: toValue(url), token: toValue(token) })
-  const client = shallowRef(create())
-  let stopWatchingUnload = inBrowser() ? destroyOnUnload(client.value) : () => undefined
-
-  const dispose = () => {
-    stopWatchingUnload()
-    client.value.destroy()
-  }
+  const create = () => createClientOwner<Events>({ ...rest, url: toValue(url), token: toValue(token) })
+  let owner = create()
+  let release = owner.hold()
+  const client = shallowRef(owner.client)
   watch(
     () => toValue(url),
     () => {
-      dispose()
-      client.value = create()
-      stopWatchingUnload = destroyOnUnload(client.value)
+      release()
+      owner = create()
+      release = owner.hold()
+      client.value = owner.client
     },
   )
-  watch(
-    [client, () => toValue(enabled) ?? true],
-    ([current, on]) => {
-      if (!inBrowser()) return
-      if (on)
-        current.connect().catch(() => undefined) // failures show in the snapshot
-      else current.disconnect()
-    },
-    { immediate: true },
-  )
+  watch([client, () => toValue(enabled) ?? true], ([, on]) => owner.setEnabled(on), { immediate: true })
   watch(
     () => toValue(token),
-    (next) => {
-      if (next !== undefined) client.value.updateToken(next)
-    },
+    (next) => owner.setToken(next),
   )
-  tryOnScopeDispose('useEncryptedSocket', dispose)
+  tryOnScopeDispose('useEncryptedSocket', () => release())
   return client
 }

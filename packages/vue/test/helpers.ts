@@ -1,22 +1,15 @@
-import { createMockEncryptedServer, MockWebSocket } from '@encrypted-socket/testing'
+import { mockServers, MockWebSocket, silentLogger } from '@encrypted-socket/testing'
 import { afterEach } from 'vitest'
 import type { OwnedClientOptions } from '../src/useOwnedClient'
 
 export const ECDH_INFO = 'vue-test/v1'
-export const silentLogger = { info() {}, warn() {}, error() {}, debug() {} }
+export { silentLogger }
 
-let port = 42_000
-const servers: { stop(): Promise<void> }[] = []
-afterEach(async () => {
-  for (const server of servers.splice(0)) await server.stop()
-})
+const servers = mockServers({ ecdhInfo: ECDH_INFO }, 42_000)
+afterEach(() => servers.stopAll())
 
 /** A mock encrypted server on a fresh URL, stopped after the test. */
-export function mockServer(options: Partial<Parameters<typeof createMockEncryptedServer>[1]> = {}) {
-  const server = createMockEncryptedServer(`ws://localhost:${port++}`, { ecdhInfo: ECDH_INFO, ...options })
-  servers.push(server)
-  return server
-}
+export const mockServer = servers.create
 
 /** Client options for the mock server. */
 export function clientOptions(

@@ -1,6 +1,11 @@
 import { decryptBytes, encryptBytes, randomIv } from '../crypto/aesGcm'
 import { EncryptedSocketError } from '../errors'
-import { encodeEncrypted, parseApplicationMessage, type ApplicationMessage } from './codec'
+import {
+  encodeEncrypted,
+  parseApplicationMessage,
+  type ApplicationMessage,
+  type MalformedFrame,
+} from './codec'
 
 const encoder = /* @__PURE__ */ new TextEncoder()
 const decoder = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true })
@@ -63,16 +68,23 @@ export async function openMessage(
   iv: Uint8Array<ArrayBuffer>,
   ct: Uint8Array<ArrayBuffer>,
 ): Promise<ApplicationMessage> {
-  const plaintext = await decryptBytes(key, iv, ct)
-  let json: string
-  try {
-    json = decoder.decode(plaintext)
-  } catch (cause) {
-    throw new EncryptedSocketError('ERR_MALFORMED_FRAME', 'Dropped a frame: not UTF-8.', { cause })
-  }
-  const message = parseApplicationMessage(json)
+  const message = decodeApplicationMessage(await decryptBytes(key, iv, ct))
   if ('type' in message) {
     throw new EncryptedSocketError('ERR_MALFORMED_FRAME', `Dropped a decrypted frame: ${message.reason}.`)
   }
   return message
+}
+
+/**
+ * The application message in decrypted bytes (strict UTF-8, then `{event, data}`), or why they
+ * hold none. The client and the server both read messages through this.
+ */
+export function decodeApplicationMessage(plaintext: Uint8Array): ApplicationMessage | MalformedFrame {
+  let json: string
+  try {
+    json = decoder.decode(plaintext)
+  } catch {
+    return { type: 'malformed', reason: 'not UTF-8' }
+  }
+  return parseApplicationMessage(json)
 }

@@ -1,9 +1,7 @@
 import type { KeyObject } from 'node:crypto'
-import { encodeEncrypted, parseApplicationMessage, type ApplicationMessage } from '@encrypted-socket/core'
+import { decodeApplicationMessage, encodeEncrypted, type ApplicationMessage } from '@encrypted-socket/core'
 import { jsonDepthExceeds } from '../jsonDepth'
 import { openBytes, sealBytes } from './aesGcm'
-
-const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /** Seals a serialised message into an `encrypted` frame's text, with its IV (the sender remembers it). */
 export function sealFrame(key: KeyObject, plaintext: Uint8Array): { frame: string; iv: Buffer } {
@@ -15,22 +13,15 @@ export function sealFrame(key: KeyObject, plaintext: Uint8Array): { frame: strin
  * The application message inside an `encrypted` frame, or null when it does not open, is not one,
  * or nests deeper than `maxDepth` (checked before `JSON.parse` spends time on it).
  */
-export function openMessage(
+export function openFrame(
   key: KeyObject,
   iv: Uint8Array,
   ct: Uint8Array,
   maxDepth: number,
 ): ApplicationMessage | null {
   const plaintext = openBytes(key, iv, ct)
-  if (!plaintext) return null
-  let json: string
-  try {
-    json = decoder.decode(plaintext)
-  } catch {
-    return null // not UTF-8
-  }
   // The message itself is one level: {"event":…,"data":…}.
-  if (jsonDepthExceeds(json, maxDepth + 1)) return null
-  const message = parseApplicationMessage(json)
+  if (!plaintext || jsonDepthExceeds(plaintext, maxDepth + 1)) return null
+  const message = decodeApplicationMessage(plaintext)
   return 'type' in message ? null : message
 }

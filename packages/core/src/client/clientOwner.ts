@@ -1,0 +1,49 @@
+// The life of a client that a component, a composable or a plugin creates for itself, written
+// once for every adapter: connect in the browser only (never while rendering on a server), follow
+// `enabled` and the token, and destroy it when its last holder lets go (a microtask later, so
+// React StrictMode's mount → unmount → mount keeps one socket) or when the page goes away.
+import type { ClientOptions, EventMap, UnknownEvents } from '../types'
+import { EncryptedWebSocketClient } from './encryptedWebSocketClient'
+import { leaseClient } from './lease'
+import { destroyOnUnload } from './pageSignals'
+
+export interface ClientOwner<Events extends EventMap = UnknownEvents> {
+  readonly client: EncryptedWebSocketClient<Events>
+  /**
+   * Holds the client, and ties it to the page in a browser. The returned release (calling it
+   * twice is harmless) destroys the client once no holder is left.
+   */
+  hold(): () => void
+  /** Connects while true, disconnects when false; in a browser only. */
+  setEnabled(enabled: boolean): void
+  /** The token for the next connection attempt; `undefined` keeps the one there is. */
+  setToken(token: string | undefined): void
+}
+
+const inBrowser = (): boolean => typeof window !== 'undefined'
+
+export function createClientOwner<Events extends EventMap = UnknownEvents>(
+  options: ClientOptions,
+): ClientOwner<Events> {
+  const client = new EncryptedWebSocketClient<Events>(options)
+  return {
+    client,
+    hold() {
+      const release = leaseClient(client)
+      const stopWatchingPage = inBrowser() ? destroyOnUnload(client) : () => undefined
+      return () => {
+        stopWatchingPage()
+        release()
+      }
+    },
+    setEnabled(enabled) {
+      if (!inBrowser()) return
+      if (enabled)
+        client.connect().catch(() => undefined) // failures show in the snapshot
+      else client.disconnect()
+    },
+    setToken(token) {
+      if (token !== undefined) client.updateToken(token)
+    },
+  }
+}
