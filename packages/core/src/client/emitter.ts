@@ -1,3 +1,4 @@
+// A typed event emitter whose listeners cannot break the emitter: a throwing one is reported.
 type Listener = (payload: never) => void
 
 /**

@@ -1,3 +1,4 @@
+// Pinning the server: a long-term identity key (or its fingerprint) that every handshake must be signed with.
 import { decodeBase64 } from '../crypto/base64'
 import { PUBLIC_KEY_LENGTH } from '../crypto/ecdh'
 import { fingerprintKey, handshakeTranscript, verifyTranscript } from '../crypto/ecdsa'

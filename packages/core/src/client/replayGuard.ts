@@ -1,3 +1,4 @@
+// The replay set of a v1 session (the server uses it too): IVs seen under one key, both ways.
 /**
  * The IVs seen under the current session key, received and sent. One key serves both
  * directions, so a frame whose IV is already here is a replay or a reflection of our own frame.

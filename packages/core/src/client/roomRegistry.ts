@@ -1,3 +1,4 @@
+// The rooms the application holds, by `joinRooms()` and by `joinRoom()` handles.
 /**
  * The rooms the application is in. A room is held by `joinRooms()` (until `leaveRooms()`) and
  * by every unreleased `joinRoom()` handle; it is left when nothing holds it any more.

@@ -1,3 +1,4 @@
+// How one room is doing, read from the snapshot: joined, joining (waiting for the connection) or left.
 import type { ClientSnapshot } from '../types'
 
 /**

@@ -1,3 +1,4 @@
+// The state machine of the connection: the next state for a state and an event, nothing else.
 import type { ConnectionState } from '../types'
 
 /** What happens to a connection; the client dispatches these and nothing else changes `state`. */
