@@ -105,6 +105,8 @@ export class ServerConnection {
   #lastRateLimitNotice = 0
   /** Since when writes to this client have been over the high-water mark (null: it keeps up). */
   #behindSince: number | null = null
+  /** The server is closing this connection: nothing more from it is handled. */
+  #closing = false
 
   constructor(socket: WebSocket, remoteAddress: string | undefined, host: ConnectionHost) {
     this.socket = socket
@@ -126,6 +128,7 @@ export class ServerConnection {
    * byte budgets and are handled strictly in arrival order.
    */
   receive(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    if (this.#closing) return
     this.lastSeenAt = Date.now()
     if (this.#state !== 'authenticated') return this.#receiveFirst(data, isBinary)
     const size = byteLength(data)
@@ -179,7 +182,7 @@ export class ServerConnection {
     this.#queued.bytes += size
     if (this.#queued.frames >= limit.frames || this.#queued.bytes >= limit.bytes) this.socket.pause()
     this.#incoming = this.#incoming
-      .then(() => (this.socket.readyState === this.socket.CLOSED ? undefined : handle()))
+      .then(() => (this.#closing || this.socket.readyState === this.socket.CLOSED ? undefined : handle()))
       .catch((error: unknown) => {
         this.#host.options.logger.error('frame handler failed', { connection: this.id, error: String(error) })
       })
@@ -227,7 +230,13 @@ export class ServerConnection {
   }
 
   /** Closes with `code`; a peer that does not answer the close within a moment is cut. */
+  /**
+   * Closes with `code`; from now on nothing this client sends is handled (only `ws` still reads,
+   * for the peer's close frame), and a peer that does not answer the close within a moment is cut.
+   */
   close(code: number, reason: string): void {
+    if (this.#closing) return
+    this.#closing = true
     this.socket.close(code, reason)
     setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref()
   }

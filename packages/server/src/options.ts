@@ -182,6 +182,12 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   if (redis) checkRedis(redis)
   const logger = safeLogger(options.logger ?? createJsonLogger('info'))
   const maxPayload = options.maxPayload ?? 2 * MiB
+  const byteRateLimit = options.byteRateLimit ?? { perSecond: 4 * MiB, burst: 16 * MiB }
+  if (byteRateLimit.burst < maxPayload) {
+    throw new TypeError(
+      `encrypted-socket server: \`byteRateLimit.burst\` (${byteRateLimit.burst}) is below \`maxPayload\` (${maxPayload}): frames between the two could never pass. Raise the burst or lower maxPayload.`,
+    )
+  }
   return {
     ecdhInfo: options.ecdhInfo,
     verifyToken,
@@ -201,7 +207,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     headersTimeout: options.headersTimeout ?? 10_000,
     idleTimeout: options.idleTimeout ?? 90_000,
     rateLimit: options.rateLimit ?? { perSecond: 100, burst: 200 },
-    byteRateLimit: options.byteRateLimit ?? { perSecond: 4 * MiB, burst: 16 * MiB },
+    byteRateLimit,
     incomingQueue: options.incomingQueue ?? { frames: 64, bytes: 1 * MiB },
     sendHighWaterMark: options.sendHighWaterMark ?? 4 * MiB,
     slowConsumerTimeout: options.slowConsumerTimeout ?? 10_000,

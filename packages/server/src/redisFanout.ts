@@ -47,8 +47,9 @@ const MAX_ENVELOPE_AGE_MS = 30_000
 const REJECTION_LOG_MS = 10_000
 /** Envelopes are handled in slices of this many ms, so that a burst cannot stall the event loop. */
 const SLICE_MS = 4
-/** Envelopes waiting to be handled; beyond this a burst is dropped (and counted). */
+/** Envelopes, and their characters, waiting to be handled; beyond either a burst is dropped (and counted). */
 const MAX_INBOX = 100_000
+const MAX_INBOX_CHARS = 64 * 1024 * 1024
 /** Far above any envelope (maxPayload is 2 MiB by default): longer text is not even decoded. */
 const MAX_ENVELOPE_CHARS = 16 * 1024 * 1024
 
@@ -81,8 +82,10 @@ export class RedisFanout {
   readonly #key: KeyObject | null
   readonly #replays = new ReplayFilter(MAX_ENVELOPE_AGE_MS)
   readonly #deliver: (message: FanoutMessage) => void
-  readonly #inbox: string[] = []
+  /** What arrived and waits for its slice, with when it arrived (freshness counts from then). */
+  readonly #inbox: { text: string; at: number }[] = []
   #inboxHead = 0
+  #inboxChars = 0
   #draining = false
   #seq = 0
   #lastRejectionLog = 0
@@ -131,8 +134,14 @@ export class RedisFanout {
     this.#subscriber.on('message', (channel: string, text: unknown) => {
       if (channel !== this.#channel) return
       if (typeof text !== 'string' || text.length > MAX_ENVELOPE_CHARS) return void this.#reject('invalid')
-      if (this.#inbox.length - this.#inboxHead >= MAX_INBOX) return void this.#reject('overflow')
-      this.#inbox.push(text)
+      if (
+        this.#inbox.length - this.#inboxHead >= MAX_INBOX ||
+        this.#inboxChars + text.length > MAX_INBOX_CHARS
+      ) {
+        return void this.#reject('overflow')
+      }
+      this.#inbox.push({ text, at: Date.now() })
+      this.#inboxChars += text.length
       this.#scheduleDrain()
     })
     void this.#subscriber
@@ -211,7 +220,9 @@ export class RedisFanout {
   #drain(): void {
     const deadline = performance.now() + SLICE_MS
     while (this.#inboxHead < this.#inbox.length && performance.now() < deadline) {
-      this.#handle(this.#inbox[this.#inboxHead++]!)
+      const { text, at } = this.#inbox[this.#inboxHead++]!
+      this.#inboxChars -= text.length
+      this.#handle(text, at)
     }
     if (this.#inboxHead === this.#inbox.length) {
       this.#inbox.length = 0
@@ -226,8 +237,8 @@ export class RedisFanout {
     setImmediate(() => this.#drain())
   }
 
-  #handle(text: string): void {
-    const envelope = this.#open(text)
+  #handle(text: string, receivedAt: number): void {
+    const envelope = this.#open(text, receivedAt)
     if (!envelope || envelope.origin === this.instanceId) return
     try {
       this.#deliver({ target: envelope.target, event: envelope.event, data: envelope.data })
@@ -237,13 +248,13 @@ export class RedisFanout {
   }
 
   /** The envelope, or null (counted, and logged now and then) when it must not be delivered. */
-  #open(sealed: string): Envelope | null {
+  #open(sealed: string, receivedAt: number): Envelope | null {
     const text = this.#key ? openHop(this.#key, sealed, this.#channel) : sealed
     if (text === null) return this.#reject('unreadable')
     const envelope = parseEnvelope(text)
     if (!envelope) return this.#reject('invalid')
     if (envelope.origin === this.instanceId) return envelope // our own, echoed back by Redis
-    const rejection = this.#replays.check(envelope)
+    const rejection = this.#replays.check(envelope, receivedAt)
     return rejection ? this.#reject(rejection) : envelope
   }
 

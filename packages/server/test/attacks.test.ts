@@ -178,6 +178,17 @@ describe('the server under attack: frames before authentication', () => {
     twice.socket.send(authenticate)
     expect((await twice.closed).code).toBe(1008)
   })
+
+  it('handles nothing more from a refused connection: 1,000 frames after a bad first one cost one refusal', async () => {
+    const server = await startServer()
+    const raw = rawClient(server.url)
+    await raw.opened
+    raw.socket.send('{"event":"join","data":{"rooms":["r"]}}') // not an authenticate: refused
+    for (let i = 0; i < 1000; i++) raw.socket.send('{"event":"heartbeat"}')
+    expect((await raw.closed).code).toBe(1008)
+    expect(server.drops.malformed).toBe(1)
+    expect(server.logger.lines.filter((line) => line.includes('connection refused'))).toHaveLength(1)
+  })
 })
 
 describe('the server under attack: frames after authentication', () => {
@@ -225,7 +236,11 @@ describe('the server under attack: frames after authentication', () => {
   })
 
   it('drops frames over the byte budget, next to the message budget', async () => {
-    const server = await startServer({ demo: true, byteRateLimit: { perSecond: 0.001, burst: 10_000 } })
+    const server = await startServer({
+      demo: true,
+      maxPayload: 10_000,
+      byteRateLimit: { perSecond: 0.001, burst: 10_000 },
+    })
     const raw = rawClient(server.url)
     await raw.authenticate(await token('u'))
     for (let i = 0; i < 3; i++) await raw.send('echo', { i, pad: 'x'.repeat(3000) }) // 4.1 KB frames
@@ -306,7 +321,7 @@ describe('token policy', () => {
     expect(() => resolveServerOptions({ ...options, jwtSecret: 'fifteen-bytes!!' })).toThrow('too short')
   })
 
-  it("warns at startup about origins '*' and about Redis without a secret; refuses that Redis beyond loopback", async () => {
+  it("warns at startup about origins '*' and Redis without a secret; refuses that Redis beyond loopback, and a byte burst below maxPayload", async () => {
     const server = await startServer({ origins: ['*'] })
     expect(server.logger.lines.some((line) => line.includes("origins '*'"))).toBe(true)
     const remote = { ecdhInfo: ECDH_INFO, jwtSecret: SECRET, redis: 'redis://10.1.2.3:6379' }
@@ -317,5 +332,8 @@ describe('token policy', () => {
     expect(() =>
       resolveServerOptions({ ...remote, redis: { url: 'redis://10.1.2.3:6379', secret: 'short' } }),
     ).toThrow('at least 32 bytes')
+    expect(() =>
+      resolveServerOptions({ ...remote, redis: undefined, byteRateLimit: { perSecond: 1, burst: 1000 } }),
+    ).toThrow('below `maxPayload`')
   })
 })
