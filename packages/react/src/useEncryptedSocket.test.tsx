@@ -156,6 +156,17 @@ describe('useEncryptedSocket', () => {
     await waitFor(() => expect(server.openConnections()).toHaveLength(0))
   })
 
+  it('connects with the new token when the token and enabled change in one render', async () => {
+    const tokens: string[] = []
+    const server = mockServer({ verifyToken: (token: string) => (tokens.push(token), 'u') })
+    const { rerender } = render(
+      <Status options={clientOptions(server.url, { token: undefined, enabled: false })} />,
+    )
+    rerender(<Status options={clientOptions(server.url, { token: 'fresh', enabled: true })} />)
+    await waitFor(() => expect(status().state).toBe('authenticated'))
+    expect(tokens).toEqual(['fresh'])
+  })
+
   it('destroys its own client when the page goes away (pagehide)', async () => {
     const server = mockServer()
     render(<Status options={clientOptions(server.url)} />)

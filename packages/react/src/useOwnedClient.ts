@@ -38,9 +38,10 @@ export function useOwnedClient<Events extends EventMap>(
   }, [owning, url, ecdhInfo])
 
   useEffect(() => owner?.hold(), [owner])
+  const token = options?.token
+  // Declared first, so that a token and `enabled` changed in one render connect with the new token.
+  useEffect(() => owner?.setToken(token), [owner, token])
   const enabled = options?.enabled ?? true
   useEffect(() => owner?.setEnabled(enabled), [owner, enabled])
-  const token = options?.token
-  useEffect(() => owner?.setToken(token), [owner, token])
   return owner?.client ?? null
 }

@@ -22,6 +22,9 @@ export function injectClient<Events extends EventMap>(): EncryptedWebSocketClien
     : null
 }
 
+/** False while rendering on a server, where Vue runs watchers too: nothing connects there. */
+export const inBrowser = (): boolean => typeof window !== 'undefined'
+
 export function missingClient(composable: string): Error {
   return new Error(`${composable} needs options, { client }, or app.use(createEncryptedSocket(…)).`)
 }

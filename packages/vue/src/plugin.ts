@@ -5,7 +5,7 @@ import {
   type EventMap,
 } from '@encrypted-socket/core'
 import { toValue, watch, type App, type MaybeRefOrGetter } from 'vue'
-import { encryptedSocketKey, type RegisteredEvents } from './context'
+import { encryptedSocketKey, inBrowser, type RegisteredEvents } from './context'
 
 export interface EncryptedSocketPlugin<Events extends EventMap> {
   install(app: App): void
@@ -40,17 +40,22 @@ export function createEncryptedSocket<Events extends EventMap = RegisteredEvents
     client: owner.client,
     install(app) {
       app.provide(encryptedSocketKey, owner.client)
+      // While rendering on a server nothing connects, and nothing would ever stop these watchers.
+      if (!inBrowser()) return
       const release = owner.hold()
-      const stopWatching = watch(
-        [() => toValue(enabled) ?? true, () => toValue(token)],
-        ([on, next]) => {
-          owner.setToken(next)
-          owner.setEnabled(on)
-        },
-        { immediate: true },
-      )
+      const stopWatching = [
+        watch(
+          () => toValue(token),
+          (next) => owner.setToken(next),
+        ),
+        watch(
+          () => toValue(enabled) ?? true,
+          (on) => owner.setEnabled(on),
+          { immediate: true },
+        ),
+      ]
       onAppUnmount(app, () => {
-        stopWatching()
+        for (const stop of stopWatching) stop()
         release()
       })
     },

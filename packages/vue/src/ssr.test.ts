@@ -1,6 +1,6 @@
 // @vitest-environment node
-import { describe, expect, it } from 'vitest'
-import { createSSRApp, defineComponent, h } from 'vue'
+import { describe, expect, it, vi } from 'vitest'
+import { createSSRApp, defineComponent, h, nextTick, ref } from 'vue'
 import { renderToString } from 'vue/server-renderer'
 import { clientOptions, mockServer } from '../test/helpers'
 import { createEncryptedSocket } from './plugin'
@@ -27,6 +27,19 @@ describe('server rendering', () => {
       return () => h('p', state.value)
     })
     expect(await renderToString(createSSRApp(Owned))).toBe('<p>disconnected</p>')
+    expect(server.connections).toHaveLength(0)
+  })
+
+  it('lets a plugin serve many server-rendered apps without holding or watching anything', async () => {
+    const server = mockServer()
+    const token = ref('first')
+    const plugin = createEncryptedSocket({ ...clientOptions(server.url), url: server.url, token })
+    const updateToken = vi.spyOn(plugin.client, 'updateToken')
+    const Page = defineComponent(() => () => h('p', 'page'))
+    for (let i = 0; i < 20; i++) await renderToString(createSSRApp(Page).use(plugin))
+    token.value = 'second'
+    await nextTick()
+    expect(updateToken).not.toHaveBeenCalled()
     expect(server.connections).toHaveLength(0)
   })
 })

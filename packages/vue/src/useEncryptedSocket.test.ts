@@ -161,4 +161,27 @@ describe('components and the plugin', () => {
     await nextTick()
     expect(updates).toBe(before)
   })
+
+  it('gives the plugin client a new token without reconnecting it, and follows enabled', async () => {
+    const tokens: string[] = []
+    const server = mockServer({ verifyToken: (token) => (tokens.push(token), 'u') })
+    const token = ref('first')
+    const enabled = ref(true)
+    const plugin = createEncryptedSocket({ ...clientOptions(server.url), url: server.url, token, enabled })
+    const StateOnly = defineComponent(() => {
+      const { state } = useEncryptedSocket()
+      return () => h('p', { 'data-testid': 'state' }, state.value)
+    })
+    render(StateOnly, { global: { plugins: [plugin] } })
+    await waitFor(() => expect(screen.getByTestId('state').textContent).toBe('authenticated'))
+    plugin.client.disconnect() // the app's own choice: a token refresh must not undo it
+    token.value = 'second'
+    await nextTick()
+    expect(plugin.client.getState()).toBe('disconnected')
+    enabled.value = false
+    await nextTick()
+    enabled.value = true
+    await waitFor(() => expect(screen.getByTestId('state').textContent).toBe('authenticated'))
+    expect(tokens).toEqual(['first', 'second'])
+  })
 })

@@ -5,7 +5,7 @@ import {
   type EventMap,
 } from '@encrypted-socket/core'
 import { shallowRef, toValue, watch, type MaybeRefOrGetter, type ShallowRef } from 'vue'
-import { tryOnScopeDispose } from './context'
+import { inBrowser, tryOnScopeDispose } from './context'
 
 export interface OwnedClientOptions extends Omit<ClientOptions, 'url' | 'token'> {
   /** The server's URL; a new value reconnects to it. */
@@ -38,10 +38,17 @@ export function useOwnedClient<Events extends EventMap>(
       client.value = owner.client
     },
   )
-  watch([client, () => toValue(enabled) ?? true], ([, on]) => owner.setEnabled(on), { immediate: true })
+  // The token watcher comes first: a token and `enabled` changed together connect with the new token.
   watch(
     () => toValue(token),
     (next) => owner.setToken(next),
+  )
+  watch(
+    [client, () => toValue(enabled) ?? true],
+    ([, on]) => {
+      if (inBrowser()) owner.setEnabled(on)
+    },
+    { immediate: true },
   )
   tryOnScopeDispose('useEncryptedSocket', () => release())
   return client

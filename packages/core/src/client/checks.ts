@@ -7,8 +7,8 @@ import type { ConnectionState, SendOptions } from '../types'
 export interface SendContext {
   destroyed: boolean
   state: ConnectionState
-  /** A session key exists. */
-  encrypted: boolean
+  /** The connection is up without a session key (a server without encryption). */
+  plaintextOnly: boolean
   /** Sends already waiting in the outbox, and how many may. */
   waiting: number
   maxWaiting: number
@@ -28,7 +28,7 @@ export function checkSend(event: string, options: SendOptions, context: SendCont
     new EncryptedSocketError(code, `send("${event}") refused: ${why}.`)
   if (state === 'disconnected') throw refuse('ERR_NOT_CONNECTED', 'call connect() first')
   if (state === 'authenticated') {
-    if (!context.encrypted) {
+    if (context.plaintextOnly) {
       throw refuse(
         'ERR_PLAINTEXT_REJECTED',
         'the server set up no encryption; events are never sent in plaintext',

@@ -1,7 +1,8 @@
 // The life of a client that a component, a composable or a plugin creates for itself, written
-// once for every adapter: connect in the browser only (never while rendering on a server), follow
-// `enabled` and the token, and destroy it when its last holder lets go (a microtask later, so
-// React StrictMode's mount → unmount → mount keeps one socket) or when the page goes away.
+// once for every adapter: follow `enabled` and the token, and destroy the client when its last
+// holder lets go (a microtask later, so React StrictMode's mount → unmount → mount keeps one
+// socket) or when the page goes away. Connecting only in a browser is the adapter's part: React
+// effects never run while rendering on a server, Vue watchers do (the Vue adapter checks).
 import type { ClientOptions, EventMap, UnknownEvents } from '../types'
 import { EncryptedWebSocketClient } from './encryptedWebSocketClient'
 import { leaseClient } from './lease'
@@ -14,7 +15,7 @@ export interface ClientOwner<Events extends EventMap = UnknownEvents> {
    * twice is harmless) destroys the client once no holder is left.
    */
   hold(): () => void
-  /** Connects while true, disconnects when false; in a browser only. */
+  /** Connects while true, disconnects when false. */
   setEnabled(enabled: boolean): void
   /** The token for the next connection attempt; `undefined` keeps the one there is. */
   setToken(token: string | undefined): void
@@ -26,6 +27,14 @@ export function createClientOwner<Events extends EventMap = UnknownEvents>(
   options: ClientOptions,
 ): ClientOwner<Events> {
   const client = new EncryptedWebSocketClient<Events>(options)
+  const setToken = (token: string | undefined) => {
+    if (token !== undefined) client.updateToken(token)
+  }
+  const setEnabled = (enabled: boolean) => {
+    if (enabled)
+      client.connect().catch(() => undefined) // failures show in the snapshot
+    else client.disconnect()
+  }
   return {
     client,
     hold() {
@@ -36,14 +45,7 @@ export function createClientOwner<Events extends EventMap = UnknownEvents>(
         release()
       }
     },
-    setEnabled(enabled) {
-      if (!inBrowser()) return
-      if (enabled)
-        client.connect().catch(() => undefined) // failures show in the snapshot
-      else client.disconnect()
-    },
-    setToken(token) {
-      if (token !== undefined) client.updateToken(token)
-    },
+    setEnabled,
+    setToken,
   }
 }

@@ -14,14 +14,11 @@ const OPEN = 1
 const noop = (): void => {}
 
 /** How a connection ended: what the client needs to decide what comes next. */
-export interface ConnectionEnd {
-  close: Omit<CloseInfo, 'retryCount'>
-  /**
-   * `decide`: the reconnect policy decides; `rekey`: the client ended it to get a new key (retry
-   * at once, not counted); `give-up`: nothing can be retried (there is no token at all).
-   */
-  then: 'decide' | 'rekey' | 'give-up'
-}
+export type ConnectionEnd =
+  /** The reconnect policy decides; `rekey`: the client ended it for a new key (retry at once, not counted). */
+  | { next: 'decide' | 'rekey'; close: Omit<CloseInfo, 'retryCount'> }
+  /** Nothing can be retried: there is no token at all. */
+  | { next: 'give-up'; error: EncryptedSocketError }
 
 /** What a connection tells its client. A disposed connection tells nothing. */
 export interface ConnectionHost {
@@ -142,7 +139,11 @@ export class Connection {
   rekey(): void {
     if (this.disposed) return
     this.#logger.info('[encrypted-socket] replay window full: re-keying')
-    this.#end(CLIENT_CLOSE.REKEY, 'Re-key', null, 'rekey')
+    this.close(CLIENT_CLOSE.REKEY, 'Re-key')
+    this.#host.ended({
+      next: 'rekey',
+      close: { code: CLIENT_CLOSE.REKEY, reason: 'Re-key', wasClean: false, error: null },
+    })
   }
 
   /** Silences the connection: its socket's callbacks, its timers and its key are gone. Idempotent. */
@@ -183,7 +184,8 @@ export class Connection {
       if (this.disposed) return
       if (cause instanceof EncryptedSocketError) {
         // No token at all: retrying cannot help.
-        return this.#end(CLIENT_CLOSE.NORMAL, 'No token', cause, 'give-up')
+        this.close(CLIENT_CLOSE.NORMAL, 'No token')
+        return this.#host.ended({ next: 'give-up', error: cause })
       }
       const error = new EncryptedSocketError('ERR_TOKEN_UNAVAILABLE', 'getToken() failed; retrying.', {
         cause,
@@ -312,18 +314,14 @@ export class Connection {
       { closeCode: code },
     )
     this.dispose()
-    this.#host.ended({ close: { code, reason, wasClean: event.wasClean, error }, then: 'decide' })
+    this.#host.ended({ next: 'decide', close: { code, reason, wasClean: event.wasClean, error } })
   }
 
   /** The client ends the attempt itself, for `error`: close with its own code, then retry or give up. */
   #fail(code: number, error: EncryptedSocketError): void {
-    this.#end(code, error.code, error, 'decide')
-  }
-
-  #end(code: number, reason: string, error: EncryptedSocketError | null, then: ConnectionEnd['then']): void {
     if (this.disposed) return
-    this.close(code, reason)
-    this.#host.ended({ close: { code, reason, wasClean: false, error }, then })
+    this.close(code, error.code)
+    this.#host.ended({ next: 'decide', close: { code, reason: error.code, wasClean: false, error } })
   }
 }
 

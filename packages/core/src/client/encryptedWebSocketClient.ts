@@ -216,7 +216,8 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       checkSend(event, options, {
         destroyed: this.#destroyed,
         state: this.#store.get().state,
-        encrypted: this.#connection?.session != null,
+        // Only a live connection without a key refuses; between connections a send waits.
+        plaintextOnly: this.#connection !== null && this.#connection.session === null,
         waiting: this.#outbox.size,
         maxWaiting: this.#options.outbox.maxSize,
       })
@@ -330,15 +331,12 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     this.#clearRetryTimer()
     if (ending.type === 'stop')
       return this.#settle({ type: 'DISCONNECT' }, ending.connectError, ending.sendError)
-    if (ending.type === 'give-up' || ending.then === 'give-up') {
-      const error = ending.type === 'give-up' ? ending.error : ending.close.error!
-      return this.#giveUp(error)
-    }
+    if (ending.type === 'give-up' || ending.next === 'give-up') return this.#giveUp(ending.error)
     const close = { ...ending.close, retryCount: this.#store.get().retryCount }
     if (close.error) this.#report(close.error)
     // An `error` listener may have called disconnect() or destroy(): then nothing more to do.
     if (this.#destroyed || this.#store.get().state === 'disconnected') return
-    const decision = decideAfterClose(close, ending.then === 'rekey', this.#options.reconnect)
+    const decision = decideAfterClose(close, ending.next === 'rekey', this.#options.reconnect)
     switch (decision.type) {
       case 'retry-now':
         this.#dispatch({ type: 'CONNECTION_LOST', nextRetryAt: null })
@@ -368,14 +366,20 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     )
   }
 
-  /** Stops for good: no page watching, the state, then `connect()` and the outbox are answered. */
+  /**
+   * Stops for good: no page watching, the state, then `connect()` and the outbox are answered. The
+   * pending `connect()` and the waiting sends are taken before the state changes, so a listener
+   * that calls `connect()` or `send()` again starts afresh instead of being rejected with these.
+   */
   #settle(action: SnapshotAction, connectError: EncryptedSocketError, sendError: EncryptedSocketError): void {
     this.#stopWatchingPage?.()
     this.#stopWatchingPage = null
-    this.#dispatch(action)
-    this.#pendingConnect?.reject(connectError)
+    const pending = this.#pendingConnect
     this.#pendingConnect = null
-    this.#outbox.rejectAll(sendError)
+    const waiting = this.#outbox.takeAll()
+    this.#dispatch(action)
+    pending?.reject(connectError)
+    for (const item of waiting) item.reject(sendError)
   }
 
   /** Starts the next attempt now, unless the browser is offline (then `online` starts it). */

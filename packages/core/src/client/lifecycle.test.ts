@@ -274,4 +274,37 @@ describe('listeners that stop the client', () => {
     expect(authenticated).not.toHaveBeenCalled()
     expect(client.getState()).toBe('disconnected')
   })
+
+  it('connect() and send() from a listener of the give-up start afresh instead of being rejected with it', async () => {
+    const server = mockServer()
+    server.rejectAuthentication({ code: 1008 })
+    const client = mockClient(server.url)
+    const again: { connect?: Promise<void>; send?: Promise<void> } = {}
+    client.onStateChange((state) => {
+      if (state !== 'disconnected' || again.connect) return
+      server.resetHandshake()
+      again.connect = client.connect()
+      again.send = client.send('hello', 1)
+    })
+    await expect(client.connect()).rejects.toMatchObject({ code: 'ERR_REJECTED' })
+    await expect(again.connect).resolves.toBeUndefined()
+    await expect(again.send).resolves.toBeUndefined()
+    const connection = server.connections.at(-1)!
+    await connection.waitForEvents(1)
+    expect(connection.received.map((message) => message.event)).toEqual(['hello'])
+  })
+
+  it('send() from an `error` listener while the connection drops waits for the next one', async () => {
+    const server = mockServer()
+    const client = mockClient(server.url, { reconnect: { interval: 1, jitter: 'none' } })
+    await client.connect()
+    let sent: Promise<void> | undefined
+    client.onLifecycle('error', () => (sent ??= client.send('after.drop', 2)))
+    server.dropAll(1006)
+    await expect(until(() => sent !== undefined)).resolves.toBeUndefined()
+    await expect(sent).resolves.toBeUndefined()
+    const connection = server.connections.at(-1)!
+    await connection.waitForEvents(1)
+    expect(connection.received.map((message) => message.event)).toEqual(['after.drop'])
+  })
 })

@@ -43,9 +43,14 @@ export class Outbox {
 
   /** Rejects and removes every item: nothing is ever dropped silently. */
   rejectAll(error: EncryptedSocketError): void {
+    for (const item of this.takeAll()) item.reject(error)
+  }
+
+  /** Removes every item and hands them over (the caller answers each). */
+  takeAll(): OutboxItem[] {
     const items = this.#items
     this.#items = []
-    for (const item of items) item.reject(error)
+    return items
   }
 
   /**

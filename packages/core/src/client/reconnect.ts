@@ -60,12 +60,12 @@ export type ReconnectDecision =
 
 /**
  * The decision after `close` (pure): give up when reconnecting is off or the policy refuses the
- * close code, re-key at once when the client asked for it (`immediate`), give up once
+ * close code, retry at once when the client closed for a new key (`rekey`), give up once
  * `maxRetries` retries were made, and otherwise back off.
  */
 export function decideAfterClose(
   close: CloseInfo,
-  immediate: boolean,
+  rekey: boolean,
   reconnect: ResolvedOptions['reconnect'],
   random: () => number = Math.random,
 ): ReconnectDecision {
@@ -73,7 +73,7 @@ export function decideAfterClose(
     close.error ?? new EncryptedSocketError('ERR_CONNECTION_CLOSED', `Connection closed (${close.code}).`)
   const retry = reconnect.enabled && (reconnect.shouldReconnect ?? defaultShouldReconnect)(close)
   if (!retry) return { type: 'give-up', error, exhausted: false }
-  if (immediate) return { type: 'retry-now' }
+  if (rekey) return { type: 'retry-now' }
   if (close.retryCount >= reconnect.maxRetries) {
     const exhausted = new EncryptedSocketError(
       'ERR_RETRIES_EXHAUSTED',
