@@ -30,8 +30,10 @@ export function createClientOwner<Events extends EventMap = UnknownEvents>(
   const setToken = (token: string | undefined) => {
     if (token !== undefined) client.updateToken(token)
   }
-  const setEnabled = (enabled: boolean) => {
-    if (enabled)
+  let enabled = false
+  const setEnabled = (on: boolean) => {
+    enabled = on
+    if (on)
       client.connect().catch(() => undefined) // failures show in the snapshot
     else client.disconnect()
   }
@@ -39,7 +41,8 @@ export function createClientOwner<Events extends EventMap = UnknownEvents>(
     client,
     hold() {
       const release = leaseClient(client)
-      const stopWatchingPage = inBrowser() ? destroyOnUnload(client) : () => undefined
+      // Back from the back/forward cache, the client reconnects only if it is meant to be connected.
+      const stopWatchingPage = inBrowser() ? destroyOnUnload(client, () => enabled) : () => undefined
       return () => {
         stopWatchingPage()
         release()

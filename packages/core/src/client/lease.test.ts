@@ -75,4 +75,13 @@ describe('destroyOnUnload', () => {
     page.dispatch('beforeunload') // a navigation the user may still cancel: nothing happens
     expect(client.destroy).not.toHaveBeenCalled()
   })
+
+  it('does not reconnect when shown again if told not to (an owner that is not enabled)', () => {
+    const page = fakeWindow()
+    const client = pageClient()
+    destroyOnUnload(client, () => false)
+    page.dispatch('pagehide', true)
+    page.dispatch('pageshow', true)
+    expect(client.connect).not.toHaveBeenCalled()
+  })
 })

@@ -37,11 +37,13 @@ export function isOffline(): boolean {
  * Ties the client to the page: when the page goes away (`pagehide`: tab closed, navigation) the
  * client is destroyed, so the server sees a clean close instead of a dropped socket. A page kept
  * in the back/forward cache is only disconnected, and reconnects when it is shown again. (Unlike
- * `beforeunload`, `pagehide` does not fire when the user cancels leaving.) Returns the function
+ * `beforeunload`, `pagehide` does not fire when the user cancels leaving.) `reconnectOnShow` says
+ * whether to reconnect then (an owner that was told not to connect says no). Returns the function
  * that removes the listeners.
  */
 export function destroyOnUnload(
   client: Pick<EncryptedWebSocketClient<EventMap>, 'destroy' | 'disconnect' | 'connect'>,
+  reconnectOnShow: () => boolean = () => true,
 ): () => void {
   if (typeof page.addEventListener !== 'function') return () => undefined
   const onHide = (event: Event) => {
@@ -49,7 +51,7 @@ export function destroyOnUnload(
     else client.destroy()
   }
   const onShow = (event: Event) => {
-    if ((event as PageTransitionEvent).persisted) client.connect().catch(() => undefined)
+    if ((event as PageTransitionEvent).persisted && reconnectOnShow()) client.connect().catch(() => undefined)
   }
   page.addEventListener('pagehide', onHide)
   page.addEventListener('pageshow', onShow)
