@@ -105,8 +105,9 @@ export class ServerConnection {
   #lastRateLimitNotice = 0
   /** Since when writes to this client have been over the high-water mark (null: it keeps up). */
   #behindSince: number | null = null
-  /** The server is closing this connection: nothing more from it is handled. */
-  #closing = false
+  /** Refused before authentication: nothing more from this client is handled. */
+  #refused = false
+  #closeRequested = false
 
   constructor(socket: WebSocket, remoteAddress: string | undefined, host: ConnectionHost) {
     this.socket = socket
@@ -128,7 +129,7 @@ export class ServerConnection {
    * byte budgets and are handled strictly in arrival order.
    */
   receive(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
-    if (this.#closing) return
+    if (this.#refused) return
     this.lastSeenAt = Date.now()
     if (this.#state !== 'authenticated') return this.#receiveFirst(data, isBinary)
     const size = byteLength(data)
@@ -182,7 +183,7 @@ export class ServerConnection {
     this.#queued.bytes += size
     if (this.#queued.frames >= limit.frames || this.#queued.bytes >= limit.bytes) this.socket.pause()
     this.#incoming = this.#incoming
-      .then(() => (this.#closing || this.socket.readyState === this.socket.CLOSED ? undefined : handle()))
+      .then(() => (this.#refused || this.socket.readyState === this.socket.CLOSED ? undefined : handle()))
       .catch((error: unknown) => {
         this.#host.options.logger.error('frame handler failed', { connection: this.id, error: String(error) })
       })
@@ -231,12 +232,15 @@ export class ServerConnection {
 
   /** Closes with `code`; a peer that does not answer the close within a moment is cut. */
   /**
-   * Closes with `code`; from now on nothing this client sends is handled (only `ws` still reads,
-   * for the peer's close frame), and a peer that does not answer the close within a moment is cut.
+   * Closes with `code`; a peer that does not answer the close within a moment is cut. A client
+   * refused before authenticating gets nothing more handled (only `ws` still reads, for its close
+   * frame); an authenticated one keeps what it sent before the close being handled (a re-key
+   * must not lose messages in flight).
    */
   close(code: number, reason: string): void {
-    if (this.#closing) return
-    this.#closing = true
+    if (!this.authenticated) this.#refused = true
+    if (this.#closeRequested) return
+    this.#closeRequested = true
     this.socket.close(code, reason)
     setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref()
   }

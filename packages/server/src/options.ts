@@ -58,7 +58,7 @@ export interface ServerOptions {
   idleTimeout?: number
   /** Messages per second per connection, and the burst allowed; the rest are dropped. @default { perSecond: 100, burst: 200 } */
   rateLimit?: { perSecond: number; burst: number }
-  /** Bytes per second per connection, and the burst, next to `rateLimit`; frames over it are dropped. @default { perSecond: 4 MiB, burst: 16 MiB } */
+  /** Bytes per second per connection, and the burst (at least `maxPayload`), next to `rateLimit`; frames over it are dropped. @default { perSecond: 4 MiB, burst: max(16 MiB, maxPayload) } */
   byteRateLimit?: { perSecond: number; burst: number }
   /**
    * Frames and bytes waiting for handlers per connection; while either is reached the socket is
@@ -182,7 +182,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   if (redis) checkRedis(redis)
   const logger = safeLogger(options.logger ?? createJsonLogger('info'))
   const maxPayload = options.maxPayload ?? 2 * MiB
-  const byteRateLimit = options.byteRateLimit ?? { perSecond: 4 * MiB, burst: 16 * MiB }
+  const byteRateLimit = options.byteRateLimit ?? { perSecond: 4 * MiB, burst: Math.max(16 * MiB, maxPayload) }
   if (byteRateLimit.burst < maxPayload) {
     throw new TypeError(
       `encrypted-socket server: \`byteRateLimit.burst\` (${byteRateLimit.burst}) is below \`maxPayload\` (${maxPayload}): frames between the two could never pass. Raise the burst or lower maxPayload.`,

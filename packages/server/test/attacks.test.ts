@@ -250,6 +250,21 @@ describe('the server under attack: frames after authentication', () => {
   })
 })
 
+describe('closing without losing anything', () => {
+  it('handles every message a client sent before the server closed it to re-key (4003)', async () => {
+    const handled: number[] = []
+    const server = await startServer({
+      maxTrackedIvs: 20,
+      onEvent: (_context, _event, data) => void handled.push(data as number),
+    })
+    const c = client(server.url, { token: await token('u'), reconnect: { interval: 1, jitter: 'none' } })
+    await c.connect()
+    await Promise.all(Array.from({ length: 40 }, (_, i) => c.send('n', i)))
+    await until(() => handled.length === 40)
+    expect([...handled].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i))
+  })
+})
+
 describe('the server under attack: back-pressure', () => {
   it('drops frames to a client that does not read, counts them, and closes it (1013) when it stays behind', async () => {
     const server = await startServer({ sendHighWaterMark: 256 * 1024, slowConsumerTimeout: 300 })
@@ -335,5 +350,8 @@ describe('token policy', () => {
     expect(() =>
       resolveServerOptions({ ...remote, redis: undefined, byteRateLimit: { perSecond: 1, burst: 1000 } }),
     ).toThrow('below `maxPayload`')
+    expect(() =>
+      resolveServerOptions({ ...remote, redis: undefined, maxPayload: 32 * 1024 * 1024 }),
+    ).not.toThrow()
   })
 })

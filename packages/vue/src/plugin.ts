@@ -50,7 +50,12 @@ export function createEncryptedSocket<Events extends EventMap = RegisteredEvents
         ),
         watch(
           () => toValue(enabled) ?? true,
-          (on) => owner.setEnabled(on),
+          (on) => {
+            // The token as it is now (it may have changed since createEncryptedSocket(), or with
+            // `enabled` in the same tick), so that the attempt uses it.
+            owner.setToken(toValue(token))
+            owner.setEnabled(on)
+          },
           { immediate: true },
         ),
       ]

@@ -184,4 +184,22 @@ describe('components and the plugin', () => {
     await waitFor(() => expect(screen.getByTestId('state').textContent).toBe('authenticated'))
     expect(tokens).toEqual(['first', 'second'])
   })
+
+  it('connects the plugin client with the token of the moment: set after creation, or with enabled in one tick', async () => {
+    const tokens: string[] = []
+    const server = mockServer({ verifyToken: (token) => (tokens.push(token), 'u') })
+    const token = ref<string | undefined>('old')
+    const enabled = ref(false)
+    const plugin = createEncryptedSocket({ ...clientOptions(server.url), url: server.url, token, enabled })
+    token.value = 'before install'
+    const StateOnly = defineComponent(() => {
+      const { state } = useEncryptedSocket()
+      return () => h('p', { 'data-testid': 'state' }, state.value)
+    })
+    render(StateOnly, { global: { plugins: [plugin] } })
+    enabled.value = true // changed first…
+    token.value = 'fresh' // …then the token, in the same tick
+    await waitFor(() => expect(screen.getByTestId('state').textContent).toBe('authenticated'))
+    expect(tokens).toEqual(['fresh'])
+  })
 })

@@ -38,7 +38,6 @@ export function useOwnedClient<Events extends EventMap>(
       client.value = owner.client
     },
   )
-  // The token watcher comes first: a token and `enabled` changed together connect with the new token.
   watch(
     () => toValue(token),
     (next) => owner.setToken(next),
@@ -46,7 +45,11 @@ export function useOwnedClient<Events extends EventMap>(
   watch(
     [client, () => toValue(enabled) ?? true],
     ([, on]) => {
-      if (inBrowser()) owner.setEnabled(on)
+      if (!inBrowser()) return
+      // Vue runs watchers in the order their sources changed: the token is read here too, so a
+      // token and `enabled` changed together connect with the new token whichever came first.
+      owner.setToken(toValue(token))
+      owner.setEnabled(on)
     },
     { immediate: true },
   )

@@ -213,11 +213,12 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
    */
   send<K extends EventName<Events>>(event: K, data?: Events[K], options: SendOptions = {}): Promise<void> {
     try {
+      const { state } = this.#store.get()
       checkSend(event, options, {
         destroyed: this.#destroyed,
-        state: this.#store.get().state,
-        // Only a live connection without a key refuses; between connections a send waits.
-        plaintextOnly: this.#connection !== null && this.#connection.session === null,
+        // Between a connection's end and the state change (an `error` listener), it is as if reconnecting.
+        state: state === 'authenticated' && !this.#connection ? 'reconnecting' : state,
+        plaintextOnly: this.#connection?.session === null,
         waiting: this.#outbox.size,
         maxWaiting: this.#options.outbox.maxSize,
       })

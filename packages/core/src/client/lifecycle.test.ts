@@ -307,4 +307,15 @@ describe('listeners that stop the client', () => {
     await connection.waitForEvents(1)
     expect(connection.received.map((message) => message.event)).toEqual(['after.drop'])
   })
+
+  it('send(…, { queue: false }) from an `error` listener while the connection drops is refused', async () => {
+    const server = mockServer()
+    const client = mockClient(server.url, { reconnect: { interval: 1, jitter: 'none' } })
+    await client.connect()
+    let sent: Promise<void> | undefined
+    client.onLifecycle('error', () => (sent ??= client.send('now.or.never', 3, { queue: false })))
+    server.dropAll(1006)
+    await until(() => sent !== undefined)
+    await expect(sent).rejects.toMatchObject({ code: 'ERR_NOT_CONNECTED' })
+  })
 })
