@@ -312,10 +312,16 @@ describe('listeners that stop the client', () => {
     const server = mockServer()
     const client = mockClient(server.url, { reconnect: { interval: 1, jitter: 'none' } })
     await client.connect()
-    let sent: Promise<void> | undefined
-    client.onLifecycle('error', () => (sent ??= client.send('now.or.never', 3, { queue: false })))
+    let refused: Promise<unknown> | undefined
+    client.onLifecycle('error', () => {
+      // Caught at once: the rejection happens inside the listener, before the test awaits it.
+      refused ??= client.send('now.or.never', 3, { queue: false }).then(
+        () => 'sent',
+        (error: unknown) => error,
+      )
+    })
     server.dropAll(1006)
-    await until(() => sent !== undefined)
-    await expect(sent).rejects.toMatchObject({ code: 'ERR_NOT_CONNECTED' })
+    await until(() => refused !== undefined)
+    expect(await refused).toMatchObject({ code: 'ERR_NOT_CONNECTED' })
   })
 })
