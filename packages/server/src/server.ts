@@ -230,7 +230,7 @@ export class EncryptedSocketServer {
       this.#options.logger.warn('upgrade refused', { origin, reason: this.#closing ? 'closing' : 'origin' })
       return refuseUpgrade(socket, 403)
     }
-    const address = this.#options.clientAddress(request) ?? 'unknown'
+    const address = this.#clientAddress(request)
     const refusal = this.#admission.admit(address)
     if (refusal) {
       this.#options.logger.warn('upgrade refused', { remoteAddress: address, reason: refusal.reason })
@@ -239,6 +239,19 @@ export class EncryptedSocketServer {
     // Released when the TCP socket closes, whether or not the upgrade completes.
     socket.once('close', () => this.#admission.release(address))
     this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, address))
+  }
+
+  /** The address the per-address limits count; a `clientAddress` hook that throws falls back to the socket's. */
+  #clientAddress(request: IncomingMessage): string {
+    try {
+      return this.#options.clientAddress(request) ?? request.socket.remoteAddress ?? 'unknown'
+    } catch (error) {
+      this.#options.logger.error('hook failed', {
+        hook: 'clientAddress',
+        error: error instanceof Error ? error.name : typeof error,
+      })
+      return request.socket.remoteAddress ?? 'unknown'
+    }
   }
 
   #accept(socket: WebSocket, address: string): void {

@@ -132,6 +132,7 @@ describe('the server under attack: connections', () => {
       demo: true,
       onFrame: throwing,
       onEvent: throwing,
+      clientAddress: throwing,
       logger: { debug: throwing, info: throwing, warn: throwing, error: throwing },
     })
     await echoes(server.url)
