@@ -381,8 +381,7 @@ export class ServerConnection {
     const now = Date.now()
     if (this.socket.bufferedAmount > this.#host.options.sendHighWaterMark) {
       this.#behindSince ??= now
-      this.drops.slowConsumer++
-      this.#host.onDrop(this, 'slowConsumer')
+      this.#drop('slowConsumer')
       return false
     }
     this.#behindSince = null

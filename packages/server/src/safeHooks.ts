@@ -30,13 +30,14 @@ export function safeHook<Args extends unknown[]>(
   return (...args) => {
     try {
       const result = hook(...args)
-      if (result instanceof Promise) result.catch((error: unknown) => logFailure(logger, name, error))
+      if (result instanceof Promise) result.catch((error: unknown) => logHookFailure(logger, name, error))
     } catch (error) {
-      logFailure(logger, name, error)
+      logHookFailure(logger, name, error)
     }
   }
 }
 
-function logFailure(logger: ServerLogger, hook: string, error: unknown): void {
+/** Logs that a user hook threw: its name and the error's class only (a message could quote a token). */
+export function logHookFailure(logger: ServerLogger, hook: string, error: unknown): void {
   logger.error('hook failed', { hook, error: error instanceof Error ? error.name : typeof error })
 }

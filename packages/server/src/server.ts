@@ -11,6 +11,7 @@ import {
   type DropCounts,
 } from './connection'
 import { Admission } from './admission'
+import { logHookFailure } from './safeHooks'
 import { demoHandler } from './demo'
 import { sealAndSend } from './fanOut'
 import { KeyPool } from './keyPool'
@@ -246,10 +247,7 @@ export class EncryptedSocketServer {
     try {
       return this.#options.clientAddress(request) ?? request.socket.remoteAddress ?? 'unknown'
     } catch (error) {
-      this.#options.logger.error('hook failed', {
-        hook: 'clientAddress',
-        error: error instanceof Error ? error.name : typeof error,
-      })
+      logHookFailure(this.#options.logger, 'clientAddress', error)
       return request.socket.remoteAddress ?? 'unknown'
     }
   }
