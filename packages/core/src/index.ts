@@ -52,6 +52,41 @@ export {
 } from './protocol/message'
 export type { SealedMessage } from './protocol/message'
 
+// Protocol v2 building blocks (PROTOCOL-v2.md), shared the same way.
+export { hkdfAesKey } from './crypto/hkdf'
+export { C2S_LABEL, S2C_LABEL, clientRecordKeys, deriveRecordKeys, keyInfo, transcriptHash } from './protocol/v2/keys'
+export type { RecordKeys } from './protocol/v2/keys'
+export {
+  MAX_RECORDS,
+  decodeRecordPlaintext,
+  encodeRecordPlaintext,
+  openRecord,
+  recordNonce,
+  sealRecord,
+} from './protocol/v2/record'
+export { msgJson, readMessage } from './protocol/v2/messages'
+export type {
+  ClientMessage,
+  MsgMessage,
+  ReadResult,
+  ResumeRequest,
+  RoomPosition,
+  Sender,
+  ServerMessage,
+} from './protocol/v2/messages'
+export {
+  SALT_LENGTH,
+  SIGNATURE_LENGTH,
+  WELCOME_LIFETIME,
+  encodeHello,
+  encodeWelcome,
+  parseHello,
+  parseWelcome,
+  welcomeSignedBytes,
+} from './protocol/v2/welcome'
+export type { Welcome } from './protocol/v2/welcome'
+export { PROTOCOL_V1, PROTOCOL_V2 } from './protocol/v2/subprotocols'
+
 // The client.
 export { EncryptedWebSocketClient } from './client/encryptedWebSocketClient'
 export { CLIENT_CLOSE, REJECTED_CLOSE_CODES, defaultShouldReconnect, nextDelay } from './client/reconnect'

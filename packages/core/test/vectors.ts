@@ -40,3 +40,37 @@ export function importPrivateKey(pkcs8: string): Promise<CryptoKey> {
     'deriveBits',
   ])
 }
+
+/** Protocol v2 test vectors (PROTOCOL-v2.md §8), computed with pyca/cryptography. */
+export interface V2Record {
+  direction: 'c2s' | 's2c'
+  n: number
+  message: Record<string, unknown>
+  attachment: string
+  plaintext: string
+  record: string
+}
+
+export interface V2Case {
+  name: string
+  clientPrivateKeyPkcs8: string
+  clientPublicKey: string
+  serverPrivateKeyPkcs8: string
+  serverPublicKey: string
+  identityPrivateKeyPkcs8?: string
+  signedBytes?: string
+  ecdhInfo: string
+  salt: string
+  welcome: string
+  hello: string
+  sharedSecret: string
+  transcriptHash: string
+  keyC2S: string
+  keyS2C: string
+  records: V2Record[]
+  invalid: { why: string; direction: 'c2s' | 's2c'; key: 'keyC2S' | 'keyS2C'; n: number; record: string }[]
+}
+
+export const vectorsV2: { cases: V2Case[] } = JSON.parse(
+  readFileSync(new URL('./vectors/protocol-v2.json', import.meta.url), 'utf8'),
+)

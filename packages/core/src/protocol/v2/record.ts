@@ -1,0 +1,74 @@
+// v2 records: AES-256-GCM under the direction's key with the implicit counter as nonce
+// (0x00000000 ‖ uint64(n)); the plaintext is uint32(J) ‖ J bytes of JSON ‖ the attachment.
+import { TAG_LENGTH } from '../../crypto/aesGcm'
+import { EncryptedSocketError } from '../../errors'
+
+/** Records one side may send on one connection; counter 2^32 and beyond is a violation. */
+export const MAX_RECORDS = 2 ** 32
+
+const encoder = /* @__PURE__ */ new TextEncoder()
+const decoder = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true })
+
+/** The 12-byte nonce of record `n`. */
+export function recordNonce(n: number): Uint8Array<ArrayBuffer> {
+  const nonce = new Uint8Array(12)
+  new DataView(nonce.buffer).setBigUint64(4, BigInt(n))
+  return nonce
+}
+
+/** uint32(J) ‖ UTF-8 JSON ‖ attachment. */
+export function encodeRecordPlaintext(json: string, attachment?: Uint8Array): Uint8Array<ArrayBuffer> {
+  const extra = attachment?.length ?? 0
+  const buffer = new Uint8Array(4 + json.length * 3 + extra)
+  const { written } = encoder.encodeInto(json, buffer.subarray(4))
+  new DataView(buffer.buffer).setUint32(0, written)
+  if (attachment) buffer.set(attachment, 4 + written)
+  return buffer.subarray(0, 4 + written + extra)
+}
+
+/** The JSON text and the attachment of a record's plaintext, or why it has none. */
+export function decodeRecordPlaintext(
+  plaintext: Uint8Array<ArrayBuffer>,
+): { json: string; attachment: Uint8Array<ArrayBuffer> } | { error: string } {
+  if (plaintext.length < 4) return { error: 'the record is shorter than its length prefix' }
+  const length = new DataView(plaintext.buffer, plaintext.byteOffset, 4).getUint32(0)
+  if (length > plaintext.length - 4) return { error: 'the JSON length runs past the record' }
+  try {
+    return {
+      json: decoder.decode(plaintext.subarray(4, 4 + length)),
+      attachment: plaintext.subarray(4 + length),
+    }
+  } catch {
+    return { error: 'the JSON is not UTF-8' }
+  }
+}
+
+/** Seals record `n`: ciphertext ‖ 16-byte tag. */
+export async function sealRecord(
+  key: CryptoKey,
+  n: number,
+  plaintext: Uint8Array<ArrayBuffer>,
+): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: recordNonce(n) }, key, plaintext))
+}
+
+/**
+ * Opens record `n`. Fails with `ERR_DECRYPT` when it does not authenticate: tampered, truncated,
+ * replayed, reflected, reordered, or a record before it was dropped.
+ */
+export async function openRecord(
+  key: CryptoKey,
+  n: number,
+  record: Uint8Array<ArrayBuffer>,
+): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    if (record.length < TAG_LENGTH || n >= MAX_RECORDS) throw new Error('short record or counter past the limit')
+    return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: recordNonce(n) }, key, record))
+  } catch (cause) {
+    throw new EncryptedSocketError(
+      'ERR_DECRYPT',
+      `Record ${n} did not open: it was tampered with, replayed, reordered, or one before it was dropped.`,
+      { cause },
+    )
+  }
+}
