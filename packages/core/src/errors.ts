@@ -49,6 +49,14 @@ export type ErrorCode =
   | 'ERR_UNAUTHENTICATED_FRAME'
   /** Web Crypto is missing (browsers provide it only on https:// or localhost). */
   | 'ERR_NO_CRYPTO'
+  /** The server does not speak protocol v2 and the client requires it (`protocol: 'v2'`, or a pinned `serverIdentity`). */
+  | 'ERR_PROTOCOL_VERSION'
+  /** Client and server derive different keys: their `ecdhInfo` differ. Not retried: it will not fix itself. */
+  | 'ERR_KEY_MISMATCH'
+  /** Protocol v2: nothing arrived within `pongTimeout` after a ping; the connection was dead and is replaced. */
+  | 'ERR_PONG_TIMEOUT'
+  /** Protocol v2: the server refused to let this client join a room (`denied`). */
+  | 'ERR_ROOM_DENIED'
   /** `serverKey`/`serverKeyFingerprint` is set and the server's handshake signature is missing or wrong. */
   | 'ERR_SERVER_AUTH'
 

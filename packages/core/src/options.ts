@@ -16,6 +16,8 @@ export interface ResolvedOptions {
   logger: Logger
   WebSocket: WebSocketConstructor | undefined
   protocols: string | string[] | undefined
+  protocol: 'auto' | 'v1' | 'v2'
+  pongTimeout: number
   handshakeTimeout: number
   requireEncryption: boolean
   outbox: { maxSize: number }
@@ -39,6 +41,8 @@ export const DEFAULTS = {
   outboxMaxSize: 1000,
   allowInsecureTransport: false,
   maxTrackedIvs: 65_536,
+  protocol: 'auto',
+  pongTimeout: 10_000,
 } as const
 
 type Test = (value: unknown) => boolean
@@ -91,6 +95,8 @@ const RULES: [path: string, expected: string, test: Test, fallback?: unknown][] 
     'a string or an array of strings',
     (v) => isString(v) || (Array.isArray(v) && v.every(isString)),
   ],
+  ['protocol', '"auto", "v1" or "v2"', (v) => v === 'auto' || v === 'v1' || v === 'v2', DEFAULTS.protocol],
+  ['pongTimeout', 'a number of ms > 0', (v) => isNumberFrom(0)(v) && v !== 0, DEFAULTS.pongTimeout],
   ['handshakeTimeout', 'a number of ms > 0', (v) => isNumberFrom(0)(v) && v !== 0, DEFAULTS.handshakeTimeout],
   ['requireEncryption', 'a boolean', isBoolean, DEFAULTS.requireEncryption],
   ['outbox.maxSize', 'an integer ≥ 0', isCountFrom(0), DEFAULTS.outboxMaxSize],

@@ -51,7 +51,11 @@ export interface WebSocketLike {
   onmessage: Handler<{ data: unknown }> | null
   onclose: Handler<{ code: number; reason: string; wasClean: boolean }> | null
   onerror: Handler<unknown> | null
-  send(data: string): void
+  /** The subprotocol the server selected ('' for none). */
+  readonly protocol?: string
+  /** Set to 'arraybuffer' so that binary records arrive as bytes, not Blobs. */
+  binaryType?: string
+  send(data: string | Uint8Array<ArrayBuffer>): void
   close(code?: number, reason?: string): void
 }
 
@@ -92,7 +96,11 @@ export interface ClientOptions {
   getToken?: () => string | Promise<string>
   /** Reconnection policy. @default { enabled: true, maxRetries: 5, interval: 3000, backoffMultiplier: 1.5, maxInterval: 30000, jitter: 'full' } */
   reconnect?: ReconnectOptions
-  /** Interval of `heartbeat` frames while authenticated, in ms; 0 turns them off. Servers drop a client silent for 90 s. @default 30000 */
+  /**
+   * v1: the interval of `heartbeat` frames while authenticated, in ms (0 turns them off); servers
+   * drop a client silent for 90 s. v1 cannot notice a dead connection: the server never answers.
+   * v2: the ping interval when the server's `ready` names none (it usually does). @default 30000
+   */
   heartbeatInterval?: number
   /** Rooms joined after every authentication, as if `joinRooms()` had been called. @default [] */
   autoJoinRooms?: readonly string[]
@@ -100,8 +108,20 @@ export interface ClientOptions {
   logger?: Logger
   /** The WebSocket implementation; pass `ws`'s in Node 20. @default globalThis.WebSocket */
   WebSocket?: WebSocketConstructor
-  /** WebSocket sub-protocols. */
+  /** Your own WebSocket subprotocols, offered before encrypted-socket's. */
   protocols?: string | string[]
+  /**
+   * The wire protocol. `'auto'`: v2 with a server that selects it at the upgrade, v1 otherwise
+   * (no extra round trip). `'v2'`: v2 only (a v1 server fails with `ERR_PROTOCOL_VERSION`).
+   * `'v1'`: exactly the original client. With `serverIdentity`, `'auto'` means `'v2'`: v1 would
+   * send the token in clear before the pin could refuse anyone. @default 'auto'
+   */
+  protocol?: 'auto' | 'v1' | 'v2'
+  /**
+   * Protocol v2: after a ping, the time within which something must arrive from the server, in
+   * ms; otherwise the connection is dead (close 4007) and is replaced at once. @default 10000
+   */
+  pongTimeout?: number
   /** Time from opening the socket to the server's `connected` frame, in ms. @default 10000 */
   handshakeTimeout?: number
   /**
@@ -134,6 +154,8 @@ export interface ClientSnapshot {
   readonly userId: string | null
   /** True while a session key exists. */
   readonly encrypted: boolean
+  /** The wire protocol of the authenticated connection (null while there is none). */
+  readonly protocol: 'v1' | 'v2' | null
   /** Reconnection attempts since the last authentication. */
   readonly retryCount: number
   /** When the next attempt starts (ms since the epoch), while waiting to reconnect. */
@@ -149,7 +171,7 @@ export interface LifecycleEvents {
   /** The state changed. */
   state: { state: ConnectionState; previous: ConnectionState }
   /** Authenticated, with a fresh session key. */
-  authenticated: { clientId: string; userId: string; encrypted: boolean }
+  authenticated: { clientId: string; userId: string; encrypted: boolean; protocol: 'v1' | 'v2' }
   /** A failure was reported: a dropped frame, a server `error` frame, a lost connection. */
   error: EncryptedSocketError
   /** A reconnection attempt was scheduled. */

@@ -9,6 +9,10 @@ export interface SendContext {
   state: ConnectionState
   /** The connection is up without a session key (a server without encryption). */
   plaintextOnly: boolean
+  /** Protocol v1 names are reserved for its control frames; v2 has none. */
+  reservedNames: boolean
+  /** The payload is binary and v1 is spoken (or required): why it cannot go, else null. */
+  binaryRefused: string | null
   /** Sends already waiting in the outbox, and how many may. */
   waiting: number
   maxWaiting: number
@@ -20,12 +24,13 @@ export function checkSend(event: string, options: SendOptions, context: SendCont
   if (typeof event !== 'string' || event.length === 0) {
     throw new EncryptedSocketError('ERR_INVALID_ARGUMENT', 'send() needs a non-empty event name.')
   }
-  if (isReservedEvent(event)) {
+  if (context.reservedNames && isReservedEvent(event)) {
     throw new EncryptedSocketError('ERR_RESERVED_EVENT', `"${event}" is a protocol event name; pick another.`)
   }
   const { state } = context
   const refuse = (code: ErrorCode, why: string) =>
     new EncryptedSocketError(code, `send("${event}") refused: ${why}.`)
+  if (context.binaryRefused) throw refuse('ERR_INVALID_PAYLOAD', context.binaryRefused)
   if (state === 'disconnected') throw refuse('ERR_NOT_CONNECTED', 'call connect() first')
   if (state === 'authenticated') {
     if (context.plaintextOnly) {

@@ -1,42 +1,56 @@
-// One connection attempt, from `new WebSocket()` to its end: the socket, the handshake, the
-// session, the timers and the in-order frame queue. It is disposed once, and every callback first
-// asks whether it was, so nothing of an old attempt can act after it ended. It tells the client
-// what happened through its host.
+// One connection attempt, from `new WebSocket()` to its end: the socket, the subprotocol offer,
+// the handshake timer and the protocol the server selected (v1Protocol.ts or v2Protocol.ts). It is
+// disposed once, and every callback first asks whether it was, so nothing of an old attempt can
+// act after it ended. It tells the client what happened through its host.
 import { EncryptedSocketError } from '../errors'
 import type { ResolvedOptions } from '../options'
-import { HEARTBEAT_FRAME, parseServerFrame, type ConnectedFrame, type ServerFrame } from '../protocol/codec'
+import { createEphemeralKeys, type EphemeralKeys } from '../protocol/handshake'
+import { PROTOCOL_V1, PROTOCOL_V2 } from '../protocol/v2/subprotocols'
 import type { CloseInfo, Logger, WebSocketConstructor, WebSocketLike } from '../types'
 import { CLIENT_CLOSE, MESSAGE_TOO_BIG, REJECTED_CLOSE_CODES } from './reconnect'
-import type { EncryptedFrame, Handshake, Opened, Session } from './session'
-import { V1Handshake } from './v1Handshake'
+import type { OutgoingMessage, Protocol, ProtocolContext } from './session'
+import { V1Protocol } from './v1Protocol'
+import { V2Protocol } from './v2Protocol'
 
 const OPEN = 1
 const noop = (): void => {}
 
 /** How a connection ended: what the client needs to decide what comes next. */
 export type ConnectionEnd =
-  /** The reconnect policy decides; `rekey`: the client ended it for a new key (retry at once, not counted). */
-  | { next: 'decide' | 'rekey'; close: Omit<CloseInfo, 'retryCount'> }
-  /** Nothing can be retried: there is no token at all. */
+  /**
+   * `decide`: the reconnect policy decides. `retry-now`: open the next attempt at once, not
+   * counted as a retry (a re-key, a subprotocol fallback). `token-expired`: once, at once, with a
+   * fresh `getToken()`; without one, give up.
+   */
+  | { next: 'decide' | 'retry-now' | 'token-expired'; close: Omit<CloseInfo, 'retryCount'> }
+  /** Nothing can be retried: no token at all, a wrong `ecdhInfo`, a server without v2 for a v2 client. */
   | { next: 'give-up'; error: EncryptedSocketError }
 
 /** What a connection tells its client. A disposed connection tells nothing. */
 export interface ConnectionHost {
   /** The socket opened; the handshake starts. */
   opened(): void
-  /** The handshake completed (`encrypted`: a session exists). */
-  authenticated(connection: Connection, info: { clientId: string; userId: string; encrypted: boolean }): void
-  /** An application event: decrypted, or in plaintext from a server the options allow to send it. */
+  /** The handshake completed. */
+  authenticated(
+    connection: Connection,
+    info: { clientId: string; userId: string; encrypted: boolean; protocol: 'v1' | 'v2' },
+  ): void
+  /** An application event: decrypted, or in plaintext from a v1 server the options allow to send it. */
   event(name: string, data: unknown): void
   /** A failure the application should know about; the connection goes on. */
   report(error: EncryptedSocketError): void
   /** The connection is over (it has disposed itself). */
   ended(end: ConnectionEnd): void
+  /** Node's `ws` refused the upgrade because the server selected no subprotocol: offer none next time. */
+  subprotocolRefused(): void
   /** Text from the server with every token the client knows replaced. */
   scrub(text: string): string
 }
 
-type Phase = 'opening' | 'authenticating' | 'authenticated' | 'disposed'
+export interface ConnectionOptions {
+  /** Offer no subprotocol at all (a server that selects none made Node's `ws` refuse the upgrade). */
+  offerNone: boolean
+}
 
 /**
  * Starts an attempt: the connection, or why none can start (no Web Crypto, no WebSocket,
@@ -46,79 +60,95 @@ export function openConnection(
   options: ResolvedOptions,
   token: () => Promise<string>,
   host: ConnectionHost,
+  { offerNone }: ConnectionOptions = { offerNone: false },
 ): Connection | EncryptedSocketError {
   const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
   if (!globalThis.crypto?.subtle) {
-    return new EncryptedSocketError(
-      'ERR_NO_CRYPTO',
-      'No crypto.subtle: serve the page over https:// or localhost.',
-    )
+    return new EncryptedSocketError('ERR_NO_CRYPTO', 'No crypto.subtle: serve the page over https:// or localhost.')
   }
   if (!WebSocketImpl) {
-    return new EncryptedSocketError(
-      'ERR_NO_WEBSOCKET',
-      'No WebSocket: pass one as the `WebSocket` option (ws in Node).',
-    )
+    return new EncryptedSocketError('ERR_NO_WEBSOCKET', 'No WebSocket: pass one as the `WebSocket` option (ws in Node).')
   }
   try {
-    return new Connection(WebSocketImpl, options, token, host)
+    return new Connection(WebSocketImpl, options, token, host, offerNone)
   } catch (cause) {
     return new EncryptedSocketError('ERR_CONNECTION_CLOSED', 'new WebSocket() failed.', { cause })
   }
+}
+
+/** The version the client insists on: a pinned client never falls back to v1 (§1). */
+export function requiredVersion(options: ResolvedOptions): 'v1' | 'v2' | 'auto' {
+  return options.protocol === 'auto' && options.serverIdentity ? 'v2' : options.protocol
+}
+
+/** The subprotocols to offer: the application's own, then v1 and v2, in that order (§1). */
+function offeredProtocols(options: ResolvedOptions, offerNone: boolean): string[] | string | undefined {
+  if (requiredVersion(options) === 'v1' || offerNone) return options.protocols
+  const own = options.protocols === undefined ? [] : [options.protocols].flat()
+  return [...own, PROTOCOL_V1, PROTOCOL_V2]
 }
 
 export class Connection {
   readonly #options: ResolvedOptions
   readonly #host: ConnectionHost
   readonly #socket: WebSocketLike
-  readonly #handshake: Handshake
   readonly #token: Promise<string>
-  #phase: Phase = 'opening'
-  #session: Session | null = null
+  readonly #keys: Promise<EphemeralKeys>
+  readonly #offered: boolean
+  #disposed = false
+  #opened = false
+  #authenticated = false
+  #protocol: Protocol | null = null
   /** The token once known, only to scrub it from server-provided text. */
   #tokenText: string | undefined
-  /** Frames are handled one at a time, in arrival order: each waits for this chain. */
-  #frames = Promise.resolve()
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined
-  #heartbeatTimer: ReturnType<typeof setInterval> | undefined
 
-  /** Opens the socket (throws what `new WebSocket()` throws), then starts the handshake. */
+  /** Opens the socket (throws what `new WebSocket()` throws); the handshake starts when it opens. */
   constructor(
     WebSocketImpl: WebSocketConstructor,
     options: ResolvedOptions,
     token: () => Promise<string>,
     host: ConnectionHost,
+    offerNone: boolean,
   ) {
     this.#options = options
     this.#host = host
-    this.#socket = new WebSocketImpl(options.url, options.protocols)
+    const protocols = offeredProtocols(options, offerNone)
+    this.#offered = Array.isArray(protocols) ? protocols.length > 0 : protocols !== undefined
+    this.#socket = new WebSocketImpl(options.url, protocols)
+    this.#socket.binaryType = 'arraybuffer'
     // The key pair and the token are made while the socket opens: the socket starts first, since
     // its network round trips are the longest wait.
-    this.#handshake = new V1Handshake(options)
+    this.#keys = createEphemeralKeys()
+    this.#keys.catch(noop) // a failure surfaces in the handshake
     this.#token = token()
     this.#token.catch(noop)
-    this.#socket.onopen = () => void this.#onOpen()
-    this.#socket.onmessage = (event) => this.#onMessage(event.data)
+    this.#socket.onopen = () => this.#onOpen()
+    this.#socket.onmessage = (event) => {
+      if (!this.#disposed) this.#protocol?.receive(event.data)
+    }
     this.#socket.onclose = (event) => this.#onClose(event)
-    this.#socket.onerror = noop // a close event follows; `ws` needs a listener here to not throw
+    this.#socket.onerror = (event) => this.#onError(event)
     this.#handshakeTimer = setTimeout(() => {
       this.#fail(
         CLIENT_CLOSE.HANDSHAKE_TIMEOUT,
-        new EncryptedSocketError(
-          'ERR_HANDSHAKE_TIMEOUT',
-          `No handshake within ${options.handshakeTimeout} ms (handshakeTimeout).`,
-        ),
+        new EncryptedSocketError('ERR_HANDSHAKE_TIMEOUT', `No handshake within ${options.handshakeTimeout} ms (handshakeTimeout).`),
       )
     }, options.handshakeTimeout)
   }
 
   get disposed(): boolean {
-    return this.#phase === 'disposed'
+    return this.#disposed
   }
 
-  /** The session once the handshake established a key (null before, and for a keyless server). */
-  get session(): Session | null {
-    return this.#session
+  /** The wire protocol, once the socket opened. */
+  get version(): 'v1' | 'v2' | null {
+    return this.#protocol?.version ?? null
+  }
+
+  /** True once authenticated with a session key (false for a keyless v1 server). */
+  get encrypted(): boolean {
+    return this.#authenticated && this.#protocol?.encrypted === true
   }
 
   get tokenText(): string | undefined {
@@ -127,32 +157,43 @@ export class Connection {
 
   /** True while frames can be written. */
   get writable(): boolean {
-    return !this.disposed && this.#socket.readyState === OPEN
+    return !this.#disposed && this.#socket.readyState === OPEN
   }
 
-  /** Writes a frame (a control frame, or one sealed by `session`); nothing once disposed or closing. */
-  write(frame: string): void {
-    if (this.writable) this.#socket.send(frame)
+  /** Seals and writes messages in order; resolves with how many were handed to the socket. */
+  send(messages: readonly OutgoingMessage[]): Promise<number> {
+    if (!this.#authenticated || !this.#protocol) return Promise.resolve(0)
+    return this.#protocol.send(messages)
   }
 
-  /** The session's replay window is full: a new connection brings a new key instead of forgetting IVs. */
+  changeRooms(type: 'join' | 'leave', rooms: readonly string[]): void {
+    if (this.#authenticated && rooms.length > 0) this.#protocol?.changeRooms(type, rooms)
+  }
+
+  /** The page came back: v2 pings at once (v1 cannot tell). */
+  probe(): void {
+    if (this.#authenticated) this.#protocol?.probe()
+  }
+
+  /** True while the handshake is still under way (the socket may not even be open). */
+  get handshaking(): boolean {
+    return !this.#disposed && !this.#authenticated
+  }
+
+  /** The key has done all it may: a new connection brings a new key. */
   rekey(): void {
-    if (this.disposed) return
-    this.#logger.info('[encrypted-socket] replay window full: re-keying')
+    if (this.#disposed) return
+    this.#logger.info('[encrypted-socket] key limit reached: re-keying')
     this.close(CLIENT_CLOSE.REKEY, 'Re-key')
-    this.#host.ended({
-      next: 'rekey',
-      close: { code: CLIENT_CLOSE.REKEY, reason: 'Re-key', wasClean: false, error: null },
-    })
+    this.#host.ended({ next: 'retry-now', close: { code: CLIENT_CLOSE.REKEY, reason: 'Re-key', wasClean: false, error: null } })
   }
 
-  /** Silences the connection: its socket's callbacks, its timers and its key are gone. Idempotent. */
+  /** Silences the connection: its socket's callbacks, its timers and its keys are gone. Idempotent. */
   dispose(): void {
-    if (this.disposed) return
-    this.#phase = 'disposed'
-    this.#session = null
+    if (this.#disposed) return
+    this.#disposed = true
+    this.#protocol?.dispose()
     clearTimeout(this.#handshakeTimer)
-    clearInterval(this.#heartbeatTimer)
     const socket = this.#socket
     socket.onopen = noop
     socket.onmessage = noop
@@ -170,138 +211,108 @@ export class Connection {
     return this.#options.logger
   }
 
-  async #onOpen(): Promise<void> {
-    if (this.disposed) return
-    this.#phase = 'authenticating'
+  #onOpen(): void {
+    if (this.#disposed) return
+    this.#opened = true
+    const selected = this.#socket.protocol ?? ''
+    if (selected !== PROTOCOL_V2 && requiredVersion(this.#options) === 'v2') {
+      return this.#giveUp(
+        CLIENT_CLOSE.PROTOCOL_VERSION,
+        new EncryptedSocketError(
+          'ERR_PROTOCOL_VERSION',
+          this.#options.serverIdentity
+            ? 'The server does not speak protocol v2, and a pinned serverIdentity requires it (v1 would send the token in clear). Upgrade the server.'
+            : 'The server does not speak protocol v2 (protocol: "v2"). Upgrade the server, or use protocol: "auto".',
+        ),
+      )
+    }
     this.#host.opened()
-    let hello: string
+    const context = this.#context()
+    this.#protocol = selected === PROTOCOL_V2 ? new V2Protocol(context) : new V1Protocol(context)
+  }
+
+  /** What the protocol may do with this connection; nothing once it is disposed. */
+  #context(): ProtocolContext {
+    const isDisposed = () => this.#disposed
+    return {
+      options: this.#options,
+      keys: this.#keys,
+      get disposed() {
+        return isDisposed()
+      },
+      token: () => this.#awaitToken(),
+      write: (frame) => {
+        if (!this.writable) return false
+        this.#socket.send(frame)
+        return true
+      },
+      authenticated: ({ clientId, userId }) => {
+        if (this.#disposed || !this.#protocol) return
+        clearTimeout(this.#handshakeTimer)
+        this.#authenticated = true
+        const { version, encrypted } = this.#protocol
+        this.#host.authenticated(this, { clientId, userId, encrypted, protocol: version })
+      },
+      event: (name, data) => {
+        if (!this.#disposed) this.#host.event(name, data)
+      },
+      report: (error) => {
+        if (!this.#disposed) this.#host.report(error)
+      },
+      fail: (code, error, next) => this.#fail(code, error, next),
+      giveUp: (code, error) => this.#giveUp(code, error),
+      rekey: () => this.rekey(),
+      scrub: (text) => this.#host.scrub(text),
+      logError: (message, error) => {
+        try {
+          this.#logger.error(message, error)
+        } catch {
+          // Nothing left to tell.
+        }
+      },
+    }
+  }
+
+  /** The token of this attempt; ends the attempt (and gives undefined) when there is none. */
+  async #awaitToken(): Promise<string | undefined> {
     try {
       const token = await this.#token
-      if (this.disposed) return
+      if (this.#disposed) return undefined
       this.#tokenText = token
-      hello = await this.#handshake.hello(token)
+      return token
     } catch (cause) {
-      if (this.disposed) return
+      if (this.#disposed) return undefined
       if (cause instanceof EncryptedSocketError) {
         // No token at all: retrying cannot help.
-        this.close(CLIENT_CLOSE.NORMAL, 'No token')
-        return this.#host.ended({ next: 'give-up', error: cause })
+        this.#giveUp(CLIENT_CLOSE.NORMAL, cause)
+        return undefined
       }
-      const error = new EncryptedSocketError('ERR_TOKEN_UNAVAILABLE', 'getToken() failed; retrying.', {
-        cause,
-      })
-      return this.#fail(CLIENT_CLOSE.TOKEN_UNAVAILABLE, error)
-    }
-    if (!this.disposed) this.write(hello)
-  }
-
-  #onMessage(data: unknown): void {
-    if (this.disposed) return
-    const frame = parseServerFrame(data)
-    // Decryption starts on arrival, so a burst decrypts in parallel; delivery stays in order.
-    const opening = frame.type === 'encrypted' ? this.#session?.open(frame) : undefined
-    this.#frames = this.#frames
-      .then(() => (this.disposed ? undefined : this.#handleFrame(frame, opening)))
-      .catch((error: unknown) =>
-        reportQuietly(this.#logger, '[encrypted-socket] a frame handler failed', error),
+      this.#fail(
+        CLIENT_CLOSE.TOKEN_UNAVAILABLE,
+        new EncryptedSocketError('ERR_TOKEN_UNAVAILABLE', 'getToken() failed; retrying.', { cause }),
       )
-  }
-
-  async #handleFrame(frame: ServerFrame, opening: { finish(): Promise<Opened> } | undefined): Promise<void> {
-    switch (frame.type) {
-      case 'encrypted':
-        return this.#handleEncrypted(frame, opening)
-      case 'connected':
-        return this.#handleConnected(frame)
-      case 'plaintext':
-        if (this.#session || this.#options.requireEncryption) {
-          return this.#host.report(
-            new EncryptedSocketError(
-              'ERR_PLAINTEXT_REJECTED',
-              `Dropped plaintext "${this.#host.scrub(frame.event)}": events must arrive encrypted.`,
-            ),
-          )
-        }
-        return this.#host.event(frame.event, frame.data)
-      case 'malformed':
-        if (frame.event === 'connected' && this.#phase === 'authenticating') {
-          return this.#fail(
-            CLIENT_CLOSE.PROTOCOL_VIOLATION,
-            new EncryptedSocketError('ERR_PROTOCOL', `Bad connected frame: ${frame.reason}.`),
-          )
-        }
-        return this.#host.report(
-          new EncryptedSocketError('ERR_MALFORMED_FRAME', `Dropped a frame: ${frame.reason}.`),
-        )
-      case 'error': {
-        // Once the key exists the server's word is encrypted; a plaintext error may be anyone's.
-        if (this.#session) {
-          return this.#host.report(
-            new EncryptedSocketError(
-              'ERR_UNAUTHENTICATED_FRAME',
-              'Dropped a plaintext error frame: once encrypted, only encrypted frames are the server’s.',
-            ),
-          )
-        }
-        const code = frame.code === undefined ? '' : ` (${this.#host.scrub(String(frame.code))})`
-        return this.#host.report(
-          new EncryptedSocketError('ERR_SERVER', `Server error${code}: ${this.#host.scrub(frame.message)}`),
-        )
-      }
-      case 'heartbeat':
-        return
+      return undefined
     }
   }
 
-  async #handleConnected(frame: ConnectedFrame): Promise<void> {
-    // Frames are handled one at a time, so once a `connected` was handled the phase has moved on
-    // (authenticated, or the attempt failed): a second one always lands here.
-    if (this.#phase !== 'authenticating') {
-      return this.#host.report(new EncryptedSocketError('ERR_PROTOCOL', 'Dropped a second connected frame.'))
+  #onError(event: unknown): void {
+    // Node's `ws` refuses an upgrade whose response selected no subprotocol after we offered some
+    // (browsers accept it): then the server is v1, and the next attempt offers none.
+    const message = String((event as { message?: unknown } | null)?.message ?? '')
+    if (!this.#opened && this.#offered && /subprotocol/i.test(message) && requiredVersion(this.#options) === 'auto') {
+      this.#host.subprotocolRefused()
     }
-    const result = await this.#handshake.finish(frame)
-    if (this.disposed) return
-    if (!result.ok) return this.#fail(result.closeCode, result.error)
-    clearTimeout(this.#handshakeTimer)
-    this.#session = result.session
-    this.#phase = 'authenticated'
-    const encrypted = result.session !== null
-    this.#host.authenticated(this, { clientId: frame.id, userId: frame.userId, encrypted })
-    // A listener may have called disconnect() or destroy() meanwhile.
-    if (this.disposed || this.#options.heartbeatInterval <= 0) return
-    this.#heartbeatTimer = setInterval(() => this.write(HEARTBEAT_FRAME), this.#options.heartbeatInterval)
-  }
-
-  async #handleEncrypted(
-    frame: EncryptedFrame,
-    opening: { finish(): Promise<Opened> } | undefined,
-  ): Promise<void> {
-    const session = this.#session
-    if (!session) {
-      return this.#host.report(
-        new EncryptedSocketError('ERR_PROTOCOL', 'Dropped an encrypted frame before the key.'),
-      )
-    }
-    const opened = await (opening ?? session.open(frame)).finish()
-    if (this.disposed) return
-    if (opened.type === 'dropped') {
-      this.#host.report(opened.error)
-      if (opened.keyRejected) {
-        this.#fail(
-          CLIENT_CLOSE.KEY_NOT_CONFIRMED,
-          new EncryptedSocketError('ERR_DECRYPT', 'The session key is wrong; reconnecting with fresh keys.'),
-        )
-      }
-      return
-    }
-    this.#host.event(opened.message.event, opened.message.data)
-    if (session.full) this.rekey()
   }
 
   #onClose(event: { code: number; reason: string; wasClean: boolean }): void {
-    if (this.disposed) return
+    if (this.#disposed) return
     const { code } = event
     const reason = this.#host.scrub(event.reason ?? '')
+    const explained = this.#protocol?.explainClose(code)
+    if (explained) {
+      this.dispose()
+      return this.#host.ended({ next: 'give-up', error: explained })
+    }
     const rejected = REJECTED_CLOSE_CODES.has(code)
     const hint = rejected
       ? ': the credentials were rejected; refresh the token'
@@ -317,11 +328,17 @@ export class Connection {
     this.#host.ended({ next: 'decide', close: { code, reason, wasClean: event.wasClean, error } })
   }
 
-  /** The client ends the attempt itself, for `error`: close with its own code, then retry or give up. */
-  #fail(code: number, error: EncryptedSocketError): void {
-    if (this.disposed) return
+  /** The client ends the attempt itself, for `error`: close with its own code, then `next`. */
+  #fail(code: number, error: EncryptedSocketError, next: 'decide' | 'retry-now' | 'token-expired' = 'decide'): void {
+    if (this.#disposed) return
     this.close(code, error.code)
-    this.#host.ended({ next: 'decide', close: { code, reason: error.code, wasClean: false, error } })
+    this.#host.ended({ next, close: { code, reason: error.code, wasClean: false, error } })
+  }
+
+  #giveUp(code: number, error: EncryptedSocketError): void {
+    if (this.#disposed) return
+    this.close(code, error.code)
+    this.#host.ended({ next: 'give-up', error })
   }
 }
 
@@ -330,14 +347,5 @@ function closeQuietly(socket: WebSocketLike, code: number, reason: string): void
     socket.close(code, reason)
   } catch {
     // Already closed, or an implementation that refuses the code: nothing left to release.
-  }
-}
-
-/** Logs an internal failure; a throwing logger must not break the frame chain that called it. */
-function reportQuietly(logger: Logger, message: string, error: unknown): void {
-  try {
-    logger.error(message, error)
-  } catch {
-    // Nothing left to tell.
   }
 }

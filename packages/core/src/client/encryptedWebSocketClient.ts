@@ -2,8 +2,6 @@
 // every ended connection. One connection attempt at a time lives in `Connection`.
 import { EncryptedSocketError } from '../errors'
 import { resolveOptions, type ResolvedOptions } from '../options'
-import { encodeRooms } from '../protocol/codec'
-import { serializeMessage } from '../protocol/message'
 import type {
   ClientOptions,
   ClientSnapshot,
@@ -14,8 +12,10 @@ import type {
   SendOptions,
   UnknownEvents,
 } from '../types'
-import { Connection, openConnection, type ConnectionEnd, type ConnectionHost } from './connection'
+import { Connection, openConnection, requiredVersion, type ConnectionEnd, type ConnectionHost } from './connection'
 import { checkRooms, checkSend, destroyedError } from './checks'
+import { CLIENT_CLOSE } from './reconnect'
+import { toOutgoing } from './payload'
 import { deferred, type Deferred } from './deferred'
 import { Emitter } from './emitter'
 import { Outbox } from './outbox'
@@ -26,6 +26,7 @@ import { RoomRegistry } from './roomRegistry'
 import { SnapshotStore, type SnapshotAction } from './snapshot'
 
 const noop = (): void => {}
+const BINARY_NEEDS_V2 = 'binary payloads need protocol v2, and this server speaks v1 (send JSON instead)'
 
 /** How the client stops: each way in, one way out (`#end`). */
 type Ending =
@@ -37,8 +38,9 @@ type Ending =
   | { type: 'stop'; connectError: EncryptedSocketError; sendError: EncryptedSocketError }
 
 /**
- * An end-to-end-encrypted WebSocket client speaking protocol v1: a fresh ECDH P-256 key pair per
- * connection, HKDF-SHA-256, AES-256-GCM; with reconnection, rooms, an outbox and heartbeats.
+ * An end-to-end-encrypted WebSocket client: a fresh ECDH P-256 key pair per connection,
+ * HKDF-SHA-256, AES-256-GCM, over protocol v2 with servers that speak it and v1 otherwise; with
+ * reconnection, rooms, an outbox and liveness checks.
  *
  * ```ts
  * const client = new EncryptedWebSocketClient<{ 'order.created': Order }>({ url, ecdhInfo, token })
@@ -62,6 +64,10 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   #retryTimer: ReturnType<typeof setTimeout> | null = null
   #stopWatchingPage: (() => void) | null = null
   #destroyed = false
+  /** A server selected no subprotocol and Node's `ws` refused it: offer none from now on. */
+  #offerNoSubprotocol = false
+  /** A token expired during the handshake was already retried once with a fresh one. */
+  #retriedExpiredToken = false
 
   constructor(options: ClientOptions) {
     this.#options = resolveOptions(options)
@@ -153,9 +159,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (state === 'authenticated') return Promise.resolve()
     const pending = (this.#pendingConnect ??= deferred()).promise
     if (state === 'disconnected') {
-      this.#stopWatchingPage ??= watchPageSignals(() => {
-        if (this.#store.get().state === 'reconnecting') this.#retryNow()
-      })
+      this.#stopWatchingPage ??= watchPageSignals(() => this.#pageCameBack())
       this.#dispatch({ type: 'CONNECT' })
       this.#open()
     } else if (state === 'reconnecting') {
@@ -213,18 +217,21 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
    */
   send<K extends EventName<Events>>(event: K, data?: Events[K], options: SendOptions = {}): Promise<void> {
     try {
-      const { state } = this.#store.get()
+      const { state, protocol } = this.#store.get()
+      const message = toOutgoing(event, data)
+      const v1 = protocol === 'v1' || requiredVersion(this.#options) === 'v1'
       checkSend(event, options, {
         destroyed: this.#destroyed,
         // Between a connection's end and the state change (an `error` listener), it is as if reconnecting.
         state: state === 'authenticated' && !this.#connection ? 'reconnecting' : state,
-        plaintextOnly: this.#connection?.session === null,
+        plaintextOnly: state === 'authenticated' && this.#connection?.encrypted === false,
+        reservedNames: requiredVersion(this.#options) !== 'v2',
+        binaryRefused: message.binary && v1 ? BINARY_NEEDS_V2 : null,
         waiting: this.#outbox.size,
         maxWaiting: this.#options.outbox.maxSize,
       })
-      const plaintext = serializeMessage({ event, data })
       return new Promise<void>((resolve, reject) => {
-        this.#outbox.push({ event, plaintext, resolve, reject })
+        this.#outbox.push({ message, resolve, reject })
         this.#pump()
       })
     } catch (error) {
@@ -273,8 +280,8 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
 
   #sendRoomChange(type: 'join' | 'leave', rooms: string[]): void {
     this.#dispatch({ type: 'ROOMS', rooms: this.#rooms.list() })
-    if (rooms.length === 0 || this.#store.get().state !== 'authenticated') return
-    this.#connection?.write(encodeRooms(type, rooms))
+    if (this.#store.get().state !== 'authenticated') return
+    this.#connection?.changeRooms(type, rooms)
   }
 
   // ---- One connection attempt ------------------------------------------------------------------
@@ -286,24 +293,34 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     event: (name, data) => this.#events.emit(name as EventName<Events>, data as Events[EventName<Events>]),
     report: (error) => this.#report(error),
     ended: (end) => this.#end({ type: 'ended', ...end }),
+    subprotocolRefused: () => {
+      this.#offerNoSubprotocol = true
+    },
     scrub: (text) => this.#tokens.scrub(text, this.#connection?.tokenText),
   }
 
   #open(): void {
-    const opened = openConnection(this.#options, () => this.#tokens.next(), this.#host)
+    const opened = openConnection(this.#options, () => this.#tokens.next(), this.#host, {
+      offerNone: this.#offerNoSubprotocol,
+    })
     if (opened instanceof Connection) this.#connection = opened
     else this.#end({ type: 'give-up', error: opened })
   }
 
   #authenticated(
     connection: Connection,
-    { clientId, userId, encrypted }: { clientId: string; userId: string; encrypted: boolean },
+    info: { clientId: string; userId: string; encrypted: boolean; protocol: 'v1' | 'v2' },
   ): void {
-    this.#dispatch({ type: 'AUTHENTICATED', clientId, userId, encrypted })
+    const { encrypted, protocol } = info
+    this.#retriedExpiredToken = false
+    this.#dispatch({ type: 'AUTHENTICATED', ...info })
     // A state listener may have called disconnect() or destroy() meanwhile.
     if (connection.disposed) return
-    const rooms = this.#rooms.list()
-    if (rooms.length > 0) connection.write(encodeRooms('join', rooms))
+    connection.changeRooms('join', this.#rooms.list())
+    if (protocol === 'v1') {
+      const error = new EncryptedSocketError('ERR_INVALID_PAYLOAD', `A binary send was refused: ${BINARY_NEEDS_V2}.`)
+      for (const item of this.#outbox.takeWhere((item) => item.message.binary !== undefined)) item.reject(error)
+    }
     this.#pendingConnect?.resolve()
     this.#pendingConnect = null
     if (!encrypted) {
@@ -314,7 +331,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         ),
       )
     }
-    this.#lifecycle.emit('authenticated', { clientId, userId, encrypted })
+    this.#lifecycle.emit('authenticated', info)
     this.#pump()
   }
 
@@ -334,10 +351,16 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       return this.#settle({ type: 'DISCONNECT' }, ending.connectError, ending.sendError)
     if (ending.type === 'give-up' || ending.next === 'give-up') return this.#giveUp(ending.error)
     const close = { ...ending.close, retryCount: this.#store.get().retryCount }
+    if (ending.next === 'token-expired') {
+      // Once, at once, with a fresh token; a second expiry before `ready` means no fresh token comes.
+      if (!this.#options.getToken || this.#retriedExpiredToken) return this.#giveUp(close.error!)
+      this.#retriedExpiredToken = true
+    }
     if (close.error) this.#report(close.error)
     // An `error` listener may have called disconnect() or destroy(): then nothing more to do.
     if (this.#destroyed || this.#store.get().state === 'disconnected') return
-    const decision = decideAfterClose(close, ending.next === 'rekey', this.#options.reconnect)
+    const retryNow = ending.next === 'retry-now' || ending.next === 'token-expired'
+    const decision = decideAfterClose(close, retryNow, this.#options.reconnect)
     switch (decision.type) {
       case 'retry-now':
         this.#dispatch({ type: 'CONNECTION_LOST', nextRetryAt: null })
@@ -381,6 +404,23 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     this.#dispatch(action)
     pending?.reject(connectError)
     for (const item of waiting) item.reject(sendError)
+  }
+
+  /**
+   * The page came back online or visible: skip the rest of a backoff, check that an authenticated
+   * connection is alive (v2 pings), and restart an attempt stuck in its handshake (its socket may
+   * have died with the old network) instead of leaving it to its timeout.
+   */
+  #pageCameBack(): void {
+    const connection = this.#connection
+    const { state } = this.#store.get()
+    if (state === 'reconnecting') return this.#retryNow()
+    if (state === 'authenticated') return connection?.probe()
+    if (connection?.handshaking && !isOffline()) {
+      connection.close(CLIENT_CLOSE.HANDSHAKE_TIMEOUT, 'Restart')
+      const restart = { code: CLIENT_CLOSE.HANDSHAKE_TIMEOUT, reason: 'Restart', wasClean: false, error: null }
+      this.#end({ type: 'ended', next: 'retry-now', close: restart })
+    }
   }
 
   /** Starts the next attempt now, unless the browser is offline (then `online` starts it). */

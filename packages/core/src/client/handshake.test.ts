@@ -109,7 +109,16 @@ describe('handshake', () => {
     expect(connection.frames.map((f) => JSON.parse(f).event)).toEqual(['authenticate'])
   })
 
-  it('a pinned client refuses a keyless, unsigned connected with ERR_SERVER_AUTH, even without requireEncryption', async () => {
+  it('a pinned client never falls back to v1: against a v1 server it fails with ERR_PROTOCOL_VERSION before sending anything', async () => {
+    const identity = pinServerKey(encodeBase64((await generateServerIdentity()).publicKey))
+    const server = mockServer()
+    const client = mockClient(server.url, { serverIdentity: identity })
+    await expect(client.connect()).rejects.toMatchObject({ code: 'ERR_PROTOCOL_VERSION' })
+    expect(client.getState()).toBe('disconnected')
+    expect(server.connections[0]!.frames).toEqual([]) // no token in clear
+  })
+
+  it('a pinned client that asks for v1 refuses a keyless, unsigned connected with ERR_SERVER_AUTH, even without requireEncryption', async () => {
     const identity = pinServerKey(encodeBase64((await generateServerIdentity()).publicKey))
     for (const requireEncryption of [true, false]) {
       const server = mockServer()
@@ -117,6 +126,7 @@ describe('handshake', () => {
       const client = mockClient(server.url, {
         requireEncryption,
         serverIdentity: identity,
+        protocol: 'v1',
         reconnect: { enabled: false },
       })
       await expect(client.connect()).rejects.toMatchObject({ code: 'ERR_SERVER_AUTH' })

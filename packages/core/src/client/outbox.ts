@@ -3,14 +3,14 @@
 import type { EncryptedSocketError } from '../errors'
 import type { Logger } from '../types'
 import type { Connection } from './connection'
+import type { OutgoingMessage } from './session'
 
 /** Items sealed in parallel before being written in order. */
 const SEAL_BATCH = 64
 
 /** A send waiting for the session key (or for its turn): serialised, not yet encrypted. */
 export interface OutboxItem {
-  event: string
-  plaintext: Uint8Array<ArrayBuffer>
+  message: OutgoingMessage
   resolve: () => void
   reject: (error: EncryptedSocketError) => void
 }
@@ -53,9 +53,16 @@ export class Outbox {
     return items
   }
 
+  /** Removes and hands over the items that match (the caller answers each). */
+  takeWhere(matches: (item: OutboxItem) => boolean): OutboxItem[] {
+    const taken = this.#items.filter(matches)
+    if (taken.length > 0) this.#items = this.#items.filter((item) => !matches(item))
+    return taken
+  }
+
   /**
    * Seals waiting items in batches and writes them in order, while `current()` gives an
-   * authenticated connection with a session. An item leaves the outbox only once written.
+   * authenticated, encrypted connection. An item leaves the outbox only once written.
    */
   async drain(current: () => Connection | null, logger: Logger): Promise<void> {
     if (this.#draining) return
@@ -63,20 +70,15 @@ export class Outbox {
     try {
       for (;;) {
         const connection = current()
-        const session = connection?.session
-        if (!connection || !session || this.#items.length === 0) return
+        if (!connection?.encrypted || this.#items.length === 0) return
         const batch = this.peek(SEAL_BATCH)
-        const frames = await session.seal(batch.map((item) => item.plaintext))
-        // If the connection changed meanwhile, the items stay and are sealed again under the new key.
-        if (connection !== current()) continue
-        // Closing: the close event follows, and the items go out after the next handshake.
-        if (!connection.writable) return
-        this.shift(batch.length)
-        for (const [i, item] of batch.entries()) {
-          connection.write(frames[i]!)
-          item.resolve()
-        }
-        if (session.full) connection.rekey()
+        const written = await connection.send(batch.map((item) => item.message))
+        // What was not written stays, and goes out under the next connection's key; a closing
+        // connection's close event follows.
+        this.shift(written)
+        for (const item of batch.slice(0, written)) item.resolve()
+        // Unless a new connection replaced this one meanwhile (its turn, then).
+        if (written < batch.length && connection === current()) return
       }
     } catch (error) {
       logger.error('[encrypted-socket] encryption failed', error)

@@ -1,16 +1,22 @@
 // Pinning the server: a long-term identity key (or its fingerprint) that every handshake must be signed with.
 import { decodeBase64 } from '../crypto/base64'
 import { PUBLIC_KEY_LENGTH } from '../crypto/ecdh'
-import { fingerprintKey, handshakeTranscript, verifyTranscript } from '../crypto/ecdsa'
+import { fingerprintKey, verifyTranscript } from '../crypto/ecdsa'
 import { EncryptedSocketError, serverAuthError } from '../errors'
 
-/** What the client hands a `serverIdentity` check: the `connected` frame's proof and this handshake's keys. */
+/**
+ * What the client hands a `serverIdentity` check: the server's proof and this handshake's keys.
+ * `transcript` is what the signature must cover (v1: the `connected` transcript; v2: the welcome's
+ * signed bytes, which include `validUntil`).
+ */
 export interface SignedHandshake {
+  protocol: 'v1' | 'v2'
   identityKey: Uint8Array<ArrayBuffer> | undefined
   signature: Uint8Array<ArrayBuffer> | undefined
   clientPublicKey: Uint8Array<ArrayBuffer>
   serverPublicKey: Uint8Array<ArrayBuffer>
   salt: Uint8Array<ArrayBuffer>
+  transcript: Uint8Array<ArrayBuffer>
 }
 
 /**
@@ -46,10 +52,12 @@ export function pinServerFingerprint(fingerprint: string): ServerIdentity {
 
 async function verifySigned(
   identityKey: Uint8Array<ArrayBuffer> | undefined,
-  { signature, clientPublicKey, serverPublicKey, salt }: SignedHandshake,
+  { signature, transcript, protocol }: SignedHandshake,
 ): Promise<void> {
-  if (!identityKey || !signature) throw serverAuthError('the connected frame is not signed')
-  await verifyTranscript(identityKey, signature, handshakeTranscript(clientPublicKey, serverPublicKey, salt))
+  if (!identityKey || !signature) {
+    throw serverAuthError(`the ${protocol === 'v2' ? 'welcome' : 'connected frame'} is not signed`)
+  }
+  await verifyTranscript(identityKey, signature, transcript)
 }
 
 function pinError(message: string): EncryptedSocketError {

@@ -18,18 +18,24 @@ export const CLIENT_CLOSE = {
   REKEY: 4003,
   /** `getToken()` failed. */
   TOKEN_UNAVAILABLE: 4004,
-  /** The server could not prove its identity (`serverKey` / `serverKeyFingerprint`). */
+  /** The server could not prove its identity (`serverIdentity`). */
   SERVER_AUTH: 4005,
+  /** The server does not speak protocol v2 and the client requires it. */
+  PROTOCOL_VERSION: 4006,
+  /** Protocol v2: nothing arrived within `pongTimeout` after a ping. */
+  PONG_TIMEOUT: 4007,
 } as const
 
 /** Codes meaning "the server refused these credentials": never retried by default. */
 export const REJECTED_CLOSE_CODES: ReadonlySet<number> = /* @__PURE__ */ new Set([1008, 4401, 4403])
 /** 1009: a frame was too big; sending it again would fail again. */
 export const MESSAGE_TOO_BIG = 1009
+/** 4006: protocol version refused; 4009: superseded by a resume elsewhere. Retrying cannot help. */
+const FINAL_CLOSE_CODES: ReadonlySet<number> = /* @__PURE__ */ new Set([MESSAGE_TOO_BIG, 4006, 4009])
 
-/** The default close-code policy: stop on rejection and on 1009, retry everything else. */
+/** The default close-code policy: stop on rejection, 1009, 4006 and 4009, retry everything else. */
 export function defaultShouldReconnect(close: Pick<CloseInfo, 'code'>): boolean {
-  return !REJECTED_CLOSE_CODES.has(close.code) && close.code !== MESSAGE_TOO_BIG
+  return !REJECTED_CLOSE_CODES.has(close.code) && !FINAL_CLOSE_CODES.has(close.code)
 }
 
 /**
@@ -60,12 +66,13 @@ export type ReconnectDecision =
 
 /**
  * The decision after `close` (pure): give up when reconnecting is off or the policy refuses the
- * close code, retry at once when the client closed for a new key (`rekey`), give up once
- * `maxRetries` retries were made, and otherwise back off.
+ * close code; retry at once when the connection asked for it (`retryNow`: a re-key), when the
+ * server re-keys (4003), and on the first liveness timeout (4007) after a working connection;
+ * give up once `maxRetries` retries were made; otherwise back off.
  */
 export function decideAfterClose(
   close: CloseInfo,
-  rekey: boolean,
+  retryNow: boolean,
   reconnect: ResolvedOptions['reconnect'],
   random: () => number = Math.random,
 ): ReconnectDecision {
@@ -73,7 +80,8 @@ export function decideAfterClose(
     close.error ?? new EncryptedSocketError('ERR_CONNECTION_CLOSED', `Connection closed (${close.code}).`)
   const retry = reconnect.enabled && (reconnect.shouldReconnect ?? defaultShouldReconnect)(close)
   if (!retry) return { type: 'give-up', error, exhausted: false }
-  if (rekey) return { type: 'retry-now' }
+  if (retryNow || close.code === CLIENT_CLOSE.REKEY) return { type: 'retry-now' }
+  if (close.code === CLIENT_CLOSE.PONG_TIMEOUT && close.retryCount === 0) return { type: 'retry-now' }
   if (close.retryCount >= reconnect.maxRetries) {
     const exhausted = new EncryptedSocketError(
       'ERR_RETRIES_EXHAUSTED',

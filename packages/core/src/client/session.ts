@@ -1,36 +1,59 @@
-// What a protocol gives a connection: a handshake that turns the server's answer into a session,
-// and a session that seals and opens messages under the established key. Protocol v1 implements
-// both in v1Handshake.ts and v1Session.ts; another protocol adds its own pair.
+// What a wire protocol gives a connection once its socket is open. Protocol v1 lives in
+// v1Protocol.ts (with v1Handshake.ts and v1Session.ts), protocol v2 in v2Protocol.ts; the
+// connection (connection.ts) owns the socket and the attempt's end, and picks one of them.
 import type { EncryptedSocketError } from '../errors'
-import type { ApplicationMessage, ConnectedFrame, Frame } from '../protocol/codec'
+import type { ResolvedOptions } from '../options'
+import type { EphemeralKeys } from '../protocol/handshake'
+import type { ConnectionEnd } from './connection'
 
-export type EncryptedFrame = Extract<Frame, { type: 'encrypted' }>
-
-/** The key of one connection, with its replay protection and key confirmation. */
-export interface Session {
-  /** Encrypts serialised messages into frames for the wire, in order. */
-  seal(plaintexts: readonly Uint8Array<ArrayBuffer>[]): Promise<string[]>
-  /** Starts opening a frame at once (a burst decrypts in parallel); `finish` in arrival order. */
-  open(frame: EncryptedFrame): { finish(): Promise<Opened> }
-  /** The replay window is full: the connection must be replaced by one with a new key. */
-  readonly full: boolean
+/** A send as it leaves the outbox: the event, and its data serialised to JSON or binary. */
+export interface OutgoingMessage {
+  event: string
+  /** `JSON.stringify(data)`; undefined when there is no data (or it is binary). */
+  dataJson: string | undefined
+  /** A binary payload (protocol v2 only). */
+  binary: Uint8Array<ArrayBuffer> | undefined
 }
 
-/** What opening a frame gave: a message, or a frame to drop (and whether the key is now given up). */
-export type Opened =
-  | { type: 'message'; message: ApplicationMessage }
-  | { type: 'dropped'; error: EncryptedSocketError; keyRejected: boolean }
-
-/** The client's side of one handshake. */
-export interface Handshake {
-  /** The first frame the client sends, carrying `token`. */
-  hello(token: string): Promise<string>
-  /**
-   * The server's `connected` frame: a session, `null` for a server without encryption that the
-   * options allow, or why the attempt fails and the close code to end it with.
-   */
-  finish(frame: ConnectedFrame): Promise<HandshakeResult>
+/** One protocol's side of an open connection. */
+export interface Protocol {
+  readonly version: 'v1' | 'v2'
+  /** True once a session key exists (v1 also allows a keyless server when the options do). */
+  readonly encrypted: boolean
+  /** Every frame from the server, in arrival order. */
+  receive(data: unknown): void
+  /** Seals and writes messages in order; resolves with how many were handed to the socket. */
+  send(messages: readonly OutgoingMessage[]): Promise<number>
+  changeRooms(type: 'join' | 'leave', rooms: readonly string[]): void
+  /** The page came back online or visible: v2 checks the connection is alive at once. */
+  probe(): void
+  /** A server close this protocol understands as a reason to give up (with that error), else undefined. */
+  explainClose(code: number): EncryptedSocketError | undefined
+  /** Stops the protocol's timers; nothing it started acts after this. */
+  dispose(): void
 }
 
-export type HandshakeResult =
-  { ok: true; session: Session | null } | { ok: false; closeCode: number; error: EncryptedSocketError }
+/** What a protocol may do with its connection. Once the connection is disposed, nothing happens. */
+export interface ProtocolContext {
+  readonly options: ResolvedOptions
+  /** This connection's ephemeral key pair, made while the socket opened. */
+  readonly keys: Promise<EphemeralKeys>
+  readonly disposed: boolean
+  /** The token of this attempt; undefined when there is none (the connection has then ended). */
+  token(): Promise<string | undefined>
+  /** Writes a frame; false when the socket is not open (or the connection is disposed). */
+  write(frame: string | Uint8Array<ArrayBuffer>): boolean
+  authenticated(info: { clientId: string; userId: string }): void
+  event(name: string, data: unknown): void
+  report(error: EncryptedSocketError): void
+  /** Ends the attempt with the client's close `code`; `next` tells the client how to go on. */
+  fail(code: number, error: EncryptedSocketError, next?: Exclude<ConnectionEnd['next'], 'give-up'>): void
+  /** Ends the attempt for good (nothing to retry): a wrong `ecdhInfo`, a v1-only server for a v2 client. */
+  giveUp(code: number, error: EncryptedSocketError): void
+  /** The key's limit is reached: a new connection brings a new key. */
+  rekey(): void
+  /** Server-provided text with every token the client knows blanked out. */
+  scrub(text: string): string
+  /** Logs an internal failure; never throws (a throwing logger must not break a frame chain). */
+  logError(message: string, error: unknown): void
+}

@@ -29,7 +29,7 @@ describe('reduce', () => {
   const earlier = new EncryptedSocketError('ERR_DECRYPT', 'Dropped a frame.')
   const base = (fields: Partial<ClientSnapshot>): ClientSnapshot =>
     Object.freeze({ ...INITIAL_SNAPSHOT, ...fields })
-  const session = { clientId: 'c1', userId: 'ana', encrypted: true }
+  const session = { clientId: 'c1', userId: 'ana', encrypted: true, protocol: 'v2' } as const
 
   type Row = [
     name: string,
@@ -55,7 +55,7 @@ describe('reduce', () => {
       'lost, with a retry planned: the session is cleared, the time is set',
       { state: 'authenticated', ...session },
       { type: 'CONNECTION_LOST', nextRetryAt: 1234 },
-      { state: 'reconnecting', clientId: null, userId: null, encrypted: false, nextRetryAt: 1234 },
+      { state: 'reconnecting', clientId: null, userId: null, encrypted: false, protocol: null, nextRetryAt: 1234 },
     ],
     [
       'a counted retry',
@@ -96,6 +96,7 @@ describe('reduce', () => {
         clientId: null,
         userId: null,
         encrypted: false,
+        protocol: null,
         retryCount: 0,
         nextRetryAt: null,
         lastError: earlier,

@@ -8,6 +8,7 @@ export const INITIAL_SNAPSHOT: ClientSnapshot = /* @__PURE__ */ Object.freeze({
   clientId: null,
   userId: null,
   encrypted: false,
+  protocol: null,
   retryCount: 0,
   nextRetryAt: null,
   lastError: null,
@@ -23,6 +24,7 @@ export const SNAPSHOT_FIELDS = /* @__PURE__ */ Object.freeze([
   'clientId',
   'userId',
   'encrypted',
+  'protocol',
   'retryCount',
   'nextRetryAt',
   'lastError',
@@ -40,7 +42,7 @@ export type SnapshotAction =
   /** The socket opened; the handshake starts. */
   | { type: 'SOCKET_OPEN' }
   /** The handshake completed. */
-  | { type: 'AUTHENTICATED'; clientId: string; userId: string; encrypted: boolean }
+  | { type: 'AUTHENTICATED'; clientId: string; userId: string; encrypted: boolean; protocol: 'v1' | 'v2' }
   /** The connection ended and another attempt follows (`nextRetryAt`: when, or null for now). */
   | { type: 'CONNECTION_LOST'; nextRetryAt: number | null }
   /** The next attempt starts; `counted` unless it is a re-key, which is not a retry. */
@@ -99,7 +101,7 @@ export class SnapshotStore {
 }
 
 /** Fields that describe a session: cleared whenever there is none. */
-const NO_SESSION = { encrypted: false, clientId: null, userId: null } as const
+const NO_SESSION = { encrypted: false, protocol: null, clientId: null, userId: null } as const
 
 /**
  * The next snapshot: `state` through `transition()`, every other field here. Returns `snapshot`
@@ -112,11 +114,12 @@ export function reduce(snapshot: ClientSnapshot, action: SnapshotAction): Client
     case 'SOCKET_OPEN':
       return apply(snapshot, action, {})
     case 'AUTHENTICATED': {
-      const { clientId, userId, encrypted } = action
+      const { clientId, userId, encrypted, protocol } = action
       return apply(snapshot, action, {
         clientId,
         userId,
         encrypted,
+        protocol,
         retryCount: 0,
         nextRetryAt: null,
         lastError: null,

@@ -3,27 +3,32 @@
 import { EncryptedSocketError, serverAuthError } from '../errors'
 import type { ResolvedOptions } from '../options'
 import { encodeAuthenticate, type ConnectedFrame } from '../protocol/codec'
-import { createEphemeralKeys, deriveSessionKey, type EphemeralKeys } from '../protocol/handshake'
+import { handshakeTranscript } from '../crypto/ecdsa'
+import { deriveSessionKey, type EphemeralKeys } from '../protocol/handshake'
 import { CLIENT_CLOSE } from './reconnect'
-import type { Handshake, HandshakeResult } from './session'
 import { V1Session } from './v1Session'
+
+/** The `connected` frame's outcome: a session (null for a keyless server the options allow), or why the attempt fails. */
+export type HandshakeResult =
+  | { ok: true; session: V1Session | null }
+  | { ok: false; closeCode: number; error: EncryptedSocketError }
 
 type HandshakeOptions = Pick<
   ResolvedOptions,
   'ecdhInfo' | 'requireEncryption' | 'serverIdentity' | 'maxTrackedIvs'
 >
 
-export class V1Handshake implements Handshake {
+export class V1Handshake {
   readonly #options: HandshakeOptions
   /** Made as soon as the attempt starts, while the socket opens; used for this connection only. */
   readonly #keys: Promise<EphemeralKeys>
 
-  constructor(options: HandshakeOptions) {
+  constructor(options: HandshakeOptions, keys: Promise<EphemeralKeys>) {
     this.#options = options
-    this.#keys = createEphemeralKeys()
-    this.#keys.catch(() => undefined) // a failure surfaces in hello()
+    this.#keys = keys
   }
 
+  /** The `authenticate` frame, carrying `token` and the public key. */
   async hello(token: string): Promise<string> {
     return encodeAuthenticate(token, (await this.#keys).publicKey)
   }
@@ -47,6 +52,8 @@ export class V1Handshake implements Handshake {
     try {
       const keys = await this.#keys
       await serverIdentity?.({
+        protocol: 'v1',
+        transcript: handshakeTranscript(keys.publicKey, serverPublicKey, salt),
         identityKey: frame.identityKey,
         signature: frame.signature,
         clientPublicKey: keys.publicKey,

@@ -1,17 +1,23 @@
 // A protocol v1 session: one AES-256-GCM key for both directions, random IVs, and a set of the IVs
 // seen under it (received and sent) against replays and reflections.
 import { EncryptedSocketError } from '../errors'
-import type { ApplicationMessage } from '../protocol/codec'
+import type { ApplicationMessage, Frame } from '../protocol/codec'
 import { openMessage, sealPlaintext } from '../protocol/message'
 import { ReplayGuard } from './replayGuard'
-import type { EncryptedFrame, Opened, Session } from './session'
+
+export type EncryptedFrame = Extract<Frame, { type: 'encrypted' }>
+
+/** What opening a frame gave: a message, or a frame to drop (and whether the key is now given up). */
+export type Opened =
+  | { type: 'message'; message: ApplicationMessage }
+  | { type: 'dropped'; error: EncryptedSocketError; keyRejected: boolean }
 
 /** Encrypted frames that may fail in a row, before one succeeded, until the key is given up. */
 const KEY_CONFIRMATION_LIMIT = 3
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown }
 
-export class V1Session implements Session {
+export class V1Session {
   readonly #key: CryptoKey
   readonly #replay: ReplayGuard
   /** True once one frame decrypted under this key. */
@@ -27,6 +33,7 @@ export class V1Session implements Session {
     return this.#replay.full
   }
 
+  /** Encrypts serialised messages into frames for the wire, in order. */
   async seal(plaintexts: readonly Uint8Array<ArrayBuffer>[]): Promise<string[]> {
     const sealed = await Promise.all(plaintexts.map((plaintext) => sealPlaintext(this.#key, plaintext)))
     for (const { iv } of sealed) this.#replay.remember(iv) // an echo of our own frame is a reflection

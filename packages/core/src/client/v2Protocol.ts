@@ -1,0 +1,319 @@
+// Protocol v2 on an open socket (PROTOCOL-v2.md): the server's welcome, hello + the token in
+// record #0, `ready`, then binary records both ways, each under its direction's key with an
+// implicit counter, and ping/pong liveness. Any record that fails is fatal for the connection.
+import { EncryptedSocketError, serverAuthError } from '../errors'
+import { clientRecordKeys, type RecordKeys } from '../protocol/v2/keys'
+import { msgJson, readMessage, type ServerMessage } from '../protocol/v2/messages'
+import { encodeRecordPlaintext, MAX_RECORDS, openRecord, sealRecord } from '../protocol/v2/record'
+import { encodeHello, parseWelcome, welcomeSignedBytes, type Welcome } from '../protocol/v2/welcome'
+import { CLIENT_CLOSE } from './reconnect'
+import type { OutgoingMessage, Protocol, ProtocolContext } from './session'
+import { keyMismatch } from './v1Protocol'
+
+/** How far `validUntil` may lie from the client's clock, in ms (§2.2). */
+const VALID_UNTIL_PAST = 5 * 60_000
+const VALID_UNTIL_AHEAD = 10 * 60_000
+
+type Phase = 'welcome' | 'handshake' | 'ready-wait' | 'ready'
+
+export class V2Protocol implements Protocol {
+  readonly version = 'v2'
+  readonly encrypted = true
+  readonly #context: ProtocolContext
+  #phase: Phase = 'welcome'
+  #keys: RecordKeys | null = null
+  /** Records sealed (the next c2s counter) and received (the next s2c counter). */
+  #sent = 0
+  #received = 0
+  /** The last client message seq used on this session. */
+  #seq = 0
+  /** Frames are handled one at a time, in arrival order; records are written in counter order. */
+  #frames = Promise.resolve()
+  #writes = Promise.resolve()
+  #pingTimer: ReturnType<typeof setInterval> | undefined
+  #pongTimer: ReturnType<typeof setTimeout> | undefined
+  #pings = 0
+
+  constructor(context: ProtocolContext) {
+    this.#context = context
+  }
+
+  receive(data: unknown): void {
+    // Anything from the server proves the connection alive.
+    clearTimeout(this.#pongTimer)
+    this.#pongTimer = undefined
+    const bytes = toBytes(data)
+    const frame =
+      typeof data === 'string'
+        ? { type: 'text' as const, text: data }
+        : bytes
+          ? this.#startOpening(bytes)
+          : { type: 'unreadable' as const }
+    this.#frames = this.#frames
+      .then(() => (this.#context.disposed ? undefined : this.#handle(frame)))
+      .catch((error: unknown) => this.#context.logError('[encrypted-socket] a record handler failed', error))
+  }
+
+  /** The counter is taken on arrival and decryption starts at once; results are read in order. */
+  #startOpening(bytes: Uint8Array<ArrayBuffer>) {
+    const n = this.#received++
+    const key = this.#keys?.s2c
+    const opening = key
+      ? openRecord(key, n, bytes).then(
+          (plaintext) => ({ ok: true as const, plaintext }),
+          (error: unknown) => ({ ok: false as const, error }),
+        )
+      : null
+    return { type: 'record' as const, n, opening }
+  }
+
+  async send(messages: readonly OutgoingMessage[]): Promise<number> {
+    if (this.#phase !== 'ready') return 0
+    const writes = messages.map(({ event, dataJson, binary }) => {
+      const json = msgJson({ t: 'msg', seq: ++this.#seq }, event, dataJson, binary !== undefined)
+      return this.#sendRecord(encodeRecordPlaintext(json, binary))
+    })
+    const written = await Promise.all(writes)
+    const count = written.indexOf(false)
+    return count === -1 ? written.length : count
+  }
+
+  changeRooms(type: 'join' | 'leave', rooms: readonly string[]): void {
+    if (this.#phase !== 'ready') return
+    for (const room of rooms) void this.#sendMessage({ t: type, room })
+  }
+
+  probe(): void {
+    if (this.#phase === 'ready') this.#ping()
+  }
+
+  explainClose(code: number): EncryptedSocketError | undefined {
+    // The server closes 4001 when our record #0 does not open: with our own client, that is a
+    // key derived from another ecdhInfo.
+    if (this.#phase === 'ready-wait' && code === CLIENT_CLOSE.PROTOCOL_VIOLATION) {
+      return keyMismatch('the server could not open our first record')
+    }
+    return undefined
+  }
+
+  dispose(): void {
+    this.#keys = null
+    clearInterval(this.#pingTimer)
+    clearTimeout(this.#pongTimer)
+  }
+
+  #sendMessage(message: Record<string, unknown>): Promise<boolean> {
+    return this.#sendRecord(encodeRecordPlaintext(JSON.stringify(message)))
+  }
+
+  /** Seals the next record now (its counter is taken in call order) and writes it in that order. */
+  #sendRecord(plaintext: Uint8Array<ArrayBuffer>): Promise<boolean> {
+    const key = this.#keys?.c2s
+    if (!key) return Promise.resolve(false)
+    const n = this.#sent++
+    if (n >= MAX_RECORDS) {
+      this.#context.rekey() // the key has sealed all it may: a new connection brings a new one
+      return Promise.resolve(false)
+    }
+    const sealed = sealRecord(key, n, plaintext)
+    const written = this.#writes.then(async () => {
+      const record = await sealed
+      return !this.#context.disposed && this.#context.write(record)
+    })
+    this.#writes = written.then(
+      () => undefined,
+      () => undefined,
+    )
+    return written.catch(() => false)
+  }
+
+  async #handle(
+    frame:
+      | { type: 'text'; text: string }
+      | { type: 'unreadable' }
+      | { type: 'record'; n: number; opening: Promise<Opening> | null },
+  ): Promise<void> {
+    if (frame.type === 'text') {
+      if (this.#phase === 'welcome') return this.#handleWelcome(frame.text)
+      return this.#violation(
+        this.#phase === 'ready' ? 'a text frame after the handshake' : 'a second welcome or a text frame after it',
+      )
+    }
+    if (frame.type === 'unreadable') return this.#violation('a frame that is neither text nor bytes')
+    if (!frame.opening) return this.#violation('a record before the handshake')
+    const opened = await frame.opening
+    if (this.#context.disposed) return
+    if (!opened.ok) {
+      if (frame.n === 0) {
+        return this.#context.giveUp(CLIENT_CLOSE.PROTOCOL_VIOLATION, keyMismatch('the server’s ready does not open'))
+      }
+      const error = opened.error instanceof EncryptedSocketError ? opened.error : undefined
+      return this.#context.fail(
+        CLIENT_CLOSE.PROTOCOL_VIOLATION,
+        error ?? new EncryptedSocketError('ERR_DECRYPT', `Record ${frame.n} did not open.`),
+      )
+    }
+    const read = readMessage(opened.plaintext, 'server')
+    if (read.type === 'violation') return this.#violation(read.reason)
+    if (read.type === 'unknown') {
+      return frame.n === 0 ? this.#violation('record #0 is not a ready') : undefined
+    }
+    return frame.n === 0 ? this.#handleFirst(read.message) : this.#handleMessage(read.message)
+  }
+
+  async #handleWelcome(text: string): Promise<void> {
+    const context = this.#context
+    this.#phase = 'handshake'
+    const welcome = parseWelcome(text)
+    if ('error' in welcome) return this.#violation(`bad welcome: ${welcome.error}`)
+    let keys: RecordKeys
+    let publicKey: Uint8Array<ArrayBuffer>
+    try {
+      const own = await context.keys
+      publicKey = own.publicKey
+      await this.#checkIdentity(welcome, publicKey)
+      keys = await clientRecordKeys(
+        own.privateKey,
+        own.publicKey,
+        text,
+        welcome.serverPublicKey,
+        welcome.salt,
+        context.options.ecdhInfo,
+      )
+    } catch (cause) {
+      if (context.disposed) return
+      const error =
+        cause instanceof EncryptedSocketError
+          ? cause
+          : new EncryptedSocketError('ERR_PROTOCOL', 'Key derivation failed.', { cause })
+      const code = error.code === 'ERR_SERVER_AUTH' ? CLIENT_CLOSE.SERVER_AUTH : CLIENT_CLOSE.PROTOCOL_VIOLATION
+      return context.fail(code, error)
+    }
+    const token = await context.token()
+    if (token === undefined || context.disposed) return
+    this.#keys = keys
+    this.#phase = 'ready-wait'
+    context.write(encodeHello(publicKey))
+    void this.#sendMessage({ t: 'auth', token })
+  }
+
+  /** With a pinned identity: the signature over the welcome, and `validUntil` near our clock. */
+  async #checkIdentity(welcome: Welcome, clientPublicKey: Uint8Array<ArrayBuffer>): Promise<void> {
+    const pin = this.#context.options.serverIdentity
+    if (!pin) return
+    const { serverPublicKey, salt, validUntil, identityKey, signature } = welcome
+    await pin({
+      protocol: 'v2',
+      identityKey,
+      signature,
+      clientPublicKey,
+      serverPublicKey,
+      salt,
+      transcript: welcomeSignedBytes(serverPublicKey, salt, validUntil),
+    })
+    const now = Date.now()
+    if (validUntil < now - VALID_UNTIL_PAST || validUntil > now + VALID_UNTIL_AHEAD) {
+      throw serverAuthError(
+        `the signed welcome is valid until ${new Date(validUntil).toISOString()}, too far from this device's clock (${new Date(now).toISOString()}); check the device clock`,
+      )
+    }
+  }
+
+  /** Record #0: `ready`, or the server's reason to refuse us. */
+  #handleFirst(message: ServerMessage): void {
+    const context = this.#context
+    if (message.t === 'error') {
+      const reason = `${context.scrub(message.code)}: ${context.scrub(message.message)}`
+      if (message.code === 'TOKEN_EXPIRED') {
+        const error = new EncryptedSocketError('ERR_REJECTED', `The token expired (${reason}).`, { closeCode: 4401 })
+        return context.fail(4401, error, 'token-expired')
+      }
+      if (message.code === 'AUTH_FAILED') {
+        return context.giveUp(
+          CLIENT_CLOSE.NORMAL,
+          new EncryptedSocketError('ERR_REJECTED', `The server refused the token (${reason}).`, { closeCode: 1008 }),
+        )
+      }
+      // Another refusal (too many connections…): the server's close says whether to retry.
+      return context.report(new EncryptedSocketError('ERR_SERVER', `Server error ${reason}`))
+    }
+    if (message.t !== 'ready') return this.#violation(`record #0 is a ${message.t}, not a ready`)
+    this.#phase = 'ready'
+    context.authenticated({ clientId: message.id, userId: message.userId })
+    const interval = message.heartbeat > 0 ? message.heartbeat : context.options.heartbeatInterval
+    if (context.disposed || interval <= 0) return
+    this.#pingTimer = setInterval(() => this.#ping(), interval)
+  }
+
+  #handleMessage(message: ServerMessage): void {
+    const context = this.#context
+    switch (message.t) {
+      case 'msg':
+        return context.event(message.event, message.data)
+      case 'ack':
+        if (message.seq > this.#seq) return this.#violation(`an ack of seq ${message.seq}, beyond what was sent`)
+        return
+      case 'error':
+        return context.report(
+          new EncryptedSocketError('ERR_SERVER', `Server error (${context.scrub(message.code)}): ${context.scrub(message.message)}`),
+        )
+      case 'denied':
+        return context.report(
+          new EncryptedSocketError(
+            'ERR_ROOM_DENIED',
+            `The server refused room "${message.room}" (${message.code}): ${context.scrub(message.message)}`,
+          ),
+        )
+      case 'ready':
+        return this.#violation('a second ready')
+      case 'pong':
+      case 'joined':
+      case 'res':
+      case 'token_ok':
+        return
+    }
+  }
+
+  #ping(): void {
+    void this.#sendMessage({ t: 'ping', n: this.#pings++ })
+    this.#pongTimer ??= setTimeout(() => {
+      this.#context.fail(
+        CLIENT_CLOSE.PONG_TIMEOUT,
+        new EncryptedSocketError(
+          'ERR_PONG_TIMEOUT',
+          `Nothing from the server within ${this.#context.options.pongTimeout} ms of a ping (pongTimeout): the connection is dead; reconnecting.`,
+        ),
+      )
+    }, this.#context.options.pongTimeout)
+  }
+
+  #violation(reason: string): void {
+    this.#context.fail(
+      CLIENT_CLOSE.PROTOCOL_VIOLATION,
+      new EncryptedSocketError('ERR_PROTOCOL', `The server broke protocol v2: ${reason}.`),
+    )
+  }
+}
+
+type Opening = { ok: true; plaintext: Uint8Array<ArrayBuffer> } | { ok: false; error: unknown }
+
+/** A binary frame's bytes (an ArrayBuffer in browsers with binaryType 'arraybuffer', a Buffer in `ws`). */
+function toBytes(data: unknown): Uint8Array<ArrayBuffer> | null {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data)
+  if (ArrayBuffer.isView(data)) {
+    const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    return view.buffer instanceof ArrayBuffer ? (view as Uint8Array<ArrayBuffer>) : new Uint8Array(view)
+  }
+  if (Array.isArray(data) && data.every((chunk) => ArrayBuffer.isView(chunk))) {
+    const chunks = data as Uint8Array[]
+    const joined = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0))
+    let offset = 0
+    for (const chunk of chunks) {
+      joined.set(chunk, offset)
+      offset += chunk.byteLength
+    }
+    return joined
+  }
+  return null
+}
+
