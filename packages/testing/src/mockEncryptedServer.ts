@@ -1,35 +1,17 @@
-import {
-  createEphemeralKeys,
-  deriveSessionKey,
-  encodeFrame,
-  parseFrame,
-  sealMessage,
-  type ApplicationMessage,
-} from '@encrypted-socket/core'
+import { PROTOCOL_V2 } from '@encrypted-socket/core'
 import { Server, type Client } from 'mock-socket'
-import { MockConnection, type HandshakeMode, type ReceivedEvent } from './mockConnection'
-
-export interface MockServerOptions {
-  /** The HKDF info string, the same as the client's `ecdhInfo`. */
-  ecdhInfo: string
-  /**
-   * Verifies a token: return the user id, or `false` to reject it (an `error` frame, then close
-   * 1008). @default every token is accepted, and the user id is "user"
-   */
-  verifyToken?: (token: string) => string | false | Promise<string | false>
-  /** Called with every decrypted application event, e.g. to answer it with `connection.send()`. */
-  onEvent?: (connection: MockConnection, message: ApplicationMessage) => void | Promise<void>
-  /**
-   * Encrypted events written in the same tick as `connected`, back to back with it (a server that
-   * pushes state on connect).
-   */
-  welcome?: (connection: MockConnection) => ApplicationMessage[]
-}
+import type { HandshakeMode, WelcomeFault } from './handshakeMode'
+import { MockConnection, type ReceivedEvent } from './mockConnection'
+import { selectProtocol } from './selectProtocol'
+import type { ServerContext } from './serverContext'
+import { resolveOptions, type MockServerOptions, type ResolvedOptions } from './serverOptions'
+import { handleV1Frame } from './v1/v1Handler'
+import { V2Handler } from './v2/v2Handler'
 
 /**
  * An encrypted-socket server inside the test process, on mock-socket: it performs the real
- * protocol v1 handshake with Web Crypto, decrypts what the client sends, and can inject every
- * fault. Point the client at it with `WebSocket: MockWebSocket` and the same URL.
+ * handshake of protocol v1 or v2 with Web Crypto, decrypts what the client sends, and can inject
+ * every fault. Point the client at it with `WebSocket: MockWebSocket` and the same URL.
  *
  * ```ts
  * const server = createMockEncryptedServer('ws://localhost:8787', { ecdhInfo: 'app' })
@@ -51,8 +33,9 @@ export class MockEncryptedServer {
   /** Every decrypted application event from every connection, in arrival order. */
   readonly received: ReceivedEvent[] = []
 
-  readonly #options: MockServerOptions
+  readonly #options: ResolvedOptions
   readonly #server: Server
+  readonly #context: ServerContext
   #handshake: HandshakeMode = { type: 'normal' }
   #nextId = 1
   #authenticatedWaiters: ((connection: MockConnection) => void)[] = []
@@ -60,8 +43,13 @@ export class MockEncryptedServer {
 
   constructor(url: string, options: MockServerOptions) {
     this.url = url
-    this.#options = options
-    this.#server = new Server(url)
+    this.#options = resolveOptions(options)
+    this.#context = {
+      options: this.#options,
+      mode: () => this.#handshake,
+      authenticated: (connection) => this.#authenticated(connection),
+    }
+    this.#server = new Server(url, { selectProtocol: (offered) => selectProtocol(this.#options.protocol, offered) })
     this.#server.on('connection', (socket) => this.#accept(socket))
   }
 
@@ -80,32 +68,41 @@ export class MockEncryptedServer {
     return new Promise((resolve) => this.#authenticatedWaiters.push(resolve))
   }
 
-  /** Rejects every following authentication: an `error` frame, then this close code. */
+  /**
+   * Rejects every following authentication: an `error` frame (v2: record) with `errorCode`, then
+   * this close code. `errorCode` @default `'AUTH_FAILED'` (v2 with 4401: `'TOKEN_EXPIRED'`)
+   */
   rejectAuthentication({
     code = 1008,
     message = 'Invalid token',
-  }: { code?: number; message?: string } = {}): void {
-    this.#handshake = { type: 'reject', code, message }
+    errorCode,
+  }: { code?: number; message?: string; errorCode?: string } = {}): void {
+    this.#handshake = { type: 'reject', code, message, ...(errorCode !== undefined && { errorCode }) }
   }
 
-  /** Never answers `authenticate`: the client's handshake timeout has to fire. */
+  /** Never answers `authenticate` (v2: record #0): the client's handshake timeout has to fire. */
   hangHandshake(): void {
     this.#handshake = { type: 'hang' }
   }
 
-  /** Answers with a `connected` frame without `serverPublicKey` and `salt` (a downgrade). */
+  /** Answers with a `connected` frame without `serverPublicKey` and `salt` (a downgrade; v2: such a welcome). */
   connectedWithoutKeys(): void {
     this.#handshake = { type: 'without-keys' }
   }
 
-  /** Answers with a server public key that is not on the curve. */
+  /** Answers with a server public key that is not on the curve (v1 and v2). */
   sendInvalidServerKey(): void {
     this.#handshake = { type: 'invalid-server-key' }
   }
 
-  /** Sends a salt other than the one it derives its key with: the client's key will not work. */
+  /** Sends a salt other than the one it derives its key with: the client's key will not work (v1 and v2). */
   sendWrongSalt(): void {
     this.#handshake = { type: 'wrong-salt' }
+  }
+
+  /** v2: the following connections get this faulty welcome (see `WelcomeFault`); v1 ones are unaffected. */
+  sendBadWelcome(fault: WelcomeFault): void {
+    this.#handshake = { type: 'bad-welcome', fault }
   }
 
   /** Back to normal handshakes. */
@@ -117,7 +114,7 @@ export class MockEncryptedServer {
   async broadcast(event: string, data?: unknown): Promise<void> {
     await Promise.all(
       this.openConnections()
-        .filter((c) => c.key)
+        .filter((c) => c.isAuthenticated && (c.protocol === 'v2' || c.key))
         .map((c) => c.send(event, data)),
     )
   }
@@ -133,98 +130,32 @@ export class MockEncryptedServer {
   }
 
   #accept(socket: Client): void {
-    const connection: MockConnection = new MockConnection(`conn-${this.#nextId++}`, socket, (message) =>
-      this.received.push({ ...message, connection }),
+    const protocol = socket.protocol === PROTOCOL_V2 ? 'v2' : 'v1'
+    const connection: MockConnection = new MockConnection(
+      `conn-${this.#nextId++}`,
+      socket,
+      (message) => this.received.push({ ...message, connection }),
+      protocol,
     )
     this.connections.push(connection)
-    // Frames are handled one at a time, in order, like the real server.
+    const v2 = protocol === 'v2' ? new V2Handler(this.#context, connection, socket) : null
+    // v1 frames are handled one at a time, in order, like the real server (V2Handler queues its own).
     let queue = Promise.resolve()
     socket.on('message', (data) => {
+      if (v2) return v2.receive(data)
       const text = typeof data === 'string' ? data : String(data)
       connection.frames.push(text)
-      queue = queue.then(() => this.#handle(connection, socket, text))
+      queue = queue.then(() => handleV1Frame(this.#context, connection, socket, text))
     })
-    socket.on('close', (event?: { code?: number }) => connection.markClosed(event?.code ?? 1005))
+    socket.on('close', (event?: { code?: number }) => {
+      v2?.closed()
+      connection.markClosed(event?.code ?? 1005)
+    })
   }
 
-  async #handle(connection: MockConnection, socket: Client, text: string): Promise<void> {
-    const frame = parseFrame(text)
-    switch (frame.type) {
-      case 'authenticate':
-        return this.#authenticate(connection, socket, frame.token, frame.clientPublicKey)
-      case 'encrypted': {
-        const message = await connection.receiveEncrypted(text, frame.iv, frame.ct)
-        if (message) await this.#options.onEvent?.(connection, message)
-        return
-      }
-      case 'heartbeat':
-        connection.heartbeats++
-        return
-      case 'join':
-        for (const room of frame.rooms) connection.rooms.add(room)
-        return
-      case 'leave':
-        for (const room of frame.rooms) connection.rooms.delete(room)
-        return
-      case 'plaintext':
-        connection.errors.push(`plaintext application event "${frame.event}"`)
-        return
-      case 'malformed':
-        connection.errors.push(frame.reason)
-        return
-      default:
-        connection.errors.push(`unexpected "${frame.type}" frame from a client`)
-    }
-  }
-
-  async #authenticate(
-    connection: MockConnection,
-    socket: Client,
-    token: string,
-    clientPublicKey: Uint8Array<ArrayBuffer>,
-  ): Promise<void> {
-    const mode = this.#handshake
-    if (mode.type === 'hang') return
-    const userId = mode.type === 'reject' ? false : await (this.#options.verifyToken?.(token) ?? 'user')
-    if (userId === false) {
-      const code = mode.type === 'reject' ? mode.code : 1008
-      const message = mode.type === 'reject' ? mode.message : 'Invalid token'
-      socket.send(encodeFrame({ type: 'error', code: 'AUTH_FAILED', message }))
-      socket.close({ code, reason: message, wasClean: true })
-      return
-    }
-    connection.userId = userId
-    const connected = {
-      type: 'connected',
-      id: connection.id,
-      userId,
-      time: new Date().toISOString(),
-    } as const
-    if (mode.type === 'without-keys') {
-      socket.send(encodeFrame(connected))
-      connection.setKey(null)
-    } else {
-      const keys = await createEphemeralKeys()
-      const salt = crypto.getRandomValues(new Uint8Array(32))
-      const key = await deriveSessionKey(keys.privateKey, clientPublicKey, salt, this.#options.ecdhInfo)
-      const serverPublicKey = mode.type === 'invalid-server-key' ? offCurve(keys.publicKey) : keys.publicKey
-      const sentSalt = mode.type === 'wrong-salt' ? crypto.getRandomValues(new Uint8Array(32)) : salt
-      connection.setKey(key)
-      const welcome = await Promise.all(
-        (this.#options.welcome?.(connection) ?? []).map((m) => sealMessage(key, m)),
-      )
-      socket.send(encodeFrame({ ...connected, serverPublicKey, salt: sentSalt }))
-      for (const { frame } of welcome) connection.sendRaw(frame)
-    }
+  #authenticated(connection: MockConnection): void {
     const waiter = this.#authenticatedWaiters.shift()
     if (waiter) waiter(connection)
     else this.#unclaimed.push(connection)
   }
-}
-
-/** The same point with its last byte changed: 65 bytes, 0x04 first, but not on the curve. */
-function offCurve(publicKey: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
-  const copy = publicKey.slice()
-  copy[64]! ^= 0x01
-  return copy
 }

@@ -1,11 +1,8 @@
 // What every test file that uses mock servers needs: fresh URLs, one place that stops them all,
 // and a logger that prints nothing.
 import type { Logger } from '@encrypted-socket/core'
-import {
-  createMockEncryptedServer,
-  type MockEncryptedServer,
-  type MockServerOptions,
-} from './mockEncryptedServer'
+import { createMockEncryptedServer, type MockEncryptedServer } from './mockEncryptedServer'
+import type { MockServerOptions } from './serverOptions'
 
 /** A logger that drops everything. */
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} }

@@ -1,0 +1,12 @@
+// What the protocol handlers need from the mock server.
+import type { HandshakeMode } from './handshakeMode'
+import type { MockConnection } from './mockConnection'
+import type { ResolvedOptions } from './serverOptions'
+
+export interface ServerContext {
+  readonly options: ResolvedOptions
+  /** The handshake mode of the moment (read when a handshake starts). */
+  mode(): HandshakeMode
+  /** A connection authenticated: hand it to `nextConnection()`. */
+  authenticated(connection: MockConnection): void
+}
