@@ -22,8 +22,13 @@ export interface PeerConnection {
   key: CryptoKey | null
 }
 
-export async function startPeer(ecdhInfo: string, { hang = false } = {}) {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+export async function startPeer(ecdhInfo: string, { hang = false, selectNone = false } = {}) {
+  // `selectNone`: a server that answers the upgrade without selecting any offered subprotocol.
+  const server = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    ...(selectNone ? { handleProtocols: () => false as const } : {}),
+  })
   await new Promise<void>((resolve) => server.once('listening', resolve))
   const connections: PeerConnection[] = []
 

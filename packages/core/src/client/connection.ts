@@ -98,6 +98,8 @@ export class Connection {
   #disposed = false
   #opened = false
   #authenticated = false
+  /** Node's `ws` refused the upgrade for its subprotocol: the next attempt, at once, offers none. */
+  #subprotocolRefused = false
   #protocol: Protocol | null = null
   /** The token once known, only to scrub it from server-provided text. */
   #tokenText: string | undefined
@@ -300,6 +302,7 @@ export class Connection {
     // (browsers accept it): then the server is v1, and the next attempt offers none.
     const message = String((event as { message?: unknown } | null)?.message ?? '')
     if (!this.#opened && this.#offered && /subprotocol/i.test(message) && requiredVersion(this.#options) === 'auto') {
+      this.#subprotocolRefused = true
       this.#host.subprotocolRefused()
     }
   }
@@ -325,7 +328,8 @@ export class Connection {
       { closeCode: code },
     )
     this.dispose()
-    this.#host.ended({ next: 'decide', close: { code, reason, wasClean: event.wasClean, error } })
+    const next = this.#subprotocolRefused ? 'retry-now' : 'decide'
+    this.#host.ended({ next, close: { code, reason, wasClean: event.wasClean, error } })
   }
 
   /** The client ends the attempt itself, for `error`: close with its own code, then `next`. */

@@ -352,21 +352,19 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (ending.type === 'give-up' || ending.next === 'give-up') return this.#giveUp(ending.error)
     const close = { ...ending.close, retryCount: this.#store.get().retryCount }
     if (ending.next === 'token-expired') {
-      // Once, at once, with a fresh token; a second expiry before `ready` means no fresh token comes.
+      // Part of the handshake, whatever the reconnect policy: once, at once, with a fresh token.
+      // A second expiry before `ready` means getToken() has no fresh one to give.
       if (!this.#options.getToken || this.#retriedExpiredToken) return this.#giveUp(close.error!)
       this.#retriedExpiredToken = true
+      return this.#retryAtOnce()
     }
     if (close.error) this.#report(close.error)
     // An `error` listener may have called disconnect() or destroy(): then nothing more to do.
     if (this.#destroyed || this.#store.get().state === 'disconnected') return
-    const retryNow = ending.next === 'retry-now' || ending.next === 'token-expired'
-    const decision = decideAfterClose(close, retryNow, this.#options.reconnect)
+    const decision = decideAfterClose(close, ending.next === 'retry-now', this.#options.reconnect)
     switch (decision.type) {
       case 'retry-now':
-        this.#dispatch({ type: 'CONNECTION_LOST', nextRetryAt: null })
-        if (!this.#waitingToRetry()) return
-        this.#dispatch({ type: 'RETRY', counted: false })
-        return this.#open()
+        return this.#retryAtOnce()
       case 'retry-after':
         this.#dispatch({ type: 'CONNECTION_LOST', nextRetryAt: Date.now() + decision.delay })
         this.#lifecycle.emit('reconnecting', { attempt: decision.attempt, delay: decision.delay })
@@ -380,6 +378,14 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         this.#giveUp(decision.error)
         if (decision.exhausted) this.#lifecycle.emit('reconnect_failed', { retries: close.retryCount })
     }
+  }
+
+  /** The next attempt at once, not counted as a retry. */
+  #retryAtOnce(): void {
+    this.#dispatch({ type: 'CONNECTION_LOST', nextRetryAt: null })
+    if (!this.#waitingToRetry()) return // a listener disconnected or destroyed the client
+    this.#dispatch({ type: 'RETRY', counted: false })
+    this.#open()
   }
 
   #giveUp(error: EncryptedSocketError): void {
