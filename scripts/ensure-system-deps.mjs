@@ -1,12 +1,20 @@
-// The tests need two Debian packages: chromium (browser tests; `npx playwright install` cannot
-// download here) and redis-server (scale-out tests). Installs whichever is missing with apt-get.
-import { execSync } from 'node:child_process'
+// The tests need these Debian packages: chromium (browser tests; `npx playwright install` cannot
+// download here), redis-server (scale-out tests), and python3-websockets and python3-cryptography
+// (the independent Python v2 peer in interop/python, run with Debian's /usr/bin/python3).
+// Installs whichever is missing with apt-get.
+import { execSync, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 
+/** Whether Debian's Python can import `module`. */
+const pythonHas = (module) =>
+  spawnSync('/usr/bin/python3', ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0
+
 const needed = [
-  ['chromium', process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'],
-  ['redis-server', '/usr/bin/redis-server'],
-].filter(([, binary]) => !existsSync(binary))
+  ['chromium', () => existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')],
+  ['redis-server', () => existsSync('/usr/bin/redis-server')],
+  ['python3-websockets', () => pythonHas('websockets')],
+  ['python3-cryptography', () => pythonHas('cryptography')],
+].filter(([, present]) => !present())
 
 if (needed.length === 0) process.exit(0)
 const packages = needed.map(([name]) => name).join(' ')
