@@ -136,8 +136,8 @@ def decode_plaintext(plaintext: bytes):
     if message.get('bin') is True:
         if 'data' in message:
             raise Violation('bin:true together with data')
-    elif 'bin' in message:
-        raise Violation('bin is not true')
+    elif message.get('bin', False) is not False:
+        raise Violation('bin is not a boolean')
     elif attachment:
         raise Violation('attachment without bin:true')
     return message, attachment
