@@ -5,7 +5,8 @@
  * A v2 welcome fault (`server.sendBadWelcome(fault)`), and what a client does about it:
  * - `'bad-key'`: a `serverPublicKey` that is not on the curve (4001)
  * - `'bad-salt'`: a 31-byte salt (malformed: 4001)
- * - `'wrong-salt'`: a well-formed salt other than the one the keys are derived with: `ready` does not open (4001)
+ * - `'wrong-salt'`: a well-formed salt other than the one the server derives with: the keys differ, so the
+ *   server cannot open record #0 and closes 4001 without `ready` (as with another `ecdhInfo`)
  * - `'without-keys'`: no `serverPublicKey` and no `salt` (4001)
  * - `'bad-version'`: `"v":3` (4001)
  * - `'fractional-valid-until'`: `validUntil` written with a fraction (4001)

@@ -59,6 +59,7 @@ export class MockConnection {
   #lastClientRecord: Uint8Array<ArrayBuffer> | null = null
   #waiters: Waiter[] = []
   #markAuthenticated!: () => void
+  #settled: () => Promise<void> = () => Promise.resolve()
 
   /** @internal created by the mock server */
   constructor(id: string, socket: Client, onReceived: (message: MockMessage) => void, protocol: 'v1' | 'v2' = 'v1') {
@@ -158,6 +159,14 @@ export class MockConnection {
     })
   }
 
+  /**
+   * Resolves once every frame that reached the server so far was handled (and v2's coalesced
+   * `ack` written, with `ackDelay` 0). Frames still in flight from the client are not included.
+   */
+  settled(): Promise<void> {
+    return this.#settled()
+  }
+
   /** v2: the next record is sealed (its counter used) but never sent: the client's next record fails. */
   dropNextRecord(): void {
     this.#requireV2('dropNextRecord').dropNext()
@@ -192,6 +201,11 @@ export class MockConnection {
    */
   ignorePings(on = true): void {
     this.#requireV2('ignorePings').silent = on
+  }
+
+  /** @internal the handler's queue, for settled() */
+  onSettled(settled: () => Promise<void>): void {
+    this.#settled = settled
   }
 
   /** @internal v1: the handshake is done (with `key`, or `null` without keys) */

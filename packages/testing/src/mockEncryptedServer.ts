@@ -141,11 +141,14 @@ export class MockEncryptedServer {
     const v2 = protocol === 'v2' ? new V2Handler(this.#context, connection, socket) : null
     // v1 frames are handled one at a time, in order, like the real server (V2Handler queues its own).
     let queue = Promise.resolve()
+    if (!v2) connection.onSettled(() => queue)
     socket.on('message', (data) => {
       if (v2) return v2.receive(data)
       const text = typeof data === 'string' ? data : String(data)
       connection.frames.push(text)
-      queue = queue.then(() => handleV1Frame(this.#context, connection, socket, text))
+      queue = queue
+        .then(() => handleV1Frame(this.#context, connection, socket, text))
+        .catch((error: unknown) => void connection.errors.push(error instanceof Error ? error.message : String(error)))
     })
     socket.on('close', (event?: { code?: number }) => {
       v2?.closed()

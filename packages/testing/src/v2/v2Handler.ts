@@ -41,6 +41,7 @@ export class V2Handler {
     this.#queue = this.#welcome.then((welcome) => {
       if (connection.isOpen) for (const frame of welcome.frames) connection.sendRaw(frame)
     })
+    connection.onSettled(() => this.#queue)
   }
 
   receive(data: unknown): void {
