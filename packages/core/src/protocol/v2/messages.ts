@@ -93,7 +93,6 @@ const resume: Check = (v) =>
   count((v as ResumeRequest).seq) &&
   recordOf(position)((v as ResumeRequest).rooms)
 const idempotencyKey: Check = (v) => str(v) && (v as string).length <= 64
-const trueOnly: Check = (v) => v === true
 
 /** Each type: who sends it, and its fields (`?` = optional). */
 const SCHEMAS: Record<string, { from: Sender | 'both'; fields: Record<string, Check> }> = {
@@ -117,7 +116,7 @@ const SCHEMAS: Record<string, { from: Sender | 'both'; fields: Record<string, Ch
     fields: {
       event: str,
       'data?': any,
-      'bin?': trueOnly,
+      'bin?': bool,
       'seq?': positive,
       'id?': positive,
       'key?': idempotencyKey,
@@ -126,7 +125,7 @@ const SCHEMAS: Record<string, { from: Sender | 'both'; fields: Record<string, Ch
   },
   res: {
     from: 'server',
-    fields: { id: positive, seq: positive, 'data?': any, 'bin?': trueOnly, 'error?': errorShape },
+    fields: { id: positive, seq: positive, 'data?': any, 'bin?': bool, 'error?': errorShape },
   },
   ack: { from: 'both', fields: { seq: count } },
   ping: { from: 'client', fields: { n: count } },
