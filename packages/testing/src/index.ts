@@ -1,6 +1,5 @@
 export { createMockEncryptedServer, MockEncryptedServer } from './mockEncryptedServer'
 export type { MockMessage, MockProtocol, MockServerOptions, ServerIdentity, TokenVerdict } from './serverOptions'
-export { DEFAULTS as MOCK_SERVER_DEFAULTS } from './serverOptions'
 export { mockServers, silentLogger } from './mockServers'
 export type { MockServers } from './mockServers'
 export { MockConnection } from './mockConnection'
