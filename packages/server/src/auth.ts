@@ -1,7 +1,17 @@
 import { errors, jwtVerify } from 'jose'
 
-/** Turns a token into the user id, or throws when the token is not acceptable. */
-export type VerifyToken = (token: string) => string | Promise<string>
+/** What a verified token says: whose it is, and when it expires (ms since the epoch), if known. */
+export interface VerifiedToken {
+  userId: string
+  expiresAt?: number
+}
+
+/**
+ * Turns a token into the user id (or `{ userId, expiresAt }`), or throws when the token is not
+ * acceptable. Throw an error whose `code` is `'TOKEN_EXPIRED'` (jose's `ERR_JWT_EXPIRED` counts
+ * too) for an expired token: a v2 client then retries once with a fresh one.
+ */
+export type VerifyToken = (token: string) => string | VerifiedToken | Promise<string | VerifiedToken>
 
 export interface Hs256Options {
   secret: string
@@ -18,12 +28,18 @@ export interface Hs256Options {
  * `exp` is required (unless `requireExpiry: false`), `exp` and `nbf` are honoured, and the `sub`
  * claim is the user id.
  */
-export function createHs256Verifier({
+export function createHs256Verifier(options: Hs256Options): (token: string) => Promise<string> {
+  const verify = createHs256Verification(options)
+  return async (token) => (await verify(token)).userId
+}
+
+/** The HS256 verification of `createHs256Verifier`, with the token's expiry. */
+export function createHs256Verification({
   secret,
   issuer,
   audience,
   requireExpiry = true,
-}: Hs256Options): VerifyToken {
+}: Hs256Options): (token: string) => Promise<VerifiedToken> {
   // Imported once: jose would import raw bytes again for every token.
   const key = crypto.subtle.importKey(
     'raw',
@@ -42,7 +58,7 @@ export function createHs256Verifier({
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
       throw new ClaimError('ERR_JWT_NO_SUBJECT')
     }
-    return payload.sub
+    return payload.exp === undefined ? { userId: payload.sub } : { userId: payload.sub, expiresAt: payload.exp * 1000 }
   }
 }
 
@@ -60,4 +76,29 @@ class ClaimError extends Error {
 export function rejectionReason(error: unknown): string {
   if (error instanceof errors.JOSEError || error instanceof ClaimError) return error.code
   return 'REJECTED_BY_VERIFY_TOKEN'
+}
+
+/** Whether a refusal says the token expired (jose's ERR_JWT_EXPIRED, or a `verifyToken` error coded TOKEN_EXPIRED). */
+export function isTokenExpired(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
+  return code === 'ERR_JWT_EXPIRED' || code === 'TOKEN_EXPIRED'
+}
+
+/**
+ * Runs `verifyToken` and reads what it returned: the user, or why the token was refused. Logs the
+ * refusal's reason, never the token.
+ */
+export async function verifyClientToken(
+  verifyToken: VerifyToken,
+  token: string,
+): Promise<{ accepted: VerifiedToken } | { refused: 'expired' | 'invalid'; reason: string }> {
+  try {
+    const result = await verifyToken(token)
+    const verified = typeof result === 'string' ? { userId: result } : result
+    if (typeof verified?.userId !== 'string' || verified.userId.length === 0) throw new Error('no user id')
+    const { expiresAt } = verified
+    return { accepted: Number.isFinite(expiresAt) ? { userId: verified.userId, expiresAt } : { userId: verified.userId } }
+  } catch (error) {
+    return { refused: isTokenExpired(error) ? 'expired' : 'invalid', reason: rejectionReason(error) }
+  }
 }

@@ -1,41 +1,15 @@
-import type { KeyObject } from 'node:crypto'
-import {
-  encodeFrame,
-  handshakeTranscript,
-  parseFrame,
-  ReplayGuard,
-  serializeMessage,
-  type Frame,
-  type IncomingFrame,
-} from '@encrypted-socket/core'
+import { PROTOCOL_V2 } from '@encrypted-socket/core'
 import type { WebSocket } from 'ws'
-import { rejectionReason } from './auth'
-import { parseClientFrame } from './clientFrame'
-import { jsonDepthExceeds } from './jsonDepth'
-import { openFrame, sealFrame } from './crypto/messageCrypto'
-import { fromEphemeralKeys, type ServerKeyPair } from './crypto/serverKeyPair'
-import { deriveSessionKey, isP256PublicKey } from './crypto/sessionKey'
-import type { ResolvedServerOptions } from './options'
+import { SERVER_CLOSE } from './closeCodes'
 import type { KeyPool } from './keyPool'
+import type { ResolvedServerOptions } from './options'
+import { OutgoingMessage } from './outgoing'
+import type { ConnectionProtocol, SealedFrame } from './protocol'
 import { RateLimiter } from './rateLimiter'
+import { V1Protocol } from './v1/v1Protocol'
+import { V2Protocol } from './v2/v2Protocol'
 
-/** Close codes the server uses. */
-export const SERVER_CLOSE = {
-  /** Server shutting down: clients reconnect (to another instance). */
-  GOING_AWAY: 1001,
-  /** The client's public key is not a P-256 point. */
-  PROTOCOL_ERROR: 1002,
-  /** The token was refused, or the client sent something other than one `authenticate` first. */
-  POLICY_VIOLATION: 1008,
-  /** A frame over the size allowed at this point (`maxHandshakePayload`, `maxPayload`). */
-  TOO_BIG: 1009,
-  /** Too many connections for this user, or the client does not read what it is sent: retry later. */
-  TRY_AGAIN_LATER: 1013,
-  /** The replay window is full: reconnect for a fresh key. */
-  REKEY: 4003,
-  /** No valid `authenticate` in time. */
-  AUTH_TIMEOUT: 4408,
-} as const
+export { SERVER_CLOSE } from './closeCodes'
 
 /** Why frames were dropped, counted per connection and for the whole server. */
 export interface DropCounts {
@@ -43,13 +17,17 @@ export interface DropCounts {
   unauthenticated: number
   /** Application events in plaintext. */
   plaintext: number
-  /** Encrypted frames that failed to decrypt or held no valid message. */
+  /** Encrypted frames that failed to decrypt or held no valid message (v2: a record that did not open, then close 4001). */
   undecryptable: number
   /** Encrypted frames with an IV already seen on the connection. */
   replayed: number
-  /** Frames that are not protocol v1 (binary, bad JSON, bad fields, a second `authenticate`). */
+  /** Frames that are not protocol v1 (binary, bad JSON, bad fields, a second `authenticate`), or v2 violations. */
   malformed: number
-  /** Frames over the rate limit (messages or bytes per second), or beyond a full incoming queue. */
+  /**
+   * Frames over the rate limit (messages or bytes per second), or beyond a full incoming queue.
+   * v2 never drops a record under the rate limit (the client's seqs would no longer agree): it
+   * holds it back until the budget allows it, and counts it here.
+   */
   rateLimited: number
   /** Frames to this client not written because it does not read what it was sent (back-pressure). */
   slowConsumer: number
@@ -73,33 +51,36 @@ export interface ConnectionHost {
   admitUser(userId: string): boolean
   onAuthenticated(connection: ServerConnection): void
   onRoomChange(connection: ServerConnection, type: 'join' | 'leave', rooms: readonly string[]): void
+  /** The epoch of a room this instance holds (v2 `joined`). */
+  roomEpoch(room: string): string
   onEvent(connection: ServerConnection, event: string, data: unknown): Promise<void>
   onDrop(connection: ServerConnection, reason: keyof DropCounts): void
 }
 
-const MAX_ROOM_NAME = 128
-const MAX_ROOMS = 100
-
 /** A socket that does not finish the closing handshake in this time is cut. */
 const CLOSE_GRACE_MS = 2000
 
-/** One client: its handshake, its session key, and its frames, handled one at a time in order. */
+/**
+ * One client's transport: its limits, its incoming queue (frames handled one at a time, in
+ * order), its writes, closing and drop counts. The protocol it speaks (v1 or v2, chosen at the
+ * upgrade) reads its frames and seals its messages.
+ */
 export class ServerConnection {
   readonly id = crypto.randomUUID()
   readonly socket: WebSocket
   readonly remoteAddress: string | undefined
+  readonly host: ConnectionHost
   userId: string | null = null
+  /** When the token expires (ms since the epoch), if the verifier said. */
+  expiresAt: number | undefined
   readonly rooms = new Set<string>()
   readonly drops = emptyDropCounts()
   lastSeenAt = Date.now()
 
-  readonly #host: ConnectionHost
+  readonly #protocol: ConnectionProtocol
   readonly #limiter: RateLimiter
   readonly #byteLimiter: RateLimiter
-  /** IVs seen on this connection, received and sent (one key serves both directions). */
-  readonly #seenIvs: ReplayGuard
-  #state: 'awaiting-auth' | 'authenticating' | 'authenticated' = 'awaiting-auth'
-  #key: KeyObject | null = null
+  #authenticated = false
   #incoming = Promise.resolve()
   #queued = { frames: 0, bytes: 0 }
   #lastRateLimitNotice = 0
@@ -108,101 +89,60 @@ export class ServerConnection {
   /** Refused before authentication: nothing more from this client is handled. */
   #refused = false
   #closeRequested = false
+  /** v2 records over the budgets, in arrival order, waiting for them to refill. */
+  readonly #held: { size: number; handle: () => Promise<void> | void }[] = []
+  #heldBytes = 0
+  #releaseTimer: ReturnType<typeof setTimeout> | null = null
 
   constructor(socket: WebSocket, remoteAddress: string | undefined, host: ConnectionHost) {
     this.socket = socket
     this.remoteAddress = remoteAddress
-    this.#host = host
+    this.host = host
     const { rateLimit, byteRateLimit } = host.options
     this.#limiter = new RateLimiter(rateLimit.perSecond, rateLimit.burst)
     this.#byteLimiter = new RateLimiter(byteRateLimit.perSecond, byteRateLimit.burst)
-    this.#seenIvs = new ReplayGuard(host.options.maxTrackedIvs)
+    this.#protocol = socket.protocol === PROTOCOL_V2 ? new V2Protocol(this) : new V1Protocol(this)
+    socket.once('close', () => this.#stopped())
+  }
+
+  get options(): ResolvedServerOptions {
+    return this.host.options
+  }
+
+  /** The protocol version negotiated at the upgrade. */
+  get protocol(): 1 | 2 {
+    return this.#protocol.version
   }
 
   get authenticated(): boolean {
-    return this.#state === 'authenticated'
+    return this.#authenticated
   }
 
-  /**
-   * Takes one incoming message. Before authentication exactly one small `authenticate` frame is
-   * allowed; anything else closes the connection. After it, frames go through the message and
-   * byte budgets and are handled strictly in arrival order.
-   */
+  /** Whether the client has not yet sent a valid `authenticate` (v1) or record #0 (v2). */
+  get awaitingAuth(): boolean {
+    return this.#protocol.awaitingAuth
+  }
+
+  /** The socket is open: starts the handshake (v2 sends its welcome). */
+  start(): void {
+    this.#protocol.start()
+  }
+
+  /** Takes one incoming frame; nothing is read from a client refused before authenticating. */
   receive(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
     if (this.#refused) return
     this.lastSeenAt = Date.now()
-    if (this.#state !== 'authenticated') return this.#receiveFirst(data, isBinary)
-    const size = byteLength(data)
-    if (!this.#limiter.take(this.lastSeenAt) || !this.#byteLimiter.take(this.lastSeenAt, size)) {
-      this.#drop('rateLimited')
-      this.#noticeRateLimit()
-      return
-    }
-    const text = isBinary ? null : toText(data)
-    if (text !== null) this.#host.options.onFrame?.({ connectionId: this.id, direction: 'in', text })
-    const frame: IncomingFrame =
-      text === null
-        ? { type: 'malformed', reason: 'binary frame' }
-        : parseClientFrame(text, { maxControlFrame: this.#host.options.maxControlPayload })
-    this.#enqueue(size, () => this.#handle(frame))
-  }
-
-  /** The one frame allowed before authentication: an `authenticate`, small and shallow. */
-  #receiveFirst(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
-    const { options } = this.#host
-    if (this.#state === 'authenticating') {
-      return this.#refuse(SERVER_CLOSE.POLICY_VIOLATION, 'One authenticate frame, then wait for connected')
-    }
-    this.#state = 'authenticating'
-    if (byteLength(data) > options.maxHandshakePayload) {
-      return this.#refuse(SERVER_CLOSE.TOO_BIG, 'Authenticate frame too big')
-    }
-    const text = isBinary ? null : toText(data)
-    if (text !== null) options.onFrame?.({ connectionId: this.id, direction: 'in', text })
-    // A small frame, but `[[[[…` parses slowly even at that size: the depth is checked first.
-    const frame: IncomingFrame | null = text === null || jsonDepthExceeds(text, 2) ? null : parseFrame(text)
-    if (frame?.type !== 'authenticate') {
-      return this.#refuse(SERVER_CLOSE.POLICY_VIOLATION, 'Expected an authenticate frame')
-    }
-    this.#enqueue(0, () => this.#authenticate(frame.token, frame.clientPublicKey))
-  }
-
-  /**
-   * Queues a frame's handling after the ones before it. The queue is bounded: while it holds
-   * `incomingQueue` frames or bytes the socket is paused (TCP pushes back on the client). What
-   * was already read when the pause came still queues, up to twice the frames and one more
-   * `maxPayload` of bytes; beyond that frames are dropped. A closed connection's queued frames
-   * are not handled.
-   */
-  #enqueue(size: number, handle: () => Promise<void> | void): void {
-    const { incomingQueue: limit, maxPayload } = this.#host.options
-    if (this.#queued.frames >= 2 * limit.frames || this.#queued.bytes >= limit.bytes + maxPayload) {
-      return this.#drop('rateLimited')
-    }
-    this.#queued.frames++
-    this.#queued.bytes += size
-    if (this.#queued.frames >= limit.frames || this.#queued.bytes >= limit.bytes) this.socket.pause()
-    this.#incoming = this.#incoming
-      .then(() => (this.#refused || this.socket.readyState === this.socket.CLOSED ? undefined : handle()))
-      .catch((error: unknown) => {
-        this.#host.options.logger.error('frame handler failed', { connection: this.id, error: String(error) })
-      })
-      .finally(() => {
-        this.#queued.frames--
-        this.#queued.bytes -= size
-        if (this.socket.isPaused && this.#queued.frames < limit.frames && this.#queued.bytes < limit.bytes) {
-          this.socket.resume()
-        }
-      })
+    this.#protocol.receive(toBuffer(data), isBinary)
   }
 
   /**
    * Sends an encrypted event. Encryption is synchronous, so frames leave in the order of the
-   * calls. Resolves false when the connection cannot send (closed, or not reading: see `write`).
+   * calls. Resolves false when the connection cannot send (closed, not reading, or binary data to
+   * a v1 client).
    */
   send(event: string, data?: unknown): Promise<boolean> {
     try {
-      const frame = this.seal(serializeMessage({ event, data }))
+      const frame = this.seal(new OutgoingMessage(event, data))
       return Promise.resolve(frame !== null && this.write(frame))
     } catch (error) {
       return Promise.reject(error)
@@ -210,27 +150,20 @@ export class ServerConnection {
   }
 
   /**
-   * The `encrypted` frame of a serialised message under this connection's key, with a fresh IV
-   * (remembered against reflection), or null when the connection cannot send. Write it with `write`.
+   * The message sealed for this connection, or null when it cannot send: not authenticated, closed,
+   * or more than `sendHighWaterMark` bytes unread (dropped and counted). Write it with `write`.
    */
-  seal(plaintext: Uint8Array): string | null {
-    const key = this.#key
-    if (!key || !this.authenticated || this.socket.readyState !== this.socket.OPEN) return null
-    const { frame, iv } = sealFrame(key, plaintext)
-    this.#rememberIv(iv)
-    return frame
+  seal(message: OutgoingMessage): SealedFrame | null {
+    if (!this.#authenticated || this.socket.readyState !== this.socket.OPEN) return null
+    if (this.#behind()) return null
+    return this.#protocol.seal(message)
   }
 
-  /**
-   * Writes a sealed frame; false when the socket has closed since it was sealed, or when the
-   * client has more than `sendHighWaterMark` bytes unread (the frame is dropped and counted).
-   */
-  write(frame: string): boolean {
-    if (this.socket.readyState !== this.socket.OPEN) return false
-    return this.#write(frame)
+  /** Writes a sealed frame; false when the socket has closed since it was sealed. */
+  write(frame: SealedFrame): boolean {
+    return this.#protocol.write(frame)
   }
 
-  /** Closes with `code`; a peer that does not answer the close within a moment is cut. */
   /**
    * Closes with `code`; a peer that does not answer the close within a moment is cut. A client
    * refused before authenticating gets nothing more handled (only `ws` still reads, for its close
@@ -238,7 +171,7 @@ export class ServerConnection {
    * must not lose messages in flight).
    */
   close(code: number, reason: string): void {
-    if (!this.authenticated) this.#refused = true
+    if (!this.#authenticated) this.#refused = true
     if (this.#closeRequested) return
     this.#closeRequested = true
     this.socket.close(code, reason)
@@ -247,163 +180,195 @@ export class ServerConnection {
 
   /** Whether this client has been too slow a reader for longer than `slowConsumerTimeout`. */
   tooSlow(now = Date.now()): boolean {
-    return this.#behindSince !== null && now - this.#behindSince > this.#host.options.slowConsumerTimeout
+    return this.#behindSince !== null && now - this.#behindSince > this.options.slowConsumerTimeout
   }
 
-  /** Closes a client that broke the rules before authenticating. */
-  #refuse(code: number, reason: string): void {
-    this.#host.options.logger.warn('connection refused', { connection: this.id, code, reason })
-    this.#drop('malformed')
-    this.close(code, reason)
-  }
-
-  async #handle(frame: IncomingFrame): Promise<void> {
-    if (frame.type === 'malformed') return this.#drop('malformed')
-    switch (frame.type) {
-      case 'encrypted':
-        return this.#handleEncrypted(frame.iv, frame.ct)
-      case 'join':
-      case 'leave':
-        return this.#changeRooms(frame.type, frame.rooms)
-      case 'heartbeat':
-        return
-      case 'plaintext':
-        return this.#drop('plaintext')
-      default:
-        return this.#drop('malformed') // a second authenticate, or a server's frame
-    }
-  }
-
-  async #authenticate(token: string, clientPublicKey: Uint8Array<ArrayBuffer>): Promise<void> {
-    const { options } = this.#host
-    // The key is checked before the token, so that how the connection ends says nothing about
-    // whether a token is valid.
-    if (!isP256PublicKey(clientPublicKey)) {
-      options.logger.warn('invalid client public key', {
-        connection: this.id,
-        reason: 'ERR_INVALID_PUBLIC_KEY',
-      })
-      this.close(SERVER_CLOSE.PROTOCOL_ERROR, 'Invalid client public key')
-      return
-    }
-    let userId: string
-    try {
-      userId = await options.verifyToken(token)
-      if (typeof userId !== 'string' || userId.length === 0) throw new Error('no user id')
-    } catch (error) {
-      options.logger.warn('authentication refused', { connection: this.id, reason: rejectionReason(error) })
-      this.#sendControl({ type: 'error', code: 'AUTH_FAILED', message: 'Authentication failed' })
-      this.close(SERVER_CLOSE.POLICY_VIOLATION, 'Authentication failed')
-      return
-    }
-    const keys = options.createKeys
-      ? fromEphemeralKeys(await options.createKeys())
-      : this.#host.keyPool.take()
-    const salt = options.createSalt()
-    const proof = options.identity && {
-      identityKey: options.identity.publicKey,
-      signature: options.identity.sign(handshakeTranscript(clientPublicKey, keys.publicKey, salt)),
-    }
-    if (this.socket.readyState !== this.socket.OPEN) return
-    if (!this.#host.admitUser(userId)) {
-      options.logger.warn('connection refused', { connection: this.id, reason: 'user-connections' })
-      this.#sendControl({ type: 'error', code: 'TOO_MANY_CONNECTIONS', message: 'Too many connections' })
-      this.close(SERVER_CLOSE.TRY_AGAIN_LATER, 'Too many connections for this user')
-      return
-    }
-    this.userId = userId
-    this.#sendControl({
-      type: 'connected',
-      id: this.id,
-      userId,
-      time: new Date().toISOString(),
-      serverPublicKey: keys.publicKey,
-      salt,
-      ...proof,
-    })
-    // `connected` is on its way; the key is derived now, while the client derives its own, and
-    // before any later frame of this connection is handled.
-    if (!this.#establishKey(keys, clientPublicKey, salt)) return
-    this.#state = 'authenticated'
-    raiseMaxPayload(this.socket, options.maxPayload)
-    this.#host.onAuthenticated(this)
-  }
-
-  #establishKey(keys: ServerKeyPair, clientPublicKey: Uint8Array, salt: Uint8Array): boolean {
-    const { options } = this.#host
-    try {
-      this.#key = deriveSessionKey(keys, clientPublicKey, salt, options.ecdhInfo)
-      return true
-    } catch (error) {
-      options.logger.error('key derivation failed', { connection: this.id, error: String(error) })
-      this.close(1011, 'Key derivation failed')
-      return false
-    }
-  }
-
-  #handleEncrypted(iv: Uint8Array<ArrayBuffer>, ct: Uint8Array<ArrayBuffer>): Promise<void> | void {
-    const key = this.#key
-    if (!key) return this.#drop('unauthenticated')
-    if (this.#seenIvs.seen(iv)) return this.#drop('replayed')
-    const message = openFrame(key, iv, ct, this.#host.options.maxDepth)
-    if (!message) return this.#drop('undecryptable')
-    this.#rememberIv(iv)
-    return this.#host.onEvent(this, message.event, message.data)
-  }
-
-  #changeRooms(type: 'join' | 'leave', rooms: readonly string[]): void {
-    const changed: string[] = []
-    for (const room of rooms) {
-      if (room.length === 0 || room.length > MAX_ROOM_NAME) continue
-      if (type === 'join' && !this.rooms.has(room) && this.rooms.size < MAX_ROOMS) {
-        this.rooms.add(room)
-        changed.push(room)
-      } else if (type === 'leave' && this.rooms.delete(room)) {
-        changed.push(room)
-      }
-    }
-    if (changed.length > 0) this.#host.onRoomChange(this, type, changed)
-  }
-
-  #rememberIv(iv: Uint8Array): void {
-    this.#seenIvs.remember(iv)
-    if (this.#seenIvs.full) {
-      // Forgetting IVs would reopen replays; a new connection brings a new key instead.
-      this.close(SERVER_CLOSE.REKEY, 'Re-key')
-    }
-  }
-
-  #sendControl(frame: Frame): void {
-    if (this.socket.readyState === this.socket.OPEN) this.#write(encodeFrame(frame))
-  }
-
-  #write(text: string): boolean {
-    const now = Date.now()
-    if (this.socket.bufferedAmount > this.#host.options.sendHighWaterMark) {
-      this.#behindSince ??= now
-      this.#drop('slowConsumer')
-      return false
-    }
-    this.#behindSince = null
-    this.#host.options.onFrame?.({ connectionId: this.id, direction: 'out', text })
-    this.socket.send(text)
+  /**
+   * Ends the connection when nothing arrived from the client for too long: a ready v2 client after
+   * 3 × `heartbeat` (close 4007), any other after `idleTimeout` (the socket is cut). True when it did.
+   */
+  endIfSilent(now = Date.now()): boolean {
+    if (this.#closeRequested) return false
+    const liveness = this.#protocol.version === 2 && this.#authenticated
+    const limit = liveness ? 3 * this.options.heartbeat : this.options.idleTimeout
+    if (now - this.lastSeenAt <= limit) return false
+    if (liveness) this.close(SERVER_CLOSE.LIVENESS, 'No record for 3 heartbeats')
+    else this.socket.terminate()
     return true
   }
 
-  #noticeRateLimit(): void {
+  // What the protocols use.
+
+  /**
+   * Queues a frame's handling after the ones before it. The queue is bounded: while it holds
+   * `incomingQueue` frames or bytes the socket is paused (TCP pushes back on the client). What
+   * was already read when the pause came still queues, up to twice the frames and one more
+   * `maxPayload` of bytes; beyond that frames are dropped (false). A closed connection's queued
+   * frames are not handled.
+   */
+  enqueue(size: number, handle: () => Promise<void> | void): boolean {
+    const { incomingQueue: limit, maxPayload } = this.options
+    if (this.#queued.frames >= 2 * limit.frames || this.#queued.bytes >= limit.bytes + maxPayload) {
+      this.drop('rateLimited')
+      return false
+    }
+    this.#queued.frames++
+    this.#queued.bytes += size
+    if (this.#queued.frames >= limit.frames || this.#queued.bytes >= limit.bytes) this.socket.pause()
+    this.#incoming = this.#incoming
+      .then(() => (this.#refused || this.socket.readyState === this.socket.CLOSED ? undefined : handle()))
+      .catch((error: unknown) => {
+        this.options.logger.error('frame handler failed', { connection: this.id, error: String(error) })
+      })
+      .finally(() => {
+        this.#queued.frames--
+        this.#queued.bytes -= size
+        if (this.socket.isPaused && this.#queued.frames < limit.frames && this.#queued.bytes < limit.bytes) {
+          this.socket.resume()
+        }
+      })
+    return true
+  }
+
+  /** Takes one message and `size` bytes from the budgets (both or neither); false when over either. */
+  takeBudget(size: number): boolean {
+    const now = Date.now()
+    if (this.#limiter.delayFor(1, now) > 0 || this.#byteLimiter.delayFor(size, now) > 0) return false
+    this.#limiter.take(now)
+    this.#byteLimiter.take(now, size)
+    return true
+  }
+
+  /** Whether a frame of `size` bytes may be handled now: nothing is held back and the budgets allow it. */
+  spendBudget(size: number): boolean {
+    return this.#held.length === 0 && this.takeBudget(size)
+  }
+
+  /**
+   * v2: queues a record's handling within the message and byte budgets. A v2 record cannot be
+   * dropped (the client's next seq would skip ahead), so one over a budget, and every one after it
+   * (to keep their order), is held back and queued as the budgets refill. Reading goes on (the
+   * client's close and liveness are still seen); held and queued records together stay within the
+   * incoming queue's bounds, and a client beyond them is told `RATE_LIMITED` and closed with 1013.
+   */
+  enqueueWithinBudget(size: number, handle: () => Promise<void> | void, notice: string): void {
+    if (this.spendBudget(size)) {
+      if (!this.enqueue(size, handle)) this.#overflow()
+      return
+    }
+    const { incomingQueue: limit, maxPayload } = this.options
+    const frames = this.#queued.frames + this.#held.length
+    const bytes = this.#queued.bytes + this.#heldBytes + size
+    if (frames >= 2 * limit.frames || bytes > limit.bytes + maxPayload) {
+      this.drop('rateLimited')
+      return this.#overflow()
+    }
+    this.#held.push({ size, handle })
+    this.#heldBytes += size
+    this.drop('rateLimited')
+    this.noticeRateLimit(notice)
+    this.#scheduleRelease()
+  }
+
+  /** Tells the client it goes over the rate limit, at most once a second. */
+  noticeRateLimit(message: string): void {
     const now = Date.now()
     if (now - this.#lastRateLimitNotice < 1000) return
     this.#lastRateLimitNotice = now
-    this.#sendControl({
-      type: 'error',
-      code: 'RATE_LIMITED',
-      message: 'Too many messages: some were dropped.',
-    })
+    this.#protocol.notice('RATE_LIMITED', message)
   }
 
-  #drop(reason: keyof DropCounts): void {
+  /** Closes a client that broke the rules before authenticating. */
+  refuse(code: number, reason: string, dropped: keyof DropCounts = 'malformed'): void {
+    this.options.logger.warn('connection refused', { connection: this.id, code, reason })
+    this.drop(dropped)
+    this.close(code, reason)
+  }
+
+  drop(reason: keyof DropCounts): void {
     this.drops[reason]++
-    this.#host.onDrop(this, reason)
+    this.host.onDrop(this, reason)
+  }
+
+  /** Counts this connection against its user's cap; false (logged) when the user has too many. */
+  admit(userId: string): boolean {
+    if (!this.host.admitUser(userId)) {
+      this.options.logger.warn('connection refused', { connection: this.id, reason: 'user-connections' })
+      return false
+    }
+    this.userId = userId
+    return true
+  }
+
+  /** The handshake succeeded: frames up to `maxPayload` are read from now on. */
+  markAuthenticated(): void {
+    this.#authenticated = true
+    raiseMaxPayload(this.socket, this.options.maxPayload)
+    this.host.onAuthenticated(this)
+  }
+
+  /**
+   * Writes one frame to the socket, shown to `onFrame`; false when the socket is not open, or
+   * (with `backPressure`) when the client has more than `sendHighWaterMark` bytes unread.
+   */
+  transmit(frame: string | Buffer, backPressure = false): boolean {
+    if (this.socket.readyState !== this.socket.OPEN) return false
+    if (backPressure && this.#behind()) return false
+    this.showFrame('out', frame)
+    this.socket.send(frame)
+    return true
+  }
+
+  /** Shows a frame to `onFrame` as a proxy sees it: text, or a copy of a record's bytes. */
+  showFrame(direction: 'in' | 'out', frame: string | Uint8Array): void {
+    const { onFrame } = this.options
+    if (!onFrame) return
+    if (typeof frame === 'string') return onFrame({ connectionId: this.id, direction, text: frame })
+    const text = `[binary record, ${frame.length} bytes]`
+    onFrame({ connectionId: this.id, direction, text, binary: Uint8Array.from(frame) })
+  }
+
+  /** Whether the client is over `sendHighWaterMark` (counted as a slow-consumer drop). */
+  #behind(): boolean {
+    if (this.socket.bufferedAmount > this.options.sendHighWaterMark) {
+      this.#behindSince ??= Date.now()
+      this.drop('slowConsumer')
+      return true
+    }
+    this.#behindSince = null
+    return false
+  }
+
+  /** Queues the held records the budgets allow, when they allow them. */
+  #scheduleRelease(): void {
+    if (this.#releaseTimer || this.#held.length === 0) return
+    const now = Date.now()
+    const { size } = this.#held[0]!
+    const wait = Math.max(this.#limiter.delayFor(1, now), this.#byteLimiter.delayFor(size, now))
+    this.#releaseTimer = setTimeout(() => {
+      this.#releaseTimer = null
+      if (this.socket.readyState === this.socket.CLOSED) return
+      while (this.#held.length > 0 && this.takeBudget(this.#held[0]!.size)) {
+        const { size: next, handle } = this.#held.shift()!
+        this.#heldBytes -= next
+        if (!this.enqueue(next, handle)) return this.#overflow()
+      }
+      this.#scheduleRelease()
+    }, wait)
+  }
+
+  /** A v2 record that can neither be handled nor dropped: the client must slow down. */
+  #overflow(): void {
+    this.#protocol.notice('RATE_LIMITED', 'Too many records in flight: slow down.')
+    this.close(SERVER_CLOSE.TRY_AGAIN_LATER, 'Too many records in flight')
+  }
+
+  /** The socket closed: nothing held is handled any more. */
+  #stopped(): void {
+    if (this.#releaseTimer) clearTimeout(this.#releaseTimer)
+    this.#releaseTimer = null
+    this.#held.length = 0
+    this.#protocol.stop()
   }
 }
 
@@ -418,11 +383,7 @@ function raiseMaxPayload(socket: WebSocket, maxPayload: number): void {
   if (receiver && typeof receiver._maxPayload === 'number') receiver._maxPayload = maxPayload
 }
 
-function byteLength(data: Buffer | ArrayBuffer | Buffer[]): number {
-  return Array.isArray(data) ? data.reduce((sum, chunk) => sum + chunk.length, 0) : data.byteLength
-}
-
-function toText(data: Buffer | ArrayBuffer | Buffer[]): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
-  return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8')
+function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
+  if (Array.isArray(data)) return Buffer.concat(data)
+  return Buffer.isBuffer(data) ? data : Buffer.from(data)
 }

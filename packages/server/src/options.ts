@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { EphemeralKeys } from '@encrypted-socket/core'
-import { createHs256Verifier, type VerifyToken } from './auth'
+import { createHs256Verification, type VerifyToken } from './auth'
 import { createHandshakeSigner, type HandshakeSigner } from './crypto/handshakeSigner'
 import type { EventHandler } from './eventContext'
 import { createJsonLogger, type ServerLogger } from './logger'
@@ -90,10 +90,22 @@ export interface ServerOptions {
   /** IVs remembered per connection against replays; when full the connection is closed (4003) to re-key. @default 65536 */
   maxTrackedIvs?: number
   /**
-   * Sees every text frame exactly as it crosses the wire, both ways: what a proxy in front of the
-   * server would see (for demos and debugging).
+   * Sees every frame as it crosses the wire, both ways: what a proxy in front of the server would
+   * see (for demos and debugging). v1 frames and the v2 `welcome` and `hello` are text; a v2
+   * record is `text: '[binary record, N bytes]'` with a copy of its bytes in `binary`.
    */
-  onFrame?: (frame: { connectionId: string; direction: 'in' | 'out'; text: string }) => void
+  onFrame?: (frame: WireFrame) => void
+  /**
+   * Refuse protocol v1: an upgrade that does not offer the `encrypted-socket.v2` subprotocol gets
+   * HTTP 426 and no WebSocket (v1 sends the token in clear inside the TLS tunnel). @default false
+   */
+  requireV2?: boolean
+  /**
+   * v2: the ping interval the server asks of clients (`ready.heartbeat`), in ms; a v2 client from
+   * which no record arrived for 3 × `heartbeat` is closed with 4007. (v1 uses `idleTimeout`.)
+   * @default 20000
+   */
+  heartbeat?: number
   /**
    * Scale out: rooms, users and broadcasts reach the connections of every instance sharing this
    * Redis (`'redis://127.0.0.1:6379'` or `{ url, keyPrefix, secret }`). Without it the server is
@@ -112,6 +124,20 @@ export interface ServerOptions {
   createKeys?: () => Promise<EphemeralKeys>
   /** For test vectors only: the salt per connection. @default 32 random bytes */
   createSalt?: () => Uint8Array<ArrayBuffer>
+  /** For tests only: the clock of the v2 welcome's `validUntil` and `ready.time`, in ms. @default Date.now */
+  now?: () => number
+  /** For tests only: the number of the first v2 record in each direction (to reach the 2^32 limit). @default 0 */
+  initialRecordCounter?: number
+}
+
+/** One frame as a proxy sees it (`onFrame`). */
+export interface WireFrame {
+  connectionId: string
+  direction: 'in' | 'out'
+  /** The frame's text, or `[binary record, N bytes]` for a v2 record. */
+  text: string
+  /** A v2 record's bytes (a copy). */
+  binary?: Uint8Array
 }
 
 export type ResolvedServerOptions = Required<
@@ -139,6 +165,10 @@ export type ResolvedServerOptions = Required<
     | 'handshakeRate'
     | 'maxTrackedIvs'
     | 'logger'
+    | 'requireV2'
+    | 'heartbeat'
+    | 'now'
+    | 'initialRecordCounter'
   >
 > & {
   clientAddress: (request: IncomingMessage) => string | undefined
@@ -166,7 +196,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   const verifyToken =
     options.verifyToken ??
     (options.jwtSecret
-      ? createHs256Verifier({
+      ? createHs256Verification({
           secret: options.jwtSecret,
           issuer: options.jwtIssuer,
           audience: options.jwtAudience,
@@ -187,6 +217,10 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     throw new TypeError(
       `encrypted-socket server: \`byteRateLimit.burst\` (${byteRateLimit.burst}) is below \`maxPayload\` (${maxPayload}): frames between the two could never pass. Raise the burst or lower maxPayload.`,
     )
+  }
+  const heartbeat = options.heartbeat ?? 20_000
+  if (!Number.isSafeInteger(heartbeat) || heartbeat <= 0) {
+    throw new TypeError(`encrypted-socket server: \`heartbeat\` must be a positive number of ms; got ${heartbeat}.`)
   }
   return {
     ecdhInfo: options.ecdhInfo,
@@ -220,6 +254,10 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     logger,
     createKeys: options.createKeys,
     createSalt: options.createSalt ?? (() => crypto.getRandomValues(new Uint8Array(32))),
+    requireV2: options.requireV2 ?? false,
+    heartbeat,
+    now: options.now ?? Date.now,
+    initialRecordCounter: options.initialRecordCounter ?? 0,
   }
 }
 

@@ -1,7 +1,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server as HttpServer } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { serializeMessage } from '@encrypted-socket/core'
+import { PROTOCOL_V2 } from '@encrypted-socket/core'
 import { WebSocketServer, type WebSocket } from 'ws'
 import {
   emptyDropCounts,
@@ -15,6 +15,8 @@ import { logHookFailure } from './safeHooks'
 import { demoHandler } from './demo'
 import { sealAndSend } from './fanOut'
 import { KeyPool } from './keyPool'
+import { OutgoingMessage } from './outgoing'
+import { RoomRegistry } from './rooms'
 import { RedisFanout, type FanoutMessage, type Membership, type RedisRejections } from './redisFanout'
 import type { EventContext } from './eventContext'
 import {
@@ -33,6 +35,8 @@ export interface ConnectionInfo {
   /** The client's address, as `clientAddress` tells it. */
   remoteAddress: string | undefined
   authenticated: boolean
+  /** The protocol negotiated at the upgrade: 2 when the client offered `encrypted-socket.v2`. */
+  protocol: 1 | 2
   /** Reading is paused: the frames waiting for handlers reached `incomingQueue`. */
   readPaused: boolean
   /** Bytes written to the client and not yet taken by the network (see `sendHighWaterMark`). */
@@ -47,15 +51,16 @@ export async function createEncryptedSocketServer(options: ServerOptions): Promi
 }
 
 /**
- * A protocol v1 server on `ws`: verifies JWTs, gives every connection a fresh key pair, keeps
- * rooms, and sends each recipient its own ciphertext.
+ * An encrypted-socket server on `ws`, speaking protocol v2 to clients that offer it and v1 to the
+ * others on the same port: verifies JWTs, gives every connection a fresh key pair, keeps rooms,
+ * and sends each recipient its own ciphertext.
  */
 export class EncryptedSocketServer {
   readonly #options: ResolvedServerOptions
   readonly #http: HttpServer
   readonly #wss: WebSocketServer
   readonly #connections = new Map<string, ServerConnection>()
-  readonly #rooms = new Map<string, Set<ServerConnection>>()
+  readonly #rooms = new RoomRegistry<ServerConnection>()
   readonly #drops = emptyDropCounts()
   readonly #host: ConnectionHost
   readonly #admission: Admission
@@ -70,7 +75,7 @@ export class EncryptedSocketServer {
     this.#admission = new Admission(this.#options)
     // Until a connection authenticates, ws reads frames only up to the handshake limit; the
     // connection raises its own limit to maxPayload once authenticated.
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: maxHandshakePayload })
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: maxHandshakePayload, handleProtocols })
     this.#http = createServer(
       // Slow or silent upgrade requests are cut after headersTimeout, checked every second.
       { headersTimeout, requestTimeout: headersTimeout, connectionsCheckingInterval: 1000 },
@@ -94,6 +99,8 @@ export class EncryptedSocketServer {
       onAuthenticated: (connection) =>
         this.#options.logger.info('authenticated', { connection: connection.id, userId: connection.userId }),
       onRoomChange: (connection, type, rooms) => this.#changeRooms(connection, type, rooms),
+      // A join still queued when its socket closed is not recorded: any epoch does for it.
+      roomEpoch: (room) => this.#rooms.epoch(room) ?? crypto.randomUUID(),
       onEvent: (connection, event, data) => this.#dispatch(connection, event, data),
       onDrop: (connection, reason) => {
         this.#drops[reason]++
@@ -121,8 +128,11 @@ export class EncryptedSocketServer {
         const address = this.#http.address() as AddressInfo
         const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
         this.#url = `ws://${host}:${address.port}`
-        const { idleTimeout, slowConsumerTimeout } = this.#options
-        const sweepEvery = Math.min(10_000, Math.max(10, Math.min(idleTimeout / 3, slowConsumerTimeout / 2)))
+        const { idleTimeout, slowConsumerTimeout, heartbeat } = this.#options
+        const sweepEvery = Math.min(
+          10_000,
+          Math.max(10, Math.min(idleTimeout / 3, slowConsumerTimeout / 2, heartbeat)),
+        )
         this.#idleSweep = setInterval(() => this.#dropIdle(), sweepEvery)
         if (this.#options.redis) {
           this.#fanout = new RedisFanout(
@@ -132,7 +142,10 @@ export class EncryptedSocketServer {
             () => this.#memberships(),
           )
         }
-        this.#options.logger.info('listening', { url: this.url })
+        this.#options.logger.info('listening', {
+          url: this.url,
+          protocols: this.#options.requireV2 ? ['v2'] : ['v1', 'v2'],
+        })
         for (const warning of startupWarnings(this.#options)) this.#options.logger.warn(warning)
         resolve()
       })
@@ -147,6 +160,7 @@ export class EncryptedSocketServer {
       rooms: [...c.rooms],
       remoteAddress: c.remoteAddress,
       authenticated: c.authenticated,
+      protocol: c.protocol,
       readPaused: c.socket.isPaused,
       bufferedAmount: c.socket.bufferedAmount,
     }))
@@ -154,7 +168,7 @@ export class EncryptedSocketServer {
 
   /** The ids of the connections in a room. */
   roomMembers(room: string): string[] {
-    return [...(this.#rooms.get(room) ?? [])].map((connection) => connection.id)
+    return this.#rooms.members(room).map((connection) => connection.id)
   }
 
   /** Sends an encrypted event to one connection. Resolves true when it was sent. */
@@ -183,7 +197,7 @@ export class EncryptedSocketServer {
   /** The users in a room: across every instance when Redis is configured. */
   async presence(room: string): Promise<string[]> {
     if (this.#fanout?.ready) return this.#fanout.presence(room)
-    const users = [...(this.#rooms.get(room) ?? [])].map((connection) => connection.userId ?? '')
+    const users = this.#rooms.members(room).map((connection) => connection.userId ?? '')
     return [...new Set(users)].sort()
   }
 
@@ -231,6 +245,10 @@ export class EncryptedSocketServer {
       this.#options.logger.warn('upgrade refused', { origin, reason: this.#closing ? 'closing' : 'origin' })
       return refuseUpgrade(socket, 403)
     }
+    if (this.#options.requireV2 && !offeredProtocols(request).includes(PROTOCOL_V2)) {
+      this.#options.logger.warn('upgrade refused', { reason: 'protocol-v1' })
+      return refuseUpgrade(socket, 426)
+    }
     const address = this.#clientAddress(request)
     const refusal = this.#admission.admit(address)
     if (refusal) {
@@ -260,7 +278,7 @@ export class EncryptedSocketServer {
       remoteAddress: connection.remoteAddress,
     })
     const authTimer = setTimeout(() => {
-      if (!connection.authenticated) connection.close(SERVER_CLOSE.AUTH_TIMEOUT, 'Authentication timeout')
+      if (connection.awaitingAuth) connection.close(SERVER_CLOSE.AUTH_TIMEOUT, 'Authentication timeout')
     }, this.#options.authTimeout)
     socket.on('message', (data, isBinary) => connection.receive(data, isBinary))
     socket.on('error', (error) =>
@@ -273,27 +291,22 @@ export class EncryptedSocketServer {
       this.#changeRooms(connection, 'leave', [...connection.rooms])
       this.#options.logger.info('connection closed', { connection: connection.id, code })
     })
+    connection.start()
   }
 
   #changeRooms(connection: ServerConnection, type: 'join' | 'leave', rooms: readonly string[]): void {
     // A join still queued when its socket closed must not bring a dead connection back.
     if (type === 'join' && !this.#connections.has(connection.id)) return
     for (const room of rooms) {
-      let members = this.#rooms.get(room)
-      if (type === 'join') {
-        if (!members) this.#rooms.set(room, (members = new Set()))
-        members.add(connection)
-      } else if (members) {
-        members.delete(connection)
-        if (members.size === 0) this.#rooms.delete(room)
-      }
+      if (type === 'join') this.#rooms.join(room, connection)
+      else this.#rooms.leave(room, connection)
       const membership = { room, connectionId: connection.id, userId: connection.userId ?? '' }
       void this.#fanout?.setPresence(membership, type === 'join')
     }
   }
 
   #memberships(): Membership[] {
-    return [...this.#rooms].flatMap(([room, members]) =>
+    return [...this.#rooms.entries()].flatMap(([room, members]) =>
       [...members].map((connection) => ({
         room,
         connectionId: connection.id,
@@ -314,7 +327,7 @@ export class EncryptedSocketServer {
     const all = [...this.#connections.values()]
     const recipients =
       target.kind === 'room'
-        ? [...(this.#rooms.get(target.room) ?? [])]
+        ? this.#rooms.members(target.room)
         : target.kind === 'user'
           ? all.filter((connection) => connection.userId === target.userId)
           : all
@@ -343,25 +356,40 @@ export class EncryptedSocketServer {
     }
   }
 
-  /** Encrypts once per recipient (their keys differ); never sends the plaintext. */
+  /**
+   * Encrypts once per recipient (their keys differ), in each one's protocol; never sends the
+   * plaintext. Binary data does not reach v1 connections (they cannot carry it).
+   */
   async #sendToAll(recipients: ServerConnection[], event: string, data: unknown): Promise<number> {
-    return sealAndSend(recipients, serializeMessage({ event, data })) // serialised once
+    return sealAndSend(recipients, new OutgoingMessage(event, data)) // serialised once
   }
 
   #dropIdle(): void {
     const now = Date.now()
-    const cutoff = now - this.#options.idleTimeout
     for (const connection of this.#connections.values()) {
       if (connection.tooSlow(now)) {
         this.#options.logger.warn('closing a client that does not read', { connection: connection.id })
         connection.close(SERVER_CLOSE.TRY_AGAIN_LATER, 'Not reading')
-      } else if (connection.lastSeenAt < cutoff) {
+      } else if (connection.endIfSilent(now)) {
         this.#options.logger.info('dropping a silent client', { connection: connection.id })
-        connection.socket.terminate()
       }
     }
     this.#admission.sweep(now)
   }
+}
+
+/**
+ * Picks protocol v2 when the client offers it; otherwise what ws does by default (the first
+ * offer, e.g. `encrypted-socket.v1`): any selection but v2, or none, means v1.
+ */
+function handleProtocols(offered: Set<string>): string | false {
+  if (offered.has(PROTOCOL_V2)) return PROTOCOL_V2
+  return offered.values().next().value ?? false
+}
+
+/** The subprotocols of an upgrade request's `Sec-WebSocket-Protocol` header. */
+function offeredProtocols(request: IncomingMessage): string[] {
+  return (request.headers['sec-websocket-protocol'] ?? '').split(',').map((name) => name.trim())
 }
 
 function ignoreSocketError(): void {

@@ -20,8 +20,13 @@ export function openFrame(
   maxDepth: number,
 ): ApplicationMessage | null {
   const plaintext = openBytes(key, iv, ct)
+  return plaintext && readOpenedFrame(plaintext, maxDepth)
+}
+
+/** The application message in a decrypted frame, or null when it is not one or nests deeper than `maxDepth`. */
+export function readOpenedFrame(plaintext: Uint8Array, maxDepth: number): ApplicationMessage | null {
   // The message itself is one level: {"event":…,"data":…}.
-  if (!plaintext || jsonDepthExceeds(plaintext, maxDepth + 1)) return null
+  if (jsonDepthExceeds(plaintext, maxDepth + 1)) return null
   const message = decodeApplicationMessage(plaintext)
   return 'type' in message ? null : message
 }

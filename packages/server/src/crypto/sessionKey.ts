@@ -15,10 +15,10 @@ export function isP256PublicKey(raw: Uint8Array): boolean {
   }
 }
 
-/** `HKDF-SHA-256(ikm = sharedSecret, salt, info = UTF-8(ecdhInfo), 32 bytes)` as an AES-256 key. */
-export function deriveAesKey(sharedSecret: Uint8Array, salt: Uint8Array, ecdhInfo: string): KeyObject {
-  const info = Buffer.from(ecdhInfo, 'utf8')
-  return createSecretKey(new Uint8Array(hkdfSync('sha256', sharedSecret, salt, info, AES_KEY_LENGTH)))
+/** `HKDF-SHA-256(ikm = sharedSecret, salt, info, 32 bytes)` as an AES-256 key (a string info is UTF-8). */
+export function deriveAesKey(sharedSecret: Uint8Array, salt: Uint8Array, info: string | Uint8Array): KeyObject {
+  const infoBytes = typeof info === 'string' ? Buffer.from(info, 'utf8') : info
+  return createSecretKey(new Uint8Array(hkdfSync('sha256', sharedSecret, salt, infoBytes, AES_KEY_LENGTH)))
 }
 
 /** The session key of one handshake: ECDH with the client's point, then HKDF. Throws when it fails. */

@@ -1,0 +1,28 @@
+import type { OutgoingMessage } from './outgoing'
+import type { SealedRecord } from './v2/recordChannel'
+
+/** A frame ready for the socket: v1's text, or a v2 record (written in counter order). */
+export type SealedFrame = string | SealedRecord
+
+/**
+ * What differs between protocol v1 and v2 on one connection: the handshake, reading frames, and
+ * sealing messages. `ServerConnection` keeps what both share: limits, the incoming queue, writes,
+ * closing and drop counts.
+ */
+export interface ConnectionProtocol {
+  readonly version: 1 | 2
+  /** Whether the client has yet to send what `authTimeout` waits for. */
+  readonly awaitingAuth: boolean
+  /** The socket is open: v2 sends its welcome. */
+  start(): void
+  /** One frame from the client, in arrival order (never one of a connection already refused). */
+  receive(data: Buffer, isBinary: boolean): void
+  /** An application message sealed for this connection, or null when it cannot carry it. */
+  seal(message: OutgoingMessage): SealedFrame | null
+  /** Writes what `seal` returned; false when the socket is no longer open. */
+  write(frame: SealedFrame): boolean
+  /** A notice to the client (`RATE_LIMITED`…): v1 a plaintext `error` frame, v2 an `error` record. */
+  notice(code: string, message: string): void
+  /** The socket closed: stop timers. */
+  stop(): void
+}

@@ -1,0 +1,254 @@
+import type { KeyObject } from 'node:crypto'
+import {
+  encodeFrame,
+  handshakeTranscript,
+  parseFrame,
+  ReplayGuard,
+  type Frame,
+  type IncomingFrame,
+} from '@encrypted-socket/core'
+import { verifyClientToken } from '../auth'
+import { SERVER_CLOSE } from '../closeCodes'
+import { parseClientFrame } from '../clientFrame'
+import type { ServerConnection } from '../connection'
+import { openBytes } from '../crypto/aesGcm'
+import { readOpenedFrame, sealFrame } from '../crypto/messageCrypto'
+import { fromEphemeralKeys, type ServerKeyPair } from '../crypto/serverKeyPair'
+import { deriveSessionKey, isP256PublicKey } from '../crypto/sessionKey'
+import { jsonDepthExceeds } from '../jsonDepth'
+import type { OutgoingMessage } from '../outgoing'
+import type { ConnectionProtocol, SealedFrame } from '../protocol'
+import { roomRefusal } from '../rooms'
+
+const UNDECRYPTABLE_NOTICE =
+  "The first encrypted frame did not decrypt: check that the client's ecdhInfo matches the server's."
+
+/**
+ * Protocol v1 (docs/protocol.md) on one connection: one plaintext `authenticate`, then
+ * `encrypted` frames under one session key (replays caught by the IVs seen), plaintext control
+ * frames, and frames that are dropped, never fatal.
+ */
+export class V1Protocol implements ConnectionProtocol {
+  readonly version = 1
+  readonly #connection: ServerConnection
+  /** IVs seen on this connection, received and sent (one key serves both directions). */
+  readonly #seenIvs: ReplayGuard
+  #state: 'awaiting-auth' | 'authenticating' | 'authenticated' = 'awaiting-auth'
+  #key: KeyObject | null = null
+  /** Whether any frame decrypted yet (until then a failure is likely a wrong ecdhInfo). */
+  #confirmed = false
+  #undecryptableNoticed = false
+
+  constructor(connection: ServerConnection) {
+    this.#connection = connection
+    this.#seenIvs = new ReplayGuard(connection.options.maxTrackedIvs)
+  }
+
+  get awaitingAuth(): boolean {
+    return this.#state !== 'authenticated'
+  }
+
+  start(): void {
+    // The client speaks first.
+  }
+
+  stop(): void {}
+
+  /**
+   * Before authentication exactly one small `authenticate` frame is allowed; anything else closes
+   * the connection. After it, frames go through the message and byte budgets and are handled
+   * strictly in arrival order.
+   */
+  receive(data: Buffer, isBinary: boolean): void {
+    const connection = this.#connection
+    if (this.#state !== 'authenticated') return this.#receiveFirst(data, isBinary)
+    if (!connection.takeBudget(data.length)) {
+      connection.drop('rateLimited')
+      connection.noticeRateLimit('Too many messages: some were dropped.')
+      return
+    }
+    const text = isBinary ? null : data.toString('utf8')
+    if (text !== null) connection.showFrame('in', text)
+    const frame: IncomingFrame =
+      text === null
+        ? { type: 'malformed', reason: 'binary frame' }
+        : parseClientFrame(text, { maxControlFrame: connection.options.maxControlPayload })
+    connection.enqueue(data.length, () => this.#handle(frame))
+  }
+
+  seal(message: OutgoingMessage): SealedFrame | null {
+    const plaintext = message.v1Plaintext()
+    if (!plaintext || !this.#key) {
+      if (!plaintext) {
+        this.#connection.options.logger.debug('binary data not sent to a v1 client', {
+          connection: this.#connection.id,
+          event: message.event,
+        })
+      }
+      return null
+    }
+    const { frame, iv } = sealFrame(this.#key, plaintext)
+    this.#rememberIv(iv)
+    return frame
+  }
+
+  write(frame: SealedFrame): boolean {
+    return typeof frame === 'string' && this.#connection.transmit(frame)
+  }
+
+  notice(code: string, message: string): void {
+    this.#sendControl({ type: 'error', code, message })
+  }
+
+  /** The one frame allowed before authentication: an `authenticate`, small and shallow. */
+  #receiveFirst(data: Buffer, isBinary: boolean): void {
+    const connection = this.#connection
+    const { options } = connection
+    if (this.#state === 'authenticating') {
+      return connection.refuse(SERVER_CLOSE.POLICY_VIOLATION, 'One authenticate frame, then wait for connected')
+    }
+    this.#state = 'authenticating'
+    if (data.length > options.maxHandshakePayload) {
+      return connection.refuse(SERVER_CLOSE.TOO_BIG, 'Authenticate frame too big')
+    }
+    const text = isBinary ? null : data.toString('utf8')
+    if (text !== null) connection.showFrame('in', text)
+    // A small frame, but `[[[[…` parses slowly even at that size: the depth is checked first.
+    const frame: IncomingFrame | null = text === null || jsonDepthExceeds(text, 2) ? null : parseFrame(text)
+    if (frame?.type !== 'authenticate') {
+      return connection.refuse(SERVER_CLOSE.POLICY_VIOLATION, 'Expected an authenticate frame')
+    }
+    connection.enqueue(0, () => this.#authenticate(frame.token, frame.clientPublicKey))
+  }
+
+  async #handle(frame: IncomingFrame): Promise<void> {
+    const connection = this.#connection
+    switch (frame.type) {
+      case 'malformed':
+        return connection.drop('malformed')
+      case 'encrypted':
+        return this.#handleEncrypted(frame.iv, frame.ct)
+      case 'join':
+      case 'leave':
+        return this.#changeRooms(frame.type, frame.rooms)
+      case 'heartbeat':
+        return
+      case 'plaintext':
+        return connection.drop('plaintext')
+      default:
+        return connection.drop('malformed') // a second authenticate, or a server's frame
+    }
+  }
+
+  async #authenticate(token: string, clientPublicKey: Uint8Array<ArrayBuffer>): Promise<void> {
+    const connection = this.#connection
+    const { options } = connection
+    // The key is checked before the token, so that how the connection ends says nothing about
+    // whether a token is valid.
+    if (!isP256PublicKey(clientPublicKey)) {
+      options.logger.warn('invalid client public key', {
+        connection: connection.id,
+        reason: 'ERR_INVALID_PUBLIC_KEY',
+      })
+      connection.close(SERVER_CLOSE.PROTOCOL_ERROR, 'Invalid client public key')
+      return
+    }
+    const verified = await verifyClientToken(options.verifyToken, token)
+    if ('refused' in verified) {
+      options.logger.warn('authentication refused', { connection: connection.id, reason: verified.reason })
+      this.#sendControl({ type: 'error', code: 'AUTH_FAILED', message: 'Authentication failed' })
+      connection.close(SERVER_CLOSE.POLICY_VIOLATION, 'Authentication failed')
+      return
+    }
+    const keys = options.createKeys
+      ? fromEphemeralKeys(await options.createKeys())
+      : connection.host.keyPool.take()
+    const salt = options.createSalt()
+    const proof = options.identity && {
+      identityKey: options.identity.publicKey,
+      signature: options.identity.sign(handshakeTranscript(clientPublicKey, keys.publicKey, salt)),
+    }
+    if (connection.socket.readyState !== connection.socket.OPEN) return
+    const { userId, expiresAt } = verified.accepted
+    if (!connection.admit(userId)) {
+      this.#sendControl({ type: 'error', code: 'TOO_MANY_CONNECTIONS', message: 'Too many connections' })
+      connection.close(SERVER_CLOSE.TRY_AGAIN_LATER, 'Too many connections for this user')
+      return
+    }
+    connection.expiresAt = expiresAt
+    this.#sendControl({
+      type: 'connected',
+      id: connection.id,
+      userId,
+      time: new Date().toISOString(),
+      serverPublicKey: keys.publicKey,
+      salt,
+      ...proof,
+    })
+    // `connected` is on its way; the key is derived now, while the client derives its own, and
+    // before any later frame of this connection is handled.
+    if (!this.#establishKey(keys, clientPublicKey, salt)) return
+    this.#state = 'authenticated'
+    connection.markAuthenticated()
+  }
+
+  #establishKey(keys: ServerKeyPair, clientPublicKey: Uint8Array, salt: Uint8Array): boolean {
+    const connection = this.#connection
+    try {
+      this.#key = deriveSessionKey(keys, clientPublicKey, salt, connection.options.ecdhInfo)
+      return true
+    } catch (error) {
+      connection.options.logger.error('key derivation failed', { connection: connection.id, error: String(error) })
+      connection.close(1011, 'Key derivation failed')
+      return false
+    }
+  }
+
+  #handleEncrypted(iv: Uint8Array<ArrayBuffer>, ct: Uint8Array<ArrayBuffer>): Promise<void> | void {
+    const connection = this.#connection
+    const key = this.#key
+    if (!key) return connection.drop('unauthenticated')
+    if (this.#seenIvs.seen(iv)) return connection.drop('replayed')
+    const plaintext = openBytes(key, iv, ct)
+    if (!plaintext) return this.#undecryptable()
+    this.#confirmed = true
+    const message = readOpenedFrame(plaintext, connection.options.maxDepth)
+    if (!message) return connection.drop('undecryptable')
+    this.#rememberIv(iv)
+    return connection.host.onEvent(connection, message.event, message.data)
+  }
+
+  /** Dropped; the first failure before any frame decrypted also tells the client why, once. */
+  #undecryptable(): void {
+    this.#connection.drop('undecryptable')
+    if (this.#confirmed || this.#undecryptableNoticed) return
+    this.#undecryptableNoticed = true
+    this.notice('UNDECRYPTABLE', UNDECRYPTABLE_NOTICE)
+  }
+
+  #changeRooms(type: 'join' | 'leave', rooms: readonly string[]): void {
+    const connection = this.#connection
+    const changed: string[] = []
+    for (const room of rooms) {
+      if (type === 'join' && !connection.rooms.has(room) && !roomRefusal(connection.rooms, room)) {
+        connection.rooms.add(room)
+        changed.push(room)
+      } else if (type === 'leave' && connection.rooms.delete(room)) {
+        changed.push(room)
+      }
+    }
+    if (changed.length > 0) connection.host.onRoomChange(connection, type, changed)
+  }
+
+  #rememberIv(iv: Uint8Array): void {
+    this.#seenIvs.remember(iv)
+    if (this.#seenIvs.full) {
+      // Forgetting IVs would reopen replays; a new connection brings a new key instead.
+      this.#connection.close(SERVER_CLOSE.REKEY, 'Re-key')
+    }
+  }
+
+  #sendControl(frame: Frame): void {
+    this.#connection.transmit(encodeFrame(frame), true)
+  }
+}
