@@ -1,5 +1,11 @@
 export { createMockEncryptedServer, MockEncryptedServer } from './mockEncryptedServer'
-export type { MockMessage, MockProtocol, MockServerOptions, ServerIdentity, TokenVerdict } from './serverOptions'
+export type {
+  MockMessage,
+  MockProtocol,
+  MockServerOptions,
+  ServerIdentity,
+  TokenVerdict,
+} from './serverOptions'
 export { mockServers, silentLogger } from './mockServers'
 export type { MockServers } from './mockServers'
 export { MockConnection } from './mockConnection'

@@ -62,7 +62,12 @@ export class MockConnection {
   #settled: () => Promise<void> = () => Promise.resolve()
 
   /** @internal created by the mock server */
-  constructor(id: string, socket: Client, onReceived: (message: MockMessage) => void, protocol: 'v1' | 'v2' = 'v1') {
+  constructor(
+    id: string,
+    socket: Client,
+    onReceived: (message: MockMessage) => void,
+    protocol: 'v1' | 'v2' = 'v1',
+  ) {
     this.id = id
     this.protocol = protocol
     this.#socket = socket
@@ -100,7 +105,11 @@ export class MockConnection {
    * Sends `count` encrypted events in one burst (all sealed first), so the client receives them
    * back to back. `data(i)` makes each payload.
    */
-  async sendBurst(count: number, event: string, data: (index: number) => unknown = (i) => ({ i })): Promise<void> {
+  async sendBurst(
+    count: number,
+    event: string,
+    data: (index: number) => unknown = (i) => ({ i }),
+  ): Promise<void> {
     this.#requireOpen()
     const payloads = Array.from({ length: count }, (_, i) => data(i))
     if (this.protocol === 'v1') return this.#v1.send(payloads.map((d) => ({ event, data: d })))
@@ -262,7 +271,8 @@ export class MockConnection {
   }
 
   #requireV2(method: string): RecordWriter {
-    if (this.protocol !== 'v2') throw new Error(`mock server: ${method}() needs a v2 connection (this one speaks v1)`)
+    if (this.protocol !== 'v2')
+      throw new Error(`mock server: ${method}() needs a v2 connection (this one speaks v1)`)
     return this.#v2
   }
 

@@ -49,7 +49,9 @@ export class MockEncryptedServer {
       mode: () => this.#handshake,
       authenticated: (connection) => this.#authenticated(connection),
     }
-    this.#server = new Server(url, { selectProtocol: (offered) => selectProtocol(this.#options.protocol, offered) })
+    this.#server = new Server(url, {
+      selectProtocol: (offered) => selectProtocol(this.#options.protocol, offered),
+    })
     this.#server.on('connection', (socket) => this.#accept(socket))
   }
 
@@ -148,7 +150,10 @@ export class MockEncryptedServer {
       connection.frames.push(text)
       queue = queue
         .then(() => handleV1Frame(this.#context, connection, socket, text))
-        .catch((error: unknown) => void connection.errors.push(error instanceof Error ? error.message : String(error)))
+        .catch(
+          (error: unknown) =>
+            void connection.errors.push(error instanceof Error ? error.message : String(error)),
+        )
     })
     socket.on('close', (event?: { code?: number }) => {
       v2?.closed()

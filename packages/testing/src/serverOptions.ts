@@ -77,7 +77,9 @@ export interface MockServerOptions {
   ackDelay?: number
 }
 
-export interface ResolvedOptions extends Required<Omit<MockServerOptions, 'onEvent' | 'welcome' | 'identity'>> {
+export interface ResolvedOptions extends Required<
+  Omit<MockServerOptions, 'onEvent' | 'welcome' | 'identity'>
+> {
   onEvent: MockServerOptions['onEvent']
   welcome: MockServerOptions['welcome']
   identity: ServerIdentity | undefined

@@ -15,7 +15,10 @@ async function setup() {
 /** What a client sees: the next record fails to open with the counter it expects. */
 async function expectNextToFail(client: RawV2Client) {
   const n = client.received
-  await expect(client.nextMessage()).rejects.toMatchObject({ code: 'ERR_DECRYPT', message: expect.stringContaining(`Record ${n} `) })
+  await expect(client.nextMessage()).rejects.toMatchObject({
+    code: 'ERR_DECRYPT',
+    message: expect.stringContaining(`Record ${n} `),
+  })
   return client.lastRecord!
 }
 
@@ -63,7 +66,9 @@ describe('v2 faults', () => {
     connection.truncateNextRecord()
     await connection.send('a')
     await connection.send('b')
-    expect((await expectNextToFail(client)).length).toBe(16 + 4 + JSON.stringify({ t: 'msg', event: 'a' }).length - 1)
+    expect((await expectNextToFail(client)).length).toBe(
+      16 + 4 + JSON.stringify({ t: 'msg', event: 'a' }).length - 1,
+    )
     expect(await client.nextMessage()).toMatchObject({ event: 'b' }) // the counter moved on
   })
 
@@ -111,7 +116,9 @@ describe('v2 faults', () => {
     const { client } = await RawV2Client.connect(server.url).catch((error: Error) => ({ client: error }))
     expect(client).toBeInstanceOf(Error)
     const connection = server.connections[0]!
-    expect(() => connection.dropNextRecord()).toThrow('dropNextRecord() needs a v2 connection (this one speaks v1)')
+    expect(() => connection.dropNextRecord()).toThrow(
+      'dropNextRecord() needs a v2 connection (this one speaks v1)',
+    )
     expect(() => connection.ignorePings()).toThrow(/needs a v2 connection/)
   })
 })

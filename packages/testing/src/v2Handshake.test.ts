@@ -60,17 +60,27 @@ describe('v2 negotiation', () => {
 
 describe('v2 handshake', () => {
   it('sends the welcome at once, takes hello + auth, and answers ready as record #0', async () => {
-    const server = servers.create({ verifyToken: (token) => (token === 'good' ? 'ana' : false), heartbeat: 5_000 })
+    const server = servers.create({
+      verifyToken: (token) => (token === 'good' ? 'ana' : false),
+      heartbeat: 5_000,
+    })
     const before = Date.now()
     const { first } = await RawV2Client.connect(server.url, { token: 'good' })
-    expect(first).toMatchObject({ t: 'ready', userId: 'ana', resumed: false, seq: 0, rooms: {}, heartbeat: 5_000 })
+    expect(first).toMatchObject({
+      t: 'ready',
+      userId: 'ana',
+      resumed: false,
+      seq: 0,
+      rooms: {},
+      heartbeat: 5_000,
+    })
     const connection = await server.nextConnection()
     expect(connection).toMatchObject({ protocol: 'v2', userId: 'ana', isAuthenticated: true })
     expect(first).toMatchObject({ id: connection.id })
     expect(connection.frames).toEqual([expect.stringMatching(/^\{"event":"hello"/)])
     expect(connection.records).toHaveLength(1)
     expect(connection.key).toBeNull()
-    const { welcome } = (await RawV2Client.start(server.url))
+    const { welcome } = await RawV2Client.start(server.url)
     expect(welcome.validUntil).toBeGreaterThanOrEqual(before + WELCOME_LIFETIME)
     expect(welcome.identityKey).toBeUndefined()
   })
@@ -115,33 +125,60 @@ describe('v2 handshake', () => {
   })
 
   it('writes the welcome option’s events right after ready, as msg records', async () => {
-    const server = servers.create({ welcome: () => [{ event: 'state', data: { n: 1 } }, { event: 'blob', data: new Uint8Array([7]) }] })
+    const server = servers.create({
+      welcome: () => [
+        { event: 'state', data: { n: 1 } },
+        { event: 'blob', data: new Uint8Array([7]) },
+      ],
+    })
     const { client } = await RawV2Client.connect(server.url)
-    expect(await client.nextMessage()).toMatchObject({ t: 'msg', event: 'state', data: { n: 1 }, binary: false })
-    expect(await client.nextMessage()).toMatchObject({ t: 'msg', event: 'blob', data: new Uint8Array([7]), binary: true })
+    expect(await client.nextMessage()).toMatchObject({
+      t: 'msg',
+      event: 'state',
+      data: { n: 1 },
+      binary: false,
+    })
+    expect(await client.nextMessage()).toMatchObject({
+      t: 'msg',
+      event: 'blob',
+      data: new Uint8Array([7]),
+      binary: true,
+    })
   })
 
   it.each([
-    ['a record #0 that does not open', async (c: RawV2Client) => {
-      c.raw.send(encodeHello(c.own.publicKey))
-      c.sent = 1
-      await c.sendMessage({ t: 'auth', token: 't' })
-    }],
-    ['a record #0 that is not an auth', async (c: RawV2Client) => {
-      c.raw.send(encodeHello(c.own.publicKey))
-      await c.sendMessage({ t: 'ping', n: 0 })
-    }],
+    [
+      'a record #0 that does not open',
+      async (c: RawV2Client) => {
+        c.raw.send(encodeHello(c.own.publicKey))
+        c.sent = 1
+        await c.sendMessage({ t: 'auth', token: 't' })
+      },
+    ],
+    [
+      'a record #0 that is not an auth',
+      async (c: RawV2Client) => {
+        c.raw.send(encodeHello(c.own.publicKey))
+        await c.sendMessage({ t: 'ping', n: 0 })
+      },
+    ],
     ['a hello that is not one', async (c: RawV2Client) => c.raw.send('{"event":"hello","data":{}}')],
-    ['a hello with a key off the curve', async (c: RawV2Client) => {
-      const key = c.own.publicKey.slice()
-      key[64]! ^= 1
-      c.raw.send(encodeHello(key))
-    }],
+    [
+      'a hello with a key off the curve',
+      async (c: RawV2Client) => {
+        const key = c.own.publicKey.slice()
+        key[64]! ^= 1
+        c.raw.send(encodeHello(key))
+      },
+    ],
     ['a binary frame before the hello', async (c: RawV2Client) => c.raw.send(new Uint8Array(32))],
-    ['a text frame after the hello', async (c: RawV2Client) => {
-      c.raw.send(encodeHello(c.own.publicKey))
-      c.raw.send('{"event":"authenticate"}')
-    }],
+    [
+      'a text frame after the hello',
+      async (c: RawV2Client) => {
+        c.raw.send(encodeHello(c.own.publicKey))
+        c.raw.send('{"event":"authenticate"}')
+      },
+    ],
   ])('%s: close 4001, no error record', async (_, misbehave) => {
     const server = servers.create()
     const client = await RawV2Client.start(server.url)

@@ -22,7 +22,9 @@ async function nextRes(client: RawV2Client) {
 describe('v2 records after ready', () => {
   it('takes msg records in seq order: onEvent gets the event and data (binary as a Uint8Array)', async () => {
     const seen: unknown[] = []
-    const { client, connection, server } = await setup({ onEvent: (_, m) => void seen.push([m.event, m.data, m.binary]) })
+    const { client, connection, server } = await setup({
+      onEvent: (_, m) => void seen.push([m.event, m.data, m.binary]),
+    })
     await client.sendMessage({ t: 'msg', seq: 1, event: 'order', data: { sku: 'A1' } })
     await client.sendMessage({ t: 'msg', seq: 2, event: 'file', bin: true }, new Uint8Array([1, 2, 3]))
     await connection.waitForEvents(2)
@@ -40,7 +42,12 @@ describe('v2 records after ready', () => {
     await connection.send('blob', new Uint8Array([9, 8]))
     await connection.sendBurst(2, 'tick')
     expect(await client.nextMessage()).toEqual({ t: 'msg', event: 'news', data: { n: 1 }, binary: false })
-    expect(await client.nextMessage()).toEqual({ t: 'msg', event: 'blob', data: new Uint8Array([9, 8]), binary: true })
+    expect(await client.nextMessage()).toEqual({
+      t: 'msg',
+      event: 'blob',
+      data: new Uint8Array([9, 8]),
+      binary: true,
+    })
     expect(await client.nextMessage()).toMatchObject({ event: 'tick', data: { i: 0 } })
     expect(await client.nextMessage()).toMatchObject({ event: 'tick', data: { i: 1 } })
     expect(client.received).toBe(5)
@@ -61,7 +68,10 @@ describe('v2 records after ready', () => {
 
   it('acknowledges after ackDelay when set', async () => {
     const { client } = await setup({ ackDelay: 100 })
-    const records = [await client.seal({ t: 'msg', seq: 1, event: 'e' }), await client.seal({ t: 'ping', n: 0 })]
+    const records = [
+      await client.seal({ t: 'msg', seq: 1, event: 'e' }),
+      await client.seal({ t: 'ping', n: 0 }),
+    ]
     for (const record of records) client.sendRecord(record)
     expect(await client.nextMessage()).toEqual({ t: 'pong', n: 0 })
     expect(await client.nextMessage()).toEqual({ t: 'ack', seq: 1 })
@@ -97,7 +107,13 @@ describe('v2 records after ready', () => {
       },
     })
     await client.sendMessage({ t: 'msg', seq: 1, id: 1, event: 'echo', data: 'hi' })
-    expect(await client.nextMessage()).toEqual({ t: 'res', id: 1, seq: 1, data: { echo: 'hi' }, binary: false })
+    expect(await client.nextMessage()).toEqual({
+      t: 'res',
+      id: 1,
+      seq: 1,
+      data: { echo: 'hi' },
+      binary: false,
+    })
     await client.sendMessage({ t: 'msg', seq: 2, id: 2, event: 'bytes' })
     await client.sendMessage({ t: 'msg', seq: 3, id: 3, event: 'fail' })
     expect([await nextRes(client), await nextRes(client)]).toEqual([
@@ -116,11 +132,17 @@ describe('v2 records after ready', () => {
   })
 
   it.each([
-    ['a record that does not open', async (c: RawV2Client) => c.sendRecord(await c.seal({ t: 'ping', n: 0 }).then((r) => r.slice(0, -1)))],
-    ['a record with a skipped counter', async (c: RawV2Client) => {
-      c.sent++
-      await c.sendMessage({ t: 'ping', n: 0 })
-    }],
+    [
+      'a record that does not open',
+      async (c: RawV2Client) => c.sendRecord(await c.seal({ t: 'ping', n: 0 }).then((r) => r.slice(0, -1))),
+    ],
+    [
+      'a record with a skipped counter',
+      async (c: RawV2Client) => {
+        c.sent++
+        await c.sendMessage({ t: 'ping', n: 0 })
+      },
+    ],
     ['a msg without seq', (c: RawV2Client) => c.sendMessage({ t: 'msg', event: 'e' })],
     ['a seq that skips ahead', (c: RawV2Client) => c.sendMessage({ t: 'msg', seq: 2, event: 'e' })],
     ['an ack beyond what the server sent', (c: RawV2Client) => c.sendMessage({ t: 'ack', seq: 1 })],

@@ -27,7 +27,14 @@ async function refusalOf(text: string, pin?: Uint8Array<ArrayBuffer>) {
   try {
     const welcome = await checkWelcome(text, pin)
     const own = await createEphemeralKeys()
-    await clientRecordKeys(own.privateKey, own.publicKey, text, welcome.serverPublicKey, welcome.salt, ECDH_INFO)
+    await clientRecordKeys(
+      own.privateKey,
+      own.publicKey,
+      text,
+      welcome.serverPublicKey,
+      welcome.salt,
+      ECDH_INFO,
+    )
     return 'accepted'
   } catch (error) {
     return `${(error as { code: string }).code}: ${(error as Error).message}`
@@ -61,13 +68,19 @@ describe('v2 welcome faults', () => {
       const welcome = parseWelcome(await (await open(server)).nextText())
       if ('error' in welcome) throw new Error(welcome.error)
       const signed = welcomeSignedBytes(welcome.serverPublicKey, welcome.salt, welcome.validUntil)
-      await expect(verifyTranscript(welcome.identityKey!, welcome.signature!, signed)).resolves.toBeUndefined()
+      await expect(
+        verifyTranscript(welcome.identityKey!, welcome.signature!, signed),
+      ).resolves.toBeUndefined()
     }
   })
 
   it.each([
     ['sendInvalidServerKey', (s: MockEncryptedServer) => s.sendInvalidServerKey(), /^ERR_INVALID_PUBLIC_KEY/],
-    ['connectedWithoutKeys', (s: MockEncryptedServer) => s.connectedWithoutKeys(), /^ERR_PROTOCOL: serverPublicKey/],
+    [
+      'connectedWithoutKeys',
+      (s: MockEncryptedServer) => s.connectedWithoutKeys(),
+      /^ERR_PROTOCOL: serverPublicKey/,
+    ],
   ])('%s() has its v2 twin', async (_, arrange, refusal) => {
     const server = servers.create()
     arrange(server)
@@ -77,15 +90,18 @@ describe('v2 welcome faults', () => {
   it.each([
     ['wrong-salt', (s: MockEncryptedServer) => s.sendBadWelcome('wrong-salt')],
     ['sendWrongSalt()', (s: MockEncryptedServer) => s.sendWrongSalt()],
-  ])('%s: the welcome parses, but the keys differ: record #0 does not open at the server (4001, no ready)', async (_, arrange) => {
-    const server = servers.create()
-    arrange(server)
-    const client = await RawV2Client.start(server.url)
-    await client.hello('t')
-    expect((await client.raw.closed).code).toBe(4001)
-    expect(client.raw.unread).toBe(0)
-    expect(server.connections[0]!.errors).toEqual(['record #0 did not open'])
-  })
+  ])(
+    '%s: the welcome parses, but the keys differ: record #0 does not open at the server (4001, no ready)',
+    async (_, arrange) => {
+      const server = servers.create()
+      arrange(server)
+      const client = await RawV2Client.start(server.url)
+      await client.hello('t')
+      expect((await client.raw.closed).code).toBe(4001)
+      expect(client.raw.unread).toBe(0)
+      expect(server.connections[0]!.errors).toEqual(['record #0 did not open'])
+    },
+  )
 
   it('second-welcome: another welcome, with another key, follows the first', async () => {
     const server = servers.create()

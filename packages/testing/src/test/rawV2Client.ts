@@ -33,7 +33,11 @@ export class WelcomeRefused extends Error {
 }
 
 /** Checks a welcome as §2.2 says: its shape, and with a pin the identity, signature and clock. */
-export async function checkWelcome(text: string, pin?: Uint8Array<ArrayBuffer>, now = Date.now()): Promise<Welcome> {
+export async function checkWelcome(
+  text: string,
+  pin?: Uint8Array<ArrayBuffer>,
+  now = Date.now(),
+): Promise<Welcome> {
   const welcome = parseWelcome(text)
   if ('error' in welcome) throw new WelcomeRefused('ERR_PROTOCOL', welcome.error)
   if (!pin) return welcome
@@ -72,7 +76,13 @@ export class RawV2Client {
   /** The last record bytes this client sent. */
   lastSent: Uint8Array<ArrayBuffer> | null = null
 
-  private constructor(raw: RawSocket, welcomeText: string, welcome: Welcome, keys: RecordKeys, own: EphemeralKeys) {
+  private constructor(
+    raw: RawSocket,
+    welcomeText: string,
+    welcome: Welcome,
+    keys: RecordKeys,
+    own: EphemeralKeys,
+  ) {
     this.raw = raw
     this.welcomeText = welcomeText
     this.welcome = welcome
@@ -99,7 +109,10 @@ export class RawV2Client {
   }
 
   /** The whole handshake: welcome, hello + auth, and record #0 (`ready`, or the refusal). */
-  static async connect(url: string, options: ConnectOptions = {}): Promise<{ client: RawV2Client; first: ServerMessage }> {
+  static async connect(
+    url: string,
+    options: ConnectOptions = {},
+  ): Promise<{ client: RawV2Client; first: ServerMessage }> {
     const client = await RawV2Client.start(url, options)
     await client.hello(options.token ?? 'token', options.resume)
     return { client, first: await client.nextMessage() }

@@ -101,7 +101,9 @@ async function authenticate(
       )
     }
     connection.setKey(key)
-    const welcome = await Promise.all((context.options.welcome?.(connection) ?? []).map((m) => sealMessage(key, m)))
+    const welcome = await Promise.all(
+      (context.options.welcome?.(connection) ?? []).map((m) => sealMessage(key, m)),
+    )
     socket.send(encodeFrame(connected))
     for (const { frame } of welcome) connection.sendRaw(frame)
   }

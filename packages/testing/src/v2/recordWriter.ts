@@ -48,7 +48,9 @@ export class RecordWriter {
     if (this.silent) return Promise.resolve()
     const key = this.#key
     const sealed = Promise.all(
-      items.map(({ json, attachment }) => sealRecord(key, this.#next++, encodeRecordPlaintext(json, attachment))),
+      items.map(({ json, attachment }) =>
+        sealRecord(key, this.#next++, encodeRecordPlaintext(json, attachment)),
+      ),
     )
     return this.#enqueue(async () => {
       for (const bytes of await sealed) this.#transmit(tamper ? flipFirstBit(bytes) : bytes)

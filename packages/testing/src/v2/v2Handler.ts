@@ -54,7 +54,9 @@ export class V2Handler {
     this.#pending++
     this.#queue = this.#queue
       .then(() => this.#handle(frame))
-      .catch((error: unknown) => this.#connection.errors.push(error instanceof Error ? error.message : String(error)))
+      .catch((error: unknown) =>
+        this.#connection.errors.push(error instanceof Error ? error.message : String(error)),
+      )
       .then(() => undefined)
       .finally(() => {
         if (--this.#pending === 0) this.#session?.idle()
@@ -113,11 +115,15 @@ export class V2Handler {
     const verdict = await verdictOf(mode, token, this.#context.options.verifyToken, 'v2')
     connection.startRecords(keys.s2c)
     if ('code' in verdict) {
-      await connection.recordWriter.write([controlItem({ t: 'error', code: verdict.errorCode, message: verdict.message })])
+      await connection.recordWriter.write([
+        controlItem({ t: 'error', code: verdict.errorCode, message: verdict.message }),
+      ])
       return this.#close(verdict.code, verdict.message)
     }
     connection.userId = verdict.userId
-    this.#session = new V2Session(this.#context, connection, keys.c2s, (reason, code) => this.#violate(reason, code))
+    this.#session = new V2Session(this.#context, connection, keys.c2s, (reason, code) =>
+      this.#violate(reason, code),
+    )
     const pushed = this.#context.options.welcome?.(connection) ?? []
     await connection.recordWriter.write([
       controlItem({
@@ -154,7 +160,9 @@ export class V2Handler {
 /** A text frame, a binary one (ArrayBuffer, Uint8Array, Buffer), or null for anything else. */
 function readFrame(data: unknown): Frame {
   if (typeof data === 'string') return { text: data }
-  if (ArrayBuffer.isView(data)) return { bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice() }
-  if (Object.prototype.toString.call(data) === '[object ArrayBuffer]') return { bytes: new Uint8Array(data as ArrayBuffer).slice() }
+  if (ArrayBuffer.isView(data))
+    return { bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice() }
+  if (Object.prototype.toString.call(data) === '[object ArrayBuffer]')
+    return { bytes: new Uint8Array(data as ArrayBuffer).slice() }
   return null
 }

@@ -67,7 +67,8 @@ export class V2Session {
       case 'msg':
         return this.#handleMsg(message)
       case 'ack':
-        if (message.seq > this.#sessionSeq) return this.#violate(`an ack of seq ${message.seq}, beyond what was sent`)
+        if (message.seq > this.#sessionSeq)
+          return this.#violate(`an ack of seq ${message.seq}, beyond what was sent`)
         connection.acknowledged = Math.max(connection.acknowledged, message.seq)
         return
       case 'ping':
@@ -81,7 +82,9 @@ export class V2Session {
             room: message.room,
             epoch: MOCK_EPOCH,
             seq: 0,
-            ...(message.since && { recovered: message.since.epoch === MOCK_EPOCH && message.since.seq === 0 }),
+            ...(message.since && {
+              recovered: message.since.epoch === MOCK_EPOCH && message.since.seq === 0,
+            }),
           }),
         )
       case 'leave':
@@ -101,7 +104,8 @@ export class V2Session {
     if (seq !== this.#processed + 1) return this.#violate(`seq ${seq} skips ahead of ${this.#processed}`)
     this.#processed = seq
     const received: MockMessage = { event: message.event, data: message.data, binary: message.binary, seq }
-    for (const field of ['id', 'key', 'room'] as const) if (message[field] !== undefined) Object.assign(received, { [field]: message[field] })
+    for (const field of ['id', 'key', 'room'] as const)
+      if (message[field] !== undefined) Object.assign(received, { [field]: message[field] })
     this.#connection.deliver(received)
     let result: { data: unknown } | { error: unknown }
     try {
@@ -118,7 +122,12 @@ export class V2Session {
     const seq = ++this.#sessionSeq
     if ('data' in result) return this.#write(dataItem({ t: 'res', id, seq }, result.data))
     this.#write({
-      json: JSON.stringify({ t: 'res', id, seq, error: { code: 'HANDLER_ERROR', message: describe(result.error) } }),
+      json: JSON.stringify({
+        t: 'res',
+        id,
+        seq,
+        error: { code: 'HANDLER_ERROR', message: describe(result.error) },
+      }),
     })
   }
 
@@ -147,7 +156,9 @@ export class V2Session {
 
   #write(item: RecordItem): void {
     if (this.#closed) return
-    this.#connection.recordWriter.write([item]).catch((error: unknown) => this.#connection.errors.push(describe(error)))
+    this.#connection.recordWriter
+      .write([item])
+      .catch((error: unknown) => this.#connection.errors.push(describe(error)))
   }
 }
 
