@@ -21,6 +21,18 @@ export interface Envelope extends FanoutMessage {
   time: number
 }
 
+/**
+ * The envelope's JSON text. Binary data (a Buffer, Uint8Array or ArrayBuffer) crosses as base64
+ * with `"binary":true`, so that v2 connections on every instance receive it as binary.
+ */
+export function encodeEnvelope(envelope: Envelope): string {
+  const { data } = envelope
+  const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : null
+  if (!bytes) return JSON.stringify(envelope)
+  const base64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64')
+  return JSON.stringify({ ...envelope, data: base64, binary: true })
+}
+
 /** Why an envelope from Redis was not delivered. */
 export type EnvelopeRejection = 'unreadable' | 'invalid' | 'replayed' | 'stale'
 
@@ -37,8 +49,13 @@ export function parseEnvelope(text: string): Envelope | null {
     return null
   }
   if (!isObject(value)) return null
-  const { origin, seq, time, event, target, data } = value
+  const { origin, seq, time, event, target, binary } = value
+  let { data } = value
   if (typeof origin !== 'string' || typeof event !== 'string') return null
+  if (binary !== undefined) {
+    if (binary !== true || typeof data !== 'string') return null
+    data = Buffer.from(data, 'base64')
+  }
   if (!Number.isSafeInteger(seq) || (seq as number) < 0 || !Number.isFinite(time)) return null
   const parsedTarget = parseTarget(target)
   if (!parsedTarget) return null

@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { hopKey, openHop, sealHop } from './crypto/redisHop'
 import {
+  encodeEnvelope,
   parseEnvelope,
   ReplayFilter,
   type Envelope,
@@ -158,7 +159,7 @@ export class RedisFanout {
   /** Sends to the other instances; false (and counted) when Redis is down. */
   async publish(message: FanoutMessage): Promise<boolean> {
     const envelope: Envelope = { ...message, origin: this.instanceId, seq: this.#seq++, time: Date.now() }
-    const text = JSON.stringify(envelope)
+    const text = encodeEnvelope(envelope)
     const sealed = this.#key ? sealHop(this.#key, text, this.#channel) : text
     // Publishing in call order: one instance's events keep their order.
     const published = this.#publishing.then(async () => {
