@@ -5,7 +5,7 @@
 export type ErrorCode =
   /** The server refused the credentials (close 1008, 4401 or 4403). */
   | 'ERR_REJECTED'
-  /** No `connected` frame arrived within `handshakeTimeout`. */
+  /** The handshake (v1: `connected`; v2: `ready`) did not complete within `handshakeTimeout`. */
   | 'ERR_HANDSHAKE_TIMEOUT'
   /** `send()` or a room call while disconnected. */
   | 'ERR_NOT_CONNECTED'
@@ -57,7 +57,7 @@ export type ErrorCode =
   | 'ERR_PONG_TIMEOUT'
   /** Protocol v2: the server refused to let this client join a room (`denied`). */
   | 'ERR_ROOM_DENIED'
-  /** `serverKey`/`serverKeyFingerprint` is set and the server's handshake signature is missing or wrong. */
+  /** `serverIdentity` is set and the server's handshake signature is missing or wrong (or, v2, its `validUntil` is far from the device clock). */
   | 'ERR_SERVER_AUTH'
 
 export interface EncryptedSocketErrorOptions {

@@ -79,8 +79,9 @@ export interface ReconnectOptions {
    */
   jitter?: 'full' | 'none'
   /**
-   * Decides whether a close is retried. The default refuses 1008, 4401, 4403 (rejected) and 1009
-   * (too big), and retries everything else. @default defaultShouldReconnect
+   * Decides whether a close is retried. The default refuses 1008, 4401, 4403 (rejected), 1009
+   * (too big), 4006 (protocol version) and 4009 (superseded), and retries everything else.
+   * @default defaultShouldReconnect
    */
   shouldReconnect?: (close: CloseInfo) => boolean
 }
@@ -122,7 +123,7 @@ export interface ClientOptions {
    * ms; otherwise the connection is dead (close 4007) and is replaced at once. @default 10000
    */
   pongTimeout?: number
-  /** Time from opening the socket to the server's `connected` frame, in ms. @default 10000 */
+  /** Time from creating the socket to the end of the handshake (v1 `connected`, v2 `ready`), in ms. @default 10000 */
   handshakeTimeout?: number
   /**
    * Refuse plaintext: application events that arrive unencrypted are dropped, and a `connected`

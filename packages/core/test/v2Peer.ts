@@ -35,6 +35,8 @@ export interface V2PeerOptions {
   heartbeat?: number
   /** The welcome's validUntil, from now, in ms. @default 120000 */
   validFor?: number
+  /** Rooms to refuse with `denied` (FORBIDDEN). */
+  deny?: (room: string) => boolean
   /** Answers pings (default true); false is a dead connection that still looks open. */
   answerPings?: boolean
 }
@@ -162,6 +164,9 @@ export async function startV2Peer(options: V2PeerOptions) {
         }
         return
       case 'join':
+        if (options.deny?.(message.room)) {
+          return connection.send({ t: 'denied', room: message.room, code: 'FORBIDDEN', message: 'Not your desk' })
+        }
         return connection.send({ t: 'joined', room: message.room, epoch: 'e1', seq: 0 })
       default:
         return

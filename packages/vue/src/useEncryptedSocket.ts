@@ -9,7 +9,7 @@ import { injectClient, missingClient, type RegisteredEvents } from './context'
 import { useClientSnapshot } from './useClientSnapshot'
 import { useOwnedClient, type OwnedClientOptions } from './useOwnedClient'
 
-/** Every snapshot field as a read-only ref (state, clientId, userId, encrypted, retryCount, nextRetryAt, lastError, rooms). */
+/** Every snapshot field as a read-only ref (state, clientId, userId, encrypted, protocol, retryCount, nextRetryAt, lastError, rooms). */
 export type SnapshotRefs = { readonly [K in keyof ClientSnapshot]: ComputedRef<ClientSnapshot[K]> }
 
 export interface UseEncryptedSocketReturn<Events extends EventMap = RegisteredEvents> extends SnapshotRefs {

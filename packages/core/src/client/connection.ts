@@ -309,6 +309,14 @@ export class Connection {
 
   #onClose(event: { code: number; reason: string; wasClean: boolean }): void {
     if (this.#disposed) return
+    // What arrived before the close is handled first: a server's `error` record (TOKEN_EXPIRED,
+    // AUTH_FAILED) says more than the close code that follows it.
+    const settled = this.#protocol?.settled() ?? Promise.resolve()
+    void settled.then(() => this.#closed(event))
+  }
+
+  #closed(event: { code: number; reason: string; wasClean: boolean }): void {
+    if (this.#disposed) return
     const { code } = event
     const reason = this.#host.scrub(event.reason ?? '')
     const explained = this.#protocol?.explainClose(code)

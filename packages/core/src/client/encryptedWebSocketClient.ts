@@ -159,6 +159,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (state === 'authenticated') return Promise.resolve()
     const pending = (this.#pendingConnect ??= deferred()).promise
     if (state === 'disconnected') {
+      this.#offerNoSubprotocol = false // the server may have been upgraded since
       this.#stopWatchingPage ??= watchPageSignals(() => this.#pageCameBack())
       this.#dispatch({ type: 'CONNECT' })
       this.#open()

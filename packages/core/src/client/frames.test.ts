@@ -122,6 +122,27 @@ describe('incoming frames', () => {
     expect(error.message).not.toContain(TOKEN)
   })
 
+  it('v1: an UNDECRYPTABLE error before anything decrypted is ERR_KEY_MISMATCH naming ecdhInfo, not retried', async () => {
+    const { client, connection } = await connected()
+    const undecryptable = JSON.stringify({ event: 'error', data: { code: 'UNDECRYPTABLE', message: 'x' } })
+    const stopped = reachState(client, 'disconnected')
+    connection.sendRaw(undecryptable)
+    await stopped
+    expect(client.getSnapshot().lastError).toMatchObject({ code: 'ERR_KEY_MISMATCH' })
+    expect(client.getSnapshot().lastError?.message).toContain('ecdhInfo')
+  })
+
+  it('v1: an UNDECRYPTABLE error once a frame decrypted cannot be the server’s: reported as unauthenticated', async () => {
+    const { client, connection } = await connected()
+    const seen = collect(client, 'x')
+    await connection.send('x', 'first')
+    await vi.waitFor(() => expect(seen).toEqual(['first']))
+    const reported = nextError(client, 'ERR_UNAUTHENTICATED_FRAME')
+    connection.sendRaw(JSON.stringify({ event: 'error', data: { code: 'UNDECRYPTABLE', message: 'x' } }))
+    await reported
+    expect(client.getState()).toBe('authenticated')
+  })
+
   it('reports a plaintext `error` after the key exists as unauthenticated, without its text, and stays connected', async () => {
     const { client, connection } = await connected()
     const seen = collect(client, 'x')

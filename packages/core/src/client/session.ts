@@ -29,6 +29,8 @@ export interface Protocol {
   probe(): void
   /** A server close this protocol understands as a reason to give up (with that error), else undefined. */
   explainClose(code: number): EncryptedSocketError | undefined
+  /** Resolves once every frame received so far was handled (a close waits for them). */
+  settled(): Promise<void>
   /** Stops the protocol's timers; nothing it started acts after this. */
   dispose(): void
 }

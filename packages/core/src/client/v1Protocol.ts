@@ -77,6 +77,10 @@ export class V1Protocol implements Protocol {
     return undefined
   }
 
+  settled(): Promise<void> {
+    return this.#frames
+  }
+
   dispose(): void {
     this.#session = null
     clearInterval(this.#heartbeatTimer)
@@ -118,9 +122,9 @@ export class V1Protocol implements Protocol {
 
   #handleError(code: unknown, message: string): void {
     const context = this.#context
-    if (code === 'UNDECRYPTABLE') {
-      // The server could not open what we sent. Anyone could have written this frame in v1,
-      // but all it can cost is this connection, which a proxy could cut anyway.
+    if (code === 'UNDECRYPTABLE' && !this.#session?.confirmed) {
+      // The server could not open what we sent. Anyone could have written this frame in v1, so it
+      // counts only before anything decrypted under the key (then the keys cannot differ).
       return context.giveUp(CLIENT_CLOSE.NORMAL, keyMismatch('the server could not decrypt our first frame'))
     }
     // Once the key exists the server's word is encrypted; a plaintext error may be anyone's.

@@ -29,6 +29,11 @@ export class V1Session {
     this.#replay = new ReplayGuard(maxTrackedIvs)
   }
 
+  /** True once one frame decrypted under this key. */
+  get confirmed(): boolean {
+    return this.#confirmed
+  }
+
   get full(): boolean {
     return this.#replay.full
   }

@@ -96,6 +96,10 @@ export class V2Protocol implements Protocol {
     return undefined
   }
 
+  settled(): Promise<void> {
+    return this.#frames
+  }
+
   dispose(): void {
     this.#keys = null
     clearInterval(this.#pingTimer)

@@ -81,6 +81,17 @@ describe('protocol v2 against a real ws peer', () => {
     ])
   })
 
+  it('reports a refused room as ERR_ROOM_DENIED with the server’s code, and stays connected', async () => {
+    const server = await peer({ deny: (room) => room === 'desk-9' })
+    const c = client(server.url)
+    await c.connect()
+    const denied = nextError(c, 'ERR_ROOM_DENIED')
+    c.joinRooms(['desk-9'])
+    expect((await denied).message).toContain('desk-9')
+    expect((await denied).message).toContain('FORBIDDEN')
+    expect(c.getState()).toBe('authenticated')
+  })
+
   describe('a record that fails is fatal: close 4001, no delivery, reconnect', () => {
     const faults: [string, (connection: Awaited<ReturnType<typeof startV2Peer>>['connections'][number]) => Promise<void>][] = [
       ['dropped', async (c) => {
