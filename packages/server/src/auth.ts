@@ -58,7 +58,9 @@ export function createHs256Verification({
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
       throw new ClaimError('ERR_JWT_NO_SUBJECT')
     }
-    return payload.exp === undefined ? { userId: payload.sub } : { userId: payload.sub, expiresAt: payload.exp * 1000 }
+    return payload.exp === undefined
+      ? { userId: payload.sub }
+      : { userId: payload.sub, expiresAt: payload.exp * 1000 }
   }
 }
 
@@ -97,7 +99,11 @@ export async function verifyClientToken(
     const verified = typeof result === 'string' ? { userId: result } : result
     if (typeof verified?.userId !== 'string' || verified.userId.length === 0) throw new Error('no user id')
     const { expiresAt } = verified
-    return { accepted: Number.isFinite(expiresAt) ? { userId: verified.userId, expiresAt } : { userId: verified.userId } }
+    return {
+      accepted: Number.isFinite(expiresAt)
+        ? { userId: verified.userId, expiresAt }
+        : { userId: verified.userId },
+    }
   } catch (error) {
     return { refused: isTokenExpired(error) ? 'expired' : 'invalid', reason: rejectionReason(error) }
   }

@@ -220,7 +220,9 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   }
   const heartbeat = options.heartbeat ?? 20_000
   if (!Number.isSafeInteger(heartbeat) || heartbeat <= 0) {
-    throw new TypeError(`encrypted-socket server: \`heartbeat\` must be a positive number of ms; got ${heartbeat}.`)
+    throw new TypeError(
+      `encrypted-socket server: \`heartbeat\` must be a positive number of ms; got ${heartbeat}.`,
+    )
   }
   return {
     ecdhInfo: options.ecdhInfo,

@@ -24,9 +24,13 @@ export class OutgoingMessage {
     try {
       this.#dataJson = JSON.stringify(data) as string | undefined
     } catch (cause) {
-      throw new EncryptedSocketError('ERR_INVALID_PAYLOAD', `The data of "${event}" is not JSON (a BigInt, a cycle?).`, {
-        cause,
-      })
+      throw new EncryptedSocketError(
+        'ERR_INVALID_PAYLOAD',
+        `The data of "${event}" is not JSON (a BigInt, a cycle?).`,
+        {
+          cause,
+        },
+      )
     }
   }
 

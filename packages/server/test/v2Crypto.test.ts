@@ -139,7 +139,10 @@ describe('a server with the vector keys, end to end', () => {
     })
     const peer = v2Peer(server.url, {
       ecdhInfo: basic.ecdhInfo,
-      keys: { privateKey: await importEcdh(basic.clientPrivateKeyPkcs8), publicKey: b64(basic.clientPublicKey) },
+      keys: {
+        privateKey: await importEcdh(basic.clientPrivateKeyPkcs8),
+        publicKey: b64(basic.clientPublicKey),
+      },
     })
     await peer.readWelcome()
     expect(peer.welcomeText).toBe(basic.welcome)

@@ -1,4 +1,10 @@
-import { PROTOCOL_V1, PROTOCOL_V2, verifyTranscript, WELCOME_LIFETIME, welcomeSignedBytes } from '@encrypted-socket/core'
+import {
+  PROTOCOL_V1,
+  PROTOCOL_V2,
+  verifyTranscript,
+  WELCOME_LIFETIME,
+  welcomeSignedBytes,
+} from '@encrypted-socket/core'
 import { decodeJwt } from 'jose'
 import { describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
@@ -12,7 +18,9 @@ function offering(url: string, protocols: string[]) {
   socket.on('error', () => undefined)
   const opened = new Promise<string>((resolve, reject) => {
     socket.once('open', () => resolve(socket.protocol))
-    socket.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)))
+    socket.once('unexpected-response', (_request, response) =>
+      reject(new Error(`HTTP ${response.statusCode}`)),
+    )
   })
   return { socket, opened }
 }
@@ -40,7 +48,13 @@ describe('v2 negotiation', () => {
 
     await until(() => server.connections().filter((c) => c.authenticated).length === 2)
     const protocols = server.connections().map((c) => [c.userId, c.protocol])
-    expect(protocols).toEqual(expect.arrayContaining([['ana', 2], ['ben', 1], [null, 1]]))
+    expect(protocols).toEqual(
+      expect.arrayContaining([
+        ['ana', 2],
+        ['ben', 1],
+        [null, 1],
+      ]),
+    )
   })
 
   it('requireV2: an upgrade that does not offer v2 gets HTTP 426 and no WebSocket', async () => {
@@ -100,14 +114,18 @@ describe('the v2 handshake', () => {
   it('refuses a bad token: an error record AUTH_FAILED, then 1008', async () => {
     const server = await startServer()
     const peer = v2Peer(server.url)
-    expect(await peer.handshake(await token('ana', { secret: 'another-secret-of-at-least-32-bytes' }))).toEqual({
+    expect(
+      await peer.handshake(await token('ana', { secret: 'another-secret-of-at-least-32-bytes' })),
+    ).toEqual({
       t: 'error',
       code: 'AUTH_FAILED',
       message: 'Authentication failed',
     })
     expect((await peer.closed).code).toBe(1008)
     await until(() => server.connections().length === 0)
-    expect(server.logger.lines.some((line) => line.includes('ERR_JWS_SIGNATURE_VERIFICATION_FAILED'))).toBe(true)
+    expect(server.logger.lines.some((line) => line.includes('ERR_JWS_SIGNATURE_VERIFICATION_FAILED'))).toBe(
+      true,
+    )
   })
 
   it('refuses an expired token with TOKEN_EXPIRED and 4401, from jose or from verifyToken', async () => {
@@ -127,9 +145,12 @@ describe('the v2 handshake', () => {
     expect((await other.closed).code).toBe(4401)
   })
 
-  it("gives ready.expiresAt from a verifyToken that returns { userId, expiresAt }", async () => {
+  it('gives ready.expiresAt from a verifyToken that returns { userId, expiresAt }', async () => {
     const server = await startServer({ verifyToken: () => ({ userId: 'svc', expiresAt: 1_900_000_000_000 }) })
-    expect(await v2Peer(server.url).handshake('t')).toMatchObject({ userId: 'svc', expiresAt: 1_900_000_000_000 })
+    expect(await v2Peer(server.url).handshake('t')).toMatchObject({
+      userId: 'svc',
+      expiresAt: 1_900_000_000_000,
+    })
   })
 
   it('closes 4001 without an error record when the ecdhInfo differs (record #0 does not open)', async () => {

@@ -127,7 +127,9 @@ describe('v2 under its budgets', () => {
     ;(peer.socket as unknown as { _socket: Socket })._socket.pause()
     const [info] = server.connections()
     const chunk = 'x'.repeat(64 * 1024)
-    const results = await Promise.all(Array.from({ length: 200 }, () => server.sendTo(info!.id, 'bulk', chunk)))
+    const results = await Promise.all(
+      Array.from({ length: 200 }, () => server.sendTo(info!.id, 'bulk', chunk)),
+    )
     const written = results.filter(Boolean).length
     expect(written).toBeLessThan(200)
     expect(server.drops.slowConsumer).toBe(200 - written)

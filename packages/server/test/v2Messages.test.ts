@@ -111,10 +111,18 @@ describe('v2 client messages', () => {
 
   it('dispatches msg data to the v1 handlers, binary data as a Buffer, and replies in kind', async () => {
     const seen: { event: string; data: unknown }[] = []
-    const server = await startServer({ demo: true, onEvent: (_context, event, data) => void seen.push({ event, data }) })
+    const server = await startServer({
+      demo: true,
+      onEvent: (_context, event, data) => void seen.push({ event, data }),
+    })
     const peer = await readyPeer(server.url)
     await peer.record(msg(1, { text: 'hi' }, 'echo'))
-    expect(await peer.expect('msg')).toEqual({ t: 'msg', event: 'echo.reply', data: { text: 'hi' }, binary: false })
+    expect(await peer.expect('msg')).toEqual({
+      t: 'msg',
+      event: 'echo.reply',
+      data: { text: 'hi' },
+      binary: false,
+    })
     const bytes = new Uint8Array([0, 1, 2, 255])
     await peer.record({ t: 'msg', seq: 2, event: 'echo', bin: true }, bytes)
     expect(await peer.expect('msg')).toEqual({ t: 'msg', event: 'echo.reply', data: bytes, binary: true })
@@ -164,9 +172,15 @@ describe('v2 rooms', () => {
     await until(() => server.roomMembers('lobby').length === 3)
     await ana.record(msg(1, { room: 'lobby', text: 'hello all' }, 'chat.send'))
     for (const peer of [ana, ben]) {
-      expect(await peer.expect('msg')).toMatchObject({ event: 'chat.message', data: { text: 'hello all', from: 'ana' } })
+      expect(await peer.expect('msg')).toMatchObject({
+        event: 'chat.message',
+        data: { text: 'hello all', from: 'ana' },
+      })
     }
-    expect(await old.receive()).toMatchObject({ event: 'chat.message', data: { text: 'hello all', from: 'ana' } })
+    expect(await old.receive()).toMatchObject({
+      event: 'chat.message',
+      data: { text: 'hello all', from: 'ana' },
+    })
   })
 })
 
@@ -211,10 +225,17 @@ describe('v2 fan-out', () => {
     await until(() => server.connections().filter((c) => c.authenticated).length === 2)
     const bytes = Buffer.from('binary payload')
     expect(await server.broadcast('blob', bytes)).toBe(1)
-    expect(await peer.expect('msg')).toEqual({ t: 'msg', event: 'blob', data: new Uint8Array(bytes), binary: true })
+    expect(await peer.expect('msg')).toEqual({
+      t: 'msg',
+      event: 'blob',
+      data: new Uint8Array(bytes),
+      binary: true,
+    })
     const v1 = server.connections().find((c) => c.protocol === 1)!
     expect(await server.sendTo(v1.id, 'blob', bytes)).toBe(false)
-    expect(server.logger.lines.filter((line) => line.includes('binary data not sent to a v1 client'))).toHaveLength(2)
+    expect(
+      server.logger.lines.filter((line) => line.includes('binary data not sent to a v1 client')),
+    ).toHaveLength(2)
     // The v1 client gets the next JSON message and nothing before it.
     await server.sendTo(v1.id, 'json', 1)
     expect(await old.receive()).toMatchObject({ event: 'json', data: 1 })

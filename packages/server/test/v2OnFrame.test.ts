@@ -29,11 +29,18 @@ describe('onFrame under v2', () => {
     }
     // What the server showed is what crossed the wire, byte for byte.
     const received = peer.frames.slice(1) as Buffer[]
-    expect(records.filter((frame) => frame.direction === 'out').map((frame) => Buffer.from(frame.binary!))).toEqual(
-      received,
+    expect(
+      records.filter((frame) => frame.direction === 'out').map((frame) => Buffer.from(frame.binary!)),
+    ).toEqual(received)
+    const everything = Buffer.concat(
+      frames.map((frame) => Buffer.concat([Buffer.from(frame.text), frame.binary ?? new Uint8Array()])),
     )
-    const everything = Buffer.concat(frames.map((frame) => Buffer.concat([Buffer.from(frame.text), frame.binary ?? new Uint8Array()])))
-    for (const needle of [jwt, secret, Buffer.from(jwt).toString('base64'), Buffer.from(secret).toString('base64')]) {
+    for (const needle of [
+      jwt,
+      secret,
+      Buffer.from(jwt).toString('base64'),
+      Buffer.from(secret).toString('base64'),
+    ]) {
       expect(everything.includes(needle)).toBe(false)
     }
   })

@@ -54,7 +54,9 @@ export function v2Peer(url: string, options: V2PeerOptions = {}) {
   onCleanup(() => socket.terminate())
   const opened = new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve())
-    socket.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)))
+    socket.once('unexpected-response', (_request, response) =>
+      reject(new Error(`HTTP ${response.statusCode}`)),
+    )
     socket.once('error', reject)
   })
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
@@ -101,7 +103,8 @@ export function v2Peer(url: string, options: V2PeerOptions = {}) {
     /** Waits for the welcome and checks its shape. */
     async readWelcome(): Promise<Welcome> {
       const frame = await nextFrame()
-      if (typeof frame !== 'string') throw new Error(`expected the welcome, got ${frame === null ? 'a close' : 'a record'}`)
+      if (typeof frame !== 'string')
+        throw new Error(`expected the welcome, got ${frame === null ? 'a close' : 'a record'}`)
       const parsed = parseWelcome(frame)
       if ('error' in parsed) throw new Error(`bad welcome: ${parsed.error}`)
       welcomeText = frame
@@ -144,7 +147,8 @@ export function v2Peer(url: string, options: V2PeerOptions = {}) {
       if (typeof frame === 'string') throw new Error(`expected a record, got text: ${frame}`)
       const plaintext = await openRecord(recordKeys!.s2c, received++, new Uint8Array(frame))
       const read = readMessage(plaintext, 'server')
-      if (read.type !== 'message') throw new Error(`the server sent ${read.type === 'unknown' ? 'an unknown t' : read.reason}`)
+      if (read.type !== 'message')
+        throw new Error(`the server sent ${read.type === 'unknown' ? 'an unknown t' : read.reason}`)
       return read.message as Received
     },
 

@@ -4,7 +4,10 @@ import { startServer, token, until } from './helpers'
 import { v2Peer } from './v2Peer'
 
 /** A ready v2 peer and its server. */
-async function ready(options: Parameters<typeof startServer>[0] = {}, peerOptions: Parameters<typeof v2Peer>[1] = {}) {
+async function ready(
+  options: Parameters<typeof startServer>[0] = {},
+  peerOptions: Parameters<typeof v2Peer>[1] = {},
+) {
   const onEvent = vi.fn()
   const server = await startServer({ onEvent, ...options })
   const peer = v2Peer(server.url, peerOptions)
@@ -92,6 +95,28 @@ describe('v2 records after ready', () => {
     expect(await receiver.peer.expect('pong')).toEqual({ t: 'pong', n: 1 })
     await receiver.peer.record({ t: 'ping', n: 2 }) // c2s #2^32: beyond the limit
     expect((await receiver.peer.closed).code).toBe(4001)
+  })
+
+  it('writes records in counter order even when a hook sends to a connection in the middle of a fan-out', async () => {
+    let reenter: (() => void) | null = null
+    const server = await startServer({
+      onFrame: ({ direction, binary }) => {
+        if (direction !== 'out' || !binary || !reenter) return
+        const send = reenter
+        reenter = null
+        send() // while the broadcast still holds the second connection's sealed record
+      },
+    })
+    const first = v2Peer(server.url)
+    await first.handshake(await token('ana'))
+    const second = v2Peer(server.url)
+    await second.handshake(await token('ben'))
+    const ids = server.connections().map((c) => c.id)
+    reenter = () => void server.sendTo(ids[1]!, 'reentrant', 1)
+    expect(await server.broadcast('broadcast', 0)).toBe(2)
+    expect((await second.expect('msg'))!.event).toBe('broadcast')
+    expect((await second.expect('msg'))!.event).toBe('reentrant')
+    expect((await first.expect('msg'))!.event).toBe('broadcast')
   })
 
   it('closes 1009 on a record over maxPayload', async () => {

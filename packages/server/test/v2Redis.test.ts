@@ -27,7 +27,12 @@ describe('v2 through Redis', () => {
     expect(await old.receive()).toMatchObject({ event: 'feed', data: { px: 101.25 } })
 
     await a.sendToUser('zoe', 'blob', Buffer.from([1, 2, 3]))
-    expect(await peer.expect('msg')).toEqual({ t: 'msg', event: 'blob', data: new Uint8Array([1, 2, 3]), binary: true })
+    expect(await peer.expect('msg')).toEqual({
+      t: 'msg',
+      event: 'blob',
+      data: new Uint8Array([1, 2, 3]),
+      binary: true,
+    })
     await a.broadcast('after', 1)
     expect(await peer.expect('msg')).toMatchObject({ event: 'after' })
     // The v1 client got no JSON rendering of the binary message: its next message is the broadcast.

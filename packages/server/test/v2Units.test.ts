@@ -94,7 +94,9 @@ describe('OutgoingMessage', () => {
   })
 
   it('refuses data that is not JSON', () => {
-    expect(() => new OutgoingMessage('e', { n: 1n })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_PAYLOAD' }))
+    expect(() => new OutgoingMessage('e', { n: 1n })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_PAYLOAD' }),
+    )
   })
 })
 

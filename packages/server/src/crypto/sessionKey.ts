@@ -16,7 +16,11 @@ export function isP256PublicKey(raw: Uint8Array): boolean {
 }
 
 /** `HKDF-SHA-256(ikm = sharedSecret, salt, info, 32 bytes)` as an AES-256 key (a string info is UTF-8). */
-export function deriveAesKey(sharedSecret: Uint8Array, salt: Uint8Array, info: string | Uint8Array): KeyObject {
+export function deriveAesKey(
+  sharedSecret: Uint8Array,
+  salt: Uint8Array,
+  info: string | Uint8Array,
+): KeyObject {
   const infoBytes = typeof info === 'string' ? Buffer.from(info, 'utf8') : info
   return createSecretKey(new Uint8Array(hkdfSync('sha256', sharedSecret, salt, infoBytes, AES_KEY_LENGTH)))
 }

@@ -105,7 +105,10 @@ export class V1Protocol implements ConnectionProtocol {
     const connection = this.#connection
     const { options } = connection
     if (this.#state === 'authenticating') {
-      return connection.refuse(SERVER_CLOSE.POLICY_VIOLATION, 'One authenticate frame, then wait for connected')
+      return connection.refuse(
+        SERVER_CLOSE.POLICY_VIOLATION,
+        'One authenticate frame, then wait for connected',
+      )
     }
     this.#state = 'authenticating'
     if (data.length > options.maxHandshakePayload) {
@@ -198,7 +201,10 @@ export class V1Protocol implements ConnectionProtocol {
       this.#key = deriveSessionKey(keys, clientPublicKey, salt, connection.options.ecdhInfo)
       return true
     } catch (error) {
-      connection.options.logger.error('key derivation failed', { connection: connection.id, error: String(error) })
+      connection.options.logger.error('key derivation failed', {
+        connection: connection.id,
+        error: String(error),
+      })
       connection.close(1011, 'Key derivation failed')
       return false
     }

@@ -40,7 +40,9 @@ export class V2Handshake {
   }
 
   /** Sends the welcome under a key pair of this connection's only (pooled, or `createKeys`). */
-  start(encodeWelcome: (keys: ServerKeyPair, salt: Uint8Array<ArrayBuffer>, validUntil: number) => string): void {
+  start(
+    encodeWelcome: (keys: ServerKeyPair, salt: Uint8Array<ArrayBuffer>, validUntil: number) => string,
+  ): void {
     const connection = this.#connection
     const { options } = connection
     const send = (keys: ServerKeyPair) => {
@@ -70,7 +72,10 @@ export class V2Handshake {
       case 'awaiting-auth':
         return isBinary ? this.#auth(data) : violation('A text frame after the hello')
       default:
-        return violation(this.#state === 'welcoming' ? 'A frame before the welcome' : 'A frame before ready', 'unauthenticated')
+        return violation(
+          this.#state === 'welcoming' ? 'A frame before the welcome' : 'A frame before ready',
+          'unauthenticated',
+        )
     }
   }
 

@@ -154,7 +154,9 @@ export class V2Protocol implements ConnectionProtocol {
       case 'leave':
         return this.#queue(data.length, () => this.#leave(message.room))
       case 'token':
-        connection.options.logger.debug('in-band token refresh is not supported yet', { connection: connection.id })
+        connection.options.logger.debug('in-band token refresh is not supported yet', {
+          connection: connection.id,
+        })
         return this.#queue(data.length, () => undefined)
       default:
         return this.#violation(`An ${message.t} after record #0`)
