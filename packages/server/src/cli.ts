@@ -7,7 +7,7 @@ import { createJsonLogger, type LogLevel } from './logger'
 import { isLoopbackHost, type ServerOptions } from './options'
 import { createEncryptedSocketServer, type EncryptedSocketServer } from './server'
 
-const HELP = `encrypted-socket-server: a protocol v1 server (ws + node:crypto + HS256 JWTs)
+const HELP = `encrypted-socket-server: a protocol v2 and v1 server on one port (ws + node:crypto + HS256 JWTs)
 
 Usage: encrypted-socket-server [options]
 
@@ -32,6 +32,7 @@ Usage: encrypted-socket-server [options]
   --redis-allow-plaintext  use a Redis beyond loopback without ENCRYPTED_SOCKET_REDIS_ALLOW_PLAINTEXT=1
                       a secret (anyone who can write to it can send any event to anyone)
   --signing-key <f>   PEM file of the identity clients pin     ENCRYPTED_SOCKET_SIGNING_KEY (the PEM itself)
+  --require-v2        refuse protocol v1 clients (HTTP 426)    ENCRYPTED_SOCKET_REQUIRE_V2=1
   --generate-identity print a new identity (PEM private key, and the client's pinServerKey / pinServerFingerprint lines) and exit
   --demo              echo and chat demo handlers              ENCRYPTED_SOCKET_DEMO=1
   --log-level <l>     debug, info, warn or error               ENCRYPTED_SOCKET_LOG_LEVEL  [info]
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
       'redis-secret-file': { type: 'string' },
       'redis-allow-plaintext': { type: 'boolean' },
       'signing-key': { type: 'string' },
+      'require-v2': { type: 'boolean' },
       'generate-identity': { type: 'boolean' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -82,6 +84,7 @@ async function main(): Promise<void> {
   const ecdhInfo = values['ecdh-info'] ?? env.ENCRYPTED_SOCKET_ECDH_INFO ?? 'encrypted-socket/v1'
   const origins = values.origin ?? env.ENCRYPTED_SOCKET_ORIGINS?.split(',').map((origin) => origin.trim())
   const demo = values.demo ?? env.ENCRYPTED_SOCKET_DEMO === '1'
+  const requireV2 = values['require-v2'] ?? env.ENCRYPTED_SOCKET_REQUIRE_V2 === '1'
   const redisUrl = values.redis ?? env.ENCRYPTED_SOCKET_REDIS
   const redisSecret =
     readSecretFile(
@@ -123,6 +126,7 @@ async function main(): Promise<void> {
     jwtSecret,
     allowTokensWithoutExpiry,
     demo,
+    requireV2,
     logger: createJsonLogger(logLevel),
     ...(jwtIssuer ? { jwtIssuer } : {}),
     ...(jwtAudience ? { jwtAudience } : {}),
@@ -147,7 +151,7 @@ async function main(): Promise<void> {
     throw error
   }
   console.log(
-    `encrypted-socket server listening on ${server.url} (ecdhInfo "${ecdhInfo}"${demo ? ', demo handlers on' : ''}${redisUrl ? ', scaled out through Redis' : ''})`,
+    `encrypted-socket server listening on ${server.url} (${requireV2 ? 'protocol v2 only' : 'protocols v2 and v1'}, ecdhInfo "${ecdhInfo}"${demo ? ', demo handlers on' : ''}${redisUrl ? ', scaled out through Redis' : ''})`,
   )
   if (devToken)
     console.log(

@@ -35,30 +35,40 @@ export interface ServerOptions {
    * are accepted.
    */
   origins?: readonly string[]
-  /** Called with every decrypted application event. */
+  /** Called with every decrypted application event; under v2 binary data arrives as a Buffer. */
   onEvent?: EventHandler
   /** Built-in demo handlers: `echo` → `echo.reply`, `chat.send` → `chat.message` to the room. @default false */
   demo?: boolean
   /** Largest frame accepted once authenticated, in bytes; larger ones close the connection with 1009. @default 2 MiB (fits 1 MiB payloads) */
   maxPayload?: number
   /**
-   * Largest frame before authentication (the one `authenticate` frame), in bytes; a larger one
-   * closes the connection with 1009 before it is read. @default 16 KiB
+   * Largest frame before authentication (v1: the one `authenticate` frame; v2: the `hello` and
+   * record #0), in bytes; a larger one closes the connection with 1009 before it is read. @default 16 KiB
    */
   maxHandshakePayload?: number
-  /** Largest authenticated frame other than `encrypted` (joins, leaves, heartbeats), in bytes. @default 64 KiB */
+  /** v1: largest authenticated frame other than `encrypted` (joins, leaves, heartbeats), in bytes. @default 64 KiB */
   maxControlPayload?: number
-  /** Deepest nesting of arrays and objects in a decrypted message; deeper ones are dropped. @default 32 */
+  /**
+   * Deepest nesting of arrays and objects in a decrypted message's data, checked before it is
+   * parsed: v1 drops a deeper one; v2 answers an `error` record `BAD_MESSAGE` and closes with 1009
+   * (a record cannot be dropped). @default 32
+   */
   maxDepth?: number
-  /** Time from the socket opening to a valid `authenticate`, in ms; then close 4408 and cut the socket. @default 10000 */
+  /**
+   * Time from the socket opening to a valid `authenticate` (v1) or record #0 (v2), in ms; then
+   * close 4408 and cut the socket. @default 10000
+   */
   authTimeout?: number
   /** Time for a client to send its HTTP upgrade request's headers, in ms (slowloris). @default 10000 */
   headersTimeout?: number
-  /** A client that sends nothing (not even a heartbeat) for this long is dropped, in ms. @default 90000 */
+  /** A v1 client (or one not yet authenticated) that sends nothing (not even a heartbeat) for this long is dropped, in ms. @default 90000 */
   idleTimeout?: number
-  /** Messages per second per connection, and the burst allowed; the rest are dropped. @default { perSecond: 100, burst: 200 } */
+  /**
+   * Messages per second per connection, and the burst allowed. v1 drops the rest; v2 holds them
+   * back (within `incomingQueue`) until the budget refills. @default { perSecond: 100, burst: 200 }
+   */
   rateLimit?: { perSecond: number; burst: number }
-  /** Bytes per second per connection, and the burst (at least `maxPayload`), next to `rateLimit`; frames over it are dropped. @default { perSecond: 4 MiB, burst: max(16 MiB, maxPayload) } */
+  /** Bytes per second per connection, and the burst (at least `maxPayload`), next to `rateLimit` and handled the same way. @default { perSecond: 4 MiB, burst: max(16 MiB, maxPayload) } */
   byteRateLimit?: { perSecond: number; burst: number }
   /**
    * Frames and bytes waiting for handlers per connection; while either is reached the socket is
@@ -87,7 +97,7 @@ export interface ServerOptions {
    * last entry of `X-Forwarded-For` written by your own proxy), never one the client can choose.
    */
   clientAddress?: (request: IncomingMessage) => string | undefined
-  /** IVs remembered per connection against replays; when full the connection is closed (4003) to re-key. @default 65536 */
+  /** v1: IVs remembered per connection against replays; when full the connection is closed (4003) to re-key. @default 65536 */
   maxTrackedIvs?: number
   /**
    * Sees every frame as it crosses the wire, both ways: what a proxy in front of the server would
@@ -115,8 +125,8 @@ export interface ServerOptions {
   /** Structured logs. @default JSON lines from level info */
   logger?: ServerLogger
   /**
-   * Server authentication (opt-in, v1-compatible): every `connected` carries this identity's public
-   * key and a signature over the handshake; clients that pin the key (`serverIdentity:
+   * Server authentication (opt-in): every v1 `connected` and v2 `welcome` carries this identity's
+   * public key and a signature over the handshake; clients that pin the key (`serverIdentity:
    * pinServerKey(…)` or `pinServerFingerprint(…)`) refuse anyone else. Load it with `loadServerIdentity(pem)`.
    */
   identity?: ServerIdentity
