@@ -86,8 +86,8 @@ export interface ResolvedOptions extends Required<
 }
 
 export const DEFAULTS = {
-  // The default protocol: switch to 'v2' once the client speaks it.
-  protocol: 'v1',
+  // v2, as @encrypted-socket/server speaks to clients that offer it; 'v1' for v1 behaviour.
+  protocol: 'v2',
   verifyToken: () => 'user',
   heartbeat: 30_000,
   ackDelay: 0,
