@@ -56,11 +56,7 @@ describe('the server under abuse', () => {
       const flooder = client(server.url, { token: await token('flooder') })
       await flooder.connect()
       for (let i = 0; i < 1000; i++) flooder.send('echo', i).catch(() => undefined)
-      // v1 drops what goes over the budget. v2 cannot drop a record (the next seq would skip
-      // ahead): it holds the excess back, up to the incoming queue's bounds, then closes the
-      // flooder with 1013.
-      const v2 = server.connections().find((c) => c.userId === 'flooder')?.protocol === 2
-      await until(() => server.drops.rateLimited >= (v2 ? 100 : 800), 10_000)
+      await until(() => server.drops.rateLimited >= 800, 10_000)
       await good.send('echo', sent++)
 
       await until(() => replies.length === sent, 5000)
