@@ -1,12 +1,12 @@
 import { parseHello, readMessage, WELCOME_LIFETIME } from '@encrypted-socket/core'
-import type { ServerConnection } from '../connection'
-import type { DropCounts } from '../connection'
+import type { DropCounts, ServerConnection } from '../connection'
 import { deriveRecordKeys, transcriptHash } from '../crypto/recordKeys'
 import { fromEphemeralKeys, type ServerKeyPair } from '../crypto/serverKeyPair'
 import { isP256PublicKey } from '../crypto/sessionKey'
 import { jsonDepthExceeds } from '../jsonDepth'
 import { RecordChannel } from './recordChannel'
 import { recordJsonTooDeep, viewOf } from './recordJson'
+import { encodeServerWelcome } from './serverWelcome'
 
 /** `{"t":"auth","token":…,"resume":{"rooms":{"<room>":{"epoch","seq"}}}}` nests four levels. */
 const AUTH_DEPTH = 4
@@ -40,15 +40,14 @@ export class V2Handshake {
   }
 
   /** Sends the welcome under a key pair of this connection's only (pooled, or `createKeys`). */
-  start(
-    encodeWelcome: (keys: ServerKeyPair, salt: Uint8Array<ArrayBuffer>, validUntil: number) => string,
-  ): void {
+  start(): void {
     const connection = this.#connection
     const { options } = connection
     const send = (keys: ServerKeyPair) => {
       if (this.#state !== 'welcoming') return
       const salt = options.createSalt()
-      const text = encodeWelcome(keys, salt, options.now() + WELCOME_LIFETIME)
+      const validUntil = Math.floor(options.now()) + WELCOME_LIFETIME
+      const text = encodeServerWelcome(keys, salt, validUntil, options.identity)
       this.#welcome = { text, keys, salt }
       this.#state = 'awaiting-hello'
       connection.transmit(text)

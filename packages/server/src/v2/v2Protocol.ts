@@ -8,7 +8,6 @@ import { roomRefusal } from '../rooms'
 import { ClientStream } from './clientStream'
 import type { RecordChannel, SealedRecord } from './recordChannel'
 import { recordJsonTooDeep, viewOf } from './recordJson'
-import { encodeServerWelcome } from './serverWelcome'
 import { V2Handshake } from './v2Handshake'
 
 const RATE_NOTICE = 'Too many messages: the server holds the excess back.'
@@ -46,8 +45,7 @@ export class V2Protocol implements ConnectionProtocol {
   }
 
   start(): void {
-    const { identity } = this.#connection.options
-    this.#handshake.start((keys, salt, validUntil) => encodeServerWelcome(keys, salt, validUntil, identity))
+    this.#handshake.start()
   }
 
   stop(): void {
@@ -124,8 +122,8 @@ export class V2Protocol implements ConnectionProtocol {
   /** A record after `ready`: opened now, in arrival order; handled in order through the queue. */
   #receiveRecord(data: Buffer, isBinary: boolean): void {
     const connection = this.#connection
+    connection.showFrame('in', isBinary ? data : data.toString('utf8'))
     if (!isBinary) return this.#violation('A text frame after the handshake')
-    connection.showFrame('in', data)
     const plaintext = this.#channel!.open(data)
     if (!plaintext) return this.#violation('A record did not open', 'undecryptable')
     // The message itself is one level: {"t":…,"data":…}.
