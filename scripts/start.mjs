@@ -23,13 +23,14 @@ for (const [name, port] of [
 
 console.log(`
 encrypted-socket demo
-  server     ${backend.url}  (protocol v1, demo handlers: chat + echo)
+  server     ${backend.url}  (protocol v2; v1 clients still work; demo handlers: chat + echo)
   tokens     ${backend.tokenUrl}?user=<name>
   React chat http://127.0.0.1:5173/?user=ana
   Vue chat   http://127.0.0.1:5174/?user=ben
 
 Open both, chat in #lobby, press "Drop connection" in one and keep typing: the messages wait in the
-outbox and go out encrypted under a new key when you go back online. Ctrl-C stops everything.
+outbox and go out encrypted under a new key when you go back online. Each shows what a proxy sees of
+its connection; add &protocol=v1 to a chat's URL to see a v1 client. Ctrl-C stops everything.
 `)
 
 let stopping = false

@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
-import { build, preview, type PreviewServer } from 'vite'
+import { build, createServer, preview, type PreviewServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDemoServer } from '../demo-server.mjs'
 import { launchChromium } from './browser'
@@ -42,9 +42,9 @@ afterAll(async () => {
   await backend?.close()
 })
 
-async function open(app: 'react' | 'vue', user: string): Promise<Page> {
+async function open(app: 'react' | 'vue', user: string, extra: Record<string, string> = {}): Promise<Page> {
   const page = await browser.newPage()
-  const query = new URLSearchParams({ user, server: backend.url, token: backend.tokenUrl })
+  const query = new URLSearchParams({ user, server: backend.url, token: backend.tokenUrl, ...extra })
   await page.goto(`${apps[app]}?${query}`)
   await expect.poll(() => page.getByTestId('state').textContent()).toContain('authenticated')
   await expect.poll(() => page.getByTestId('room').textContent()).toBe('joined')
@@ -58,40 +58,95 @@ async function say(page: Page, text: string): Promise<void> {
 
 const messages = (page: Page) => page.getByTestId('messages').textContent()
 const connectionsOf = (user: string) => backend.server.connections().filter((c) => c.userId === user)
+const panel = (page: Page) => page.getByTestId('wire').textContent()
+type Frame = (typeof backend.frames)[number]
+const framesOf = (connectionId: string): Frame[] =>
+  backend.frames.filter((f) => f.connectionId === connectionId)
+const eventOf = (frame: Frame) => (JSON.parse(frame.text) as { event: string }).event
+/** A record as the panel previews it: its first bytes in hex, in pairs. */
+const hexPreview = (frame: Frame) => frame.record!.hex.match(/../g)!.join(' ')
+const hex = (text: string) => Buffer.from(text).toString('hex')
 
 describe('the demo apps in Chromium', () => {
-  it('React and Vue chat through the real server, with only ciphertext on the wire', async () => {
+  it('React and Vue chat through the real server over protocol v2, with only records on the wire', async () => {
     const react = await open('react', 'ana')
     const vue = await open('vue', 'ben')
+    expect(await react.getByTestId('protocol').textContent()).toBe('v2')
+    expect(await vue.getByTestId('protocol').textContent()).toBe('v2')
     await expect.poll(() => backend.server.roomMembers('lobby').length).toBe(2)
     await say(react, 'hello from React, déjà vu')
     await expect.poll(() => messages(vue)).toContain('hello from React, déjà vu')
     await say(vue, 'hello from Vue')
     await expect.poll(() => messages(react)).toContain('hello from Vue')
-    expect(await react.getByTestId('wire').textContent()).toContain('"event":"encrypted"')
     expect(await react.getByTestId('plain').textContent()).toContain('hello from Vue')
+
+    // The server's log of ana's connection: the welcome and the hello as text, then records only.
+    const [ana] = connectionsOf('ana')
+    expect(ana!.protocol).toBe(2)
+    const frames = framesOf(ana!.id)
+    const text = frames.filter((frame) => !frame.record)
+    expect(text.map((frame) => [frame.direction, eventOf(frame)])).toEqual([
+      ['out', 'welcome'],
+      ['in', 'hello'],
+    ])
+    expect(frames.slice(0, 2)).toEqual(text) // nothing but records after the hello
+    for (const frame of frames.slice(2)) {
+      expect(frame.text).toBe(`[binary record, ${frame.record!.length} bytes]`)
+      expect(frame.record!.hex).toMatch(/^[0-9a-f]{2,48}$/)
+    }
+    // The panel shows the same: the handshake frames, then the newest records (length and hex).
+    await expect
+      .poll(async () => (await panel(react))?.includes(hexPreview(framesOf(ana!.id).at(-1)!)))
+      .toBe(true)
+    const shown = (await panel(react))!
+    expect(shown).toMatch(/^← welcome \{"event":"welcome","data":\{"v":2,/)
+    expect(shown).toContain('→ hello {"event":"hello"')
+    expect(shown).toMatch(/[→←] record, \d+ bytes ([0-9a-f]{2} ){24}…/)
+    expect(shown).not.toContain('hello from')
+    expect(await react.getByTestId('hint').textContent()).toContain('Protocol v2')
     await react.screenshot({ path: `${SCREENSHOTS}/react-chat.png` })
     await vue.screenshot({ path: `${SCREENSHOTS}/vue-chat.png` })
 
-    const wire = backend.frames.map((frame) => frame.text).join('\n')
-    expect(wire).not.toContain('hello from')
-    expect(wire).not.toContain('déjà')
-    const appFrames = backend.frames.map((frame) => JSON.parse(frame.text).event)
-    expect(new Set(appFrames)).toEqual(new Set(['authenticate', 'connected', 'join', 'encrypted']))
+    const wire = backend.frames.map((frame) => `${frame.text}\n${frame.record?.hex ?? ''}`).join('\n')
+    for (const plain of ['hello from', 'déjà']) {
+      expect(wire).not.toContain(plain)
+      expect(wire).not.toContain(hex(plain))
+    }
+    expect(wire).not.toContain('eyJ') // no JWT: v2 sends the token inside record #0
     await react.close()
+    await vue.close()
+  })
+
+  it('a v1 client still chats with v2 ones, and its panel shows the v1 frames', async () => {
+    const old = await open('react', 'fay', { protocol: 'v1' })
+    const vue = await open('vue', 'gus')
+    expect(await old.getByTestId('protocol').textContent()).toBe('v1')
+    expect(await vue.getByTestId('protocol').textContent()).toBe('v2')
+    await say(old, 'from the v1 client')
+    await expect.poll(() => messages(vue)).toContain('from the v1 client')
+    await say(vue, 'to the v1 client')
+    await expect.poll(() => messages(old)).toContain('to the v1 client')
+
+    const [fay] = connectionsOf('fay')
+    expect(fay!.protocol).toBe(1)
+    const events = framesOf(fay!.id).map(eventOf)
+    expect(new Set(events)).toEqual(new Set(['authenticate', 'connected', 'join', 'encrypted']))
+    const authenticate = framesOf(fay!.id).find((frame) => eventOf(frame) === 'authenticate')!
+    expect(JSON.parse(authenticate.text).data.token).toBe('[token of fay]') // the log blanks tokens
+    await expect.poll(() => panel(old)).toContain('← encrypted {"event":"encrypted"')
+    const shown = (await panel(old))!
+    expect(shown).toMatch(/^→ authenticate \{"event":"authenticate"/)
+    expect(shown).not.toContain('eyJ')
+    expect(shown).not.toContain('v1 client')
+    expect(await old.getByTestId('hint').textContent()).toContain('Protocol v1')
+    await old.close()
     await vue.close()
   })
 
   it('a dropped connection reconnects with a new key, and the message typed offline arrives', async () => {
     const react = await open('react', 'cleo')
     const vue = await open('vue', 'dan')
-    // The client public keys dan authenticated with, read from the wire at the server.
-    const keysOfDan = () =>
-      backend.frames
-        .filter((frame) => frame.direction === 'in' && frame.text.startsWith('{"event":"authenticate"'))
-        .map((frame) => JSON.parse(frame.text).data)
-        .filter((data) => data.token === '[token of dan]') // the demo's log blanks tokens
-        .map((data) => data.clientPublicKey as string)
+    const [before] = connectionsOf('dan')
     await vue.getByTestId('offline').click()
     await expect.poll(() => vue.getByTestId('state').textContent()).toContain('reconnecting')
     await say(vue, 'typed while offline') // waits in the outbox: there is no connection to send it on
@@ -101,11 +156,44 @@ describe('the demo apps in Chromium', () => {
     await vue.getByTestId('offline').click()
     await expect.poll(() => vue.getByTestId('state').textContent()).toContain('authenticated')
     await expect.poll(() => messages(react)).toContain('typed while offline')
-    const keys = keysOfDan()
-    expect(keys.length).toBeGreaterThanOrEqual(2)
-    expect(new Set(keys).size).toBe(keys.length)
+    // The client public keys of dan's two connections, from their hellos as the server saw them.
+    const [after] = connectionsOf('dan')
+    expect(after!.id).not.toBe(before!.id)
+    const hellos = [before!, after!].map((c) => framesOf(c.id).find((frame) => eventOf(frame) === 'hello')!)
+    const keys = hellos.map((frame) => JSON.parse(frame.text).data.clientPublicKey as string)
+    expect(keys[0]).not.toBe(keys[1])
+    // The panel follows the new connection: its welcome, with the new server key.
+    const welcome = framesOf(after!.id).find((frame) => eventOf(frame) === 'welcome')!
+    const serverKey = JSON.parse(welcome.text).data.serverPublicKey as string
+    await expect.poll(() => panel(vue)).toContain(serverKey.slice(0, 40))
     await react.close()
     await vue.close()
+  })
+
+  it('the dev servers of `npm start` serve the chats with their stylesheet', async () => {
+    for (const name of ['react-chat', 'vue-chat'] as const) {
+      const dev = await createServer({
+        root: here(`../${name}`),
+        logLevel: 'silent',
+        server: { host: '127.0.0.1', port: 0 },
+      })
+      await dev.listen()
+      const page = await browser.newPage()
+      try {
+        const query = new URLSearchParams({
+          user: `dev-${name}`,
+          server: backend.url,
+          token: backend.tokenUrl,
+        })
+        await page.goto(`${dev.resolvedUrls!.local[0]}?${query}`)
+        await expect.poll(() => page.getByTestId('state').textContent()).toContain('authenticated')
+        const style = await page.evaluate(() => getComputedStyle(document.querySelector('main')!).maxWidth)
+        expect(style).toBe('760px')
+      } finally {
+        await page.close()
+        await dev.close()
+      }
+    }
   })
 
   it('closing the tab closes the socket', async () => {

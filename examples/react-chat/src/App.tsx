@@ -2,20 +2,30 @@ import { EncryptedSocketProvider, useEncryptedSocket, useRoom, useSocketEvent } 
 import { useEffect, useState, useSyncExternalStore } from 'react'
 import {
   ECDH_INFO,
-  shorten,
+  protocolHint,
   ROOM,
   type ChatMessage,
   type DemoConfig,
+  type FrameLine,
+  type ProxyFeed,
   type Wire,
 } from '../../shared/demoConnection'
 
-export function App({ config, token, wire }: { config: DemoConfig; token: string; wire: Wire }) {
+interface AppProps {
+  config: DemoConfig
+  token: string
+  wire: Wire
+  proxy: ProxyFeed
+}
+
+export function App({ config, token, wire, proxy }: AppProps) {
   return (
     <EncryptedSocketProvider
       options={{
         url: config.serverUrl,
         ecdhInfo: ECDH_INFO,
         token,
+        protocol: config.protocol,
         WebSocket: wire.WebSocket,
         reconnect: { interval: 1000, maxInterval: 5000, maxRetries: Infinity },
       }}
@@ -25,9 +35,10 @@ export function App({ config, token, wire }: { config: DemoConfig; token: string
           <h1>React chat</h1>
           <span className="user">as {config.user}</span>
           <ConnectionBadge />
+          <ProtocolBadge />
         </header>
         <Chat wire={wire} />
-        <WirePanel wire={wire} />
+        <WirePanel proxy={proxy} />
       </main>
     </EncryptedSocketProvider>
   )
@@ -46,6 +57,15 @@ function ConnectionBadge() {
     >
       {state}
       {detail}
+    </span>
+  )
+}
+
+function ProtocolBadge() {
+  const { protocol } = useEncryptedSocket()
+  return (
+    <span className="protocol" data-testid="protocol" title="the wire protocol of this connection">
+      {protocol ?? '—'}
     </span>
   )
 }
@@ -106,21 +126,42 @@ function OfflineToggle({ offline, onChange }: { offline: boolean; onChange: (off
   )
 }
 
-function WirePanel({ wire }: { wire: Wire }) {
-  const view = useSyncExternalStore(wire.subscribe, wire.getView)
+function WirePanel({ proxy }: { proxy: ProxyFeed }) {
+  const { clientId, protocol } = useEncryptedSocket()
+  // Each connection has its own id: follow the new one's frames once it is authenticated.
+  useEffect(() => proxy.follow(clientId), [proxy, clientId])
+  const { first, skipped, newest } = useSyncExternalStore(proxy.subscribe, proxy.getView)
   const [lastMessage, setLastMessage] = useState<ChatMessage | null>(null)
   useSocketEvent('chat.message', (message) => setLastMessage(message as ChatMessage))
-  const { encrypted } = useEncryptedSocket()
   return (
     <aside className="wire">
-      <h3>What a proxy sees</h3>
-      <code data-testid="wire">{shorten(view.lastReceived)}</code>
+      <h3>
+        What a proxy sees <small>(→ to the server, ← to the browser)</small>
+      </h3>
+      <ol className="frames" data-testid="wire">
+        {first.length === 0 && <li>—</li>}
+        {first.map((line) => (
+          <FrameItem key={line.key} line={line} />
+        ))}
+        {skipped > 0 && <li className="skipped">… {skipped} more</li>}
+        {newest.map((line) => (
+          <FrameItem key={line.key} line={line} />
+        ))}
+      </ol>
       <h3>What you see</h3>
       <code data-testid="plain">{lastMessage ? JSON.stringify(lastMessage) : '—'}</code>
-      <p className="hint">
-        {encrypted ? 'AES-256-GCM, a fresh ECDH key per connection.' : 'No session key yet.'}
+      <p className="hint" data-testid="hint">
+        {protocolHint(protocol)}
       </p>
     </aside>
+  )
+}
+
+function FrameItem({ line }: { line: FrameLine }) {
+  return (
+    <li data-testid="frame">
+      <span className="arrow">{line.arrow}</span> <b>{line.kind}</b> <code>{line.content}</code>
+    </li>
   )
 }
 

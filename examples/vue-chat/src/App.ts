@@ -1,14 +1,33 @@
 import { useEncryptedSocket, useRoom, useSocketEvent } from '@encrypted-socket/vue'
-import { computed, defineComponent, h, onScopeDispose, ref, shallowRef, type PropType } from 'vue'
-import { shorten, ROOM, type ChatMessage, type DemoConfig, type Wire } from '../../shared/demoConnection'
+import { computed, defineComponent, h, onScopeDispose, ref, shallowRef, watch, type PropType } from 'vue'
+import {
+  protocolHint,
+  ROOM,
+  type ChatMessage,
+  type DemoConfig,
+  type FrameLine,
+  type ProxyFeed,
+  type Wire,
+} from '../../shared/demoConnection'
+
+const frameItem = (line: FrameLine) =>
+  h('li', { key: line.key, 'data-testid': 'frame' }, [
+    h('span', { class: 'arrow' }, line.arrow),
+    ' ',
+    h('b', line.kind),
+    ' ',
+    h('code', line.content),
+  ])
 
 export const App = defineComponent({
   props: {
     config: { type: Object as PropType<DemoConfig>, required: true },
     wire: { type: Object as PropType<Wire>, required: true },
+    proxy: { type: Object as PropType<ProxyFeed>, required: true },
   },
   setup(props) {
-    const { state, encrypted, retryCount, nextRetryAt, lastError, send, connect } = useEncryptedSocket()
+    const { state, encrypted, protocol, clientId, retryCount, nextRetryAt, lastError, send, connect } =
+      useEncryptedSocket()
     const status = useRoom(ROOM)
     const messages = ref<ChatMessage[]>([])
     const lastMessage = shallowRef<ChatMessage | null>(null)
@@ -20,6 +39,10 @@ export const App = defineComponent({
 
     const wireView = shallowRef(props.wire.getView())
     onScopeDispose(props.wire.subscribe(() => (wireView.value = props.wire.getView())))
+    // Each connection has its own id: follow the new one's frames once it is authenticated.
+    const proxyView = shallowRef(props.proxy.getView())
+    onScopeDispose(props.proxy.subscribe(() => (proxyView.value = props.proxy.getView())))
+    watch(clientId, (id) => props.proxy.follow(id), { immediate: true })
 
     const now = ref(Date.now())
     const ticker = setInterval(() => (now.value = Date.now()), 250)
@@ -59,6 +82,11 @@ export const App = defineComponent({
             },
             badge.value,
           ),
+          h(
+            'span',
+            { class: 'protocol', 'data-testid': 'protocol', title: 'the wire protocol of this connection' },
+            protocol.value ?? '—',
+          ),
         ]),
         h('section', { class: 'chat' }, [
           h('h2', [`#${ROOM} `, h('small', { 'data-testid': 'room' }, status.value)]),
@@ -85,15 +113,17 @@ export const App = defineComponent({
           ]),
         ]),
         h('aside', { class: 'wire' }, [
-          h('h3', 'What a proxy sees'),
-          h('code', { 'data-testid': 'wire' }, shorten(wireView.value.lastReceived)),
+          h('h3', ['What a proxy sees ', h('small', '(→ to the server, ← to the browser)')]),
+          h('ol', { class: 'frames', 'data-testid': 'wire' }, [
+            ...(proxyView.value.first.length === 0 ? [h('li', '—')] : proxyView.value.first.map(frameItem)),
+            ...(proxyView.value.skipped > 0
+              ? [h('li', { class: 'skipped' }, `… ${proxyView.value.skipped} more`)]
+              : []),
+            ...proxyView.value.newest.map(frameItem),
+          ]),
           h('h3', 'What you see'),
           h('code', { 'data-testid': 'plain' }, lastMessage.value ? JSON.stringify(lastMessage.value) : '—'),
-          h(
-            'p',
-            { class: 'hint' },
-            encrypted.value ? 'AES-256-GCM, a fresh ECDH key per connection.' : 'No session key yet.',
-          ),
+          h('p', { class: 'hint', 'data-testid': 'hint' }, protocolHint(protocol.value)),
         ]),
       ])
   },

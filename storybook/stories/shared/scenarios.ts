@@ -1,7 +1,13 @@
-// Every connection state the stories show, set up on @encrypted-socket/testing's mock server:
-// framework-free, so the React and Vue stories stage exactly the same thing.
-import type { ClientOptions, WebSocketLike } from '@encrypted-socket/core'
-import { createMockEncryptedServer, MockWebSocket, type MockEncryptedServer } from '@encrypted-socket/testing'
+// Every connection state the stories show, set up on @encrypted-socket/testing's mock server
+// (which speaks protocol v2, as @encrypted-socket/server does): framework-free, so the React and
+// Vue stories stage exactly the same thing.
+import type { ClientOptions, EncryptedWebSocketClient, WebSocketLike } from '@encrypted-socket/core'
+import {
+  createMockEncryptedServer,
+  MockWebSocket,
+  type MockEncryptedServer,
+  type MockServerOptions,
+} from '@encrypted-socket/testing'
 
 export const ECDH_INFO = 'storybook-e2e'
 
@@ -17,6 +23,9 @@ export type ScenarioName =
   | 'tampered'
   | 'outbox'
   | 'sharedRoom'
+  | 'reorderedRecord'
+  | 'deadConnection'
+  | 'keyMismatch'
 
 export interface Scenario {
   server: MockEncryptedServer
@@ -41,7 +50,10 @@ class NeverOpens implements WebSocketLike {
 /** Sets the scenario up: a fresh mock server on its own URL and the client options for it. */
 export function createScenario(name: ScenarioName): Scenario {
   const url = `ws://localhost:${20_000 + (next++ % 10_000)}/${name}`
-  const server = createMockEncryptedServer(url, { ecdhInfo: ECDH_INFO, verifyToken: (token) => (token === 'demo' ? 'storybook' : false) })
+  const serverOptions: MockServerOptions = { ecdhInfo: ECDH_INFO, verifyToken: (token) => (token === 'demo' ? 'storybook' : false) }
+  // A ping every 500 ms, so that a silent server is noticed within seconds (the default is 30 s).
+  if (name === 'deadConnection') serverOptions.heartbeat = 500
+  const server = createMockEncryptedServer(url, serverOptions)
   const options: Scenario['options'] = { url, ecdhInfo: ECDH_INFO, token: 'demo', WebSocket: MockWebSocket, logger: quiet }
   switch (name) {
     case 'disconnected':
@@ -72,6 +84,17 @@ export function createScenario(name: ScenarioName): Scenario {
     case 'outbox':
       options.reconnect = { interval: 1500, jitter: 'none' }
       break
+    case 'tampered':
+    case 'reorderedRecord':
+      // v2: a record that does not open ends the connection (4001); the next one comes 1 s later.
+      options.reconnect = { interval: 1000, jitter: 'none' }
+      break
+    case 'deadConnection':
+      options.pongTimeout = 1500
+      break
+    case 'keyMismatch':
+      options.ecdhInfo = 'another-app' // the server derives its keys with ECDH_INFO
+      break
     default:
       break
   }
@@ -88,6 +111,56 @@ export const controls = {
   tamper: async (scenario: Scenario) => {
     for (const connection of scenario.server.openConnections()) await connection.sendTampered('chat.message', { text: 'forged' })
   },
+  /** v2: two messages whose records go out swapped. */
+  reorder: async (scenario: Scenario) => {
+    for (const connection of scenario.server.openConnections()) {
+      connection.reorderNextTwo()
+      await Promise.all([connection.send('chat.message', { text: 'first' }), connection.send('chat.message', { text: 'second' })])
+    }
+  },
+  /** v2: the server goes silent (no pong, nothing at all) while the socket stays open. */
+  silence: (scenario: Scenario) => {
+    for (const connection of scenario.server.openConnections()) connection.ignorePings()
+  },
+}
+
+/** The buttons of every story, with what they do. */
+export const buttons = [
+  ['Drop', controls.drop],
+  ['Reject', controls.reject],
+  ['Tamper', controls.tamper],
+  ['Reorder', controls.reorder],
+  ['Ignore pings', controls.silence],
+] as const
+
+/** Runs a button's control; a fault on a connection that is closing meanwhile is no failure. */
+export function press(control: (scenario: Scenario) => unknown, scenario: Scenario): void {
+  void Promise.resolve()
+    .then(() => control(scenario))
+    .catch(() => undefined)
+}
+
+/** The mock server's connections as it saw them: `v2 closed 4001, v2 open`. */
+export function describeConnections(server: MockEncryptedServer): string {
+  const described = server.connections.map((c) => `${c.protocol} ${c.isOpen ? 'open' : `closed ${c.closeCode}`}`)
+  return described.join(', ') || '—'
+}
+
+/**
+ * Calls `onChange` with every error code the client has shown as `lastError`, in order: the fault
+ * a story injects stays on the screen after the reconnect that clears `lastError`.
+ */
+export function watchErrors(client: EncryptedWebSocketClient, onChange: (codes: string[]) => void): () => void {
+  let codes: string[] = []
+  let last = client.getSnapshot().lastError
+  return client.subscribe(() => {
+    const error = client.getSnapshot().lastError
+    if (error && error !== last) {
+      codes = [...codes, error.code].slice(-8)
+      onChange(codes)
+    }
+    last = error
+  })
 }
 
 /** The countdown to the next attempt, in whole seconds. */

@@ -1,6 +1,6 @@
 import { encryptedSocketKey, useEncryptedSocket, useRoom, useSocketEvent } from '@encrypted-socket/vue'
 import { computed, defineComponent, h, onScopeDispose, provide, ref, type PropType } from 'vue'
-import { controls, secondsUntil, type Scenario } from '../shared/scenarios'
+import { buttons, describeConnections, press, secondsUntil, watchErrors, type Scenario } from '../shared/scenarios'
 
 const RoomMember = defineComponent({
   props: { label: { type: String, required: true } },
@@ -19,13 +19,17 @@ export const ConnectionPanel = defineComponent({
   setup(props) {
     const socket = useEncryptedSocket(props.scenario.options)
     provide(encryptedSocketKey, socket.client.value) // for the room members below
-    const { state, encrypted, retryCount, nextRetryAt, lastError, send } = socket
+    const { state, encrypted, protocol, retryCount, nextRetryAt, lastError, send } = socket
+    const errors = ref<string[]>([])
+    onScopeDispose(watchErrors(socket.client.value, (codes) => (errors.value = codes)))
 
     const now = ref(Date.now())
     const received = ref<string[]>([])
+    const connections = ref('—')
     const timer = setInterval(() => {
       now.value = Date.now()
       received.value = props.scenario.server.received.map((m) => (m.data as { text: string }).text)
+      connections.value = describeConnections(props.scenario.server)
     }, 100)
     onScopeDispose(() => clearInterval(timer))
 
@@ -46,29 +50,27 @@ export const ConnectionPanel = defineComponent({
       return `${retryCount.value + 1}${seconds === null ? '' : ` in ${seconds}s`}`
     })
     const row = (label: string, id: string, value: string, title?: string) => [h('dt', label), h('dd', { 'data-testid': id, title }, value)]
-    const button = (label: string, onClick: () => void) => h('button', { onClick }, label)
+    const button = (label: string, onClick: () => void) => h('button', { key: label, onClick }, label)
 
     return () =>
       h('div', { style: 'font: 14px system-ui' }, [
         h('dl', { style: 'display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px' }, [
           ...row('state', 'state', state.value),
           ...row('encrypted', 'encrypted', encrypted.value ? 'yes' : 'no'),
+          ...row('protocol', 'protocol', protocol.value ?? '—'),
           ...row('attempt', 'retry', retry.value),
           ...row('last error', 'error', lastError.value ? lastError.value.code : '—', lastError.value?.message),
+          ...row('errors so far', 'errors', errors.value.join(', ') || '—'),
         ]),
         ...Array.from({ length: props.members }, (_, i) => h(RoomMember, { key: i, label: `member ${i + 1}` })),
-        h('p', [
+        h('p', { style: 'display: flex; gap: 6px' }, [
           button('Send', sendOne),
-          ' ',
-          button('Drop', () => controls.drop(props.scenario)),
-          ' ',
-          button('Reject', () => controls.reject(props.scenario)),
-          ' ',
-          button('Tamper', () => void controls.tamper(props.scenario)),
+          ...buttons.map(([label, control]) => button(label, () => press(control, props.scenario))),
         ]),
         h('p', { 'data-testid': 'queued' }, `waiting to send: ${queued.value}`),
         h('p', { 'data-testid': 'server' }, `server received: ${received.value.join(', ') || '—'}`),
         h('p', { 'data-testid': 'seen' }, `delivered here: ${seen.value.join(', ') || '—'}`),
+        h('p', { 'data-testid': 'connections' }, `server connections: ${connections.value}`),
       ])
   },
 })
