@@ -42,7 +42,7 @@ export interface MockServerOptions {
    * `'v2-only'` refuses the upgrade of a client that does not offer v2 (mock-socket's failed
    * upgrade: `error`, then close 1000; a real server answers HTTP 426); `'v1'` selects the first
    * offer, as `ws` does by default, which a client reads as v1.
-   * @default 'v1'
+   * @default 'v2'
    */
   protocol?: MockProtocol
   /**
