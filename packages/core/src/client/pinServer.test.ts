@@ -14,7 +14,7 @@ async function signedHandshake(): Promise<{
   const transcript = handshakeTranscript(keys.clientPublicKey, keys.serverPublicKey, keys.salt)
   const signature = await signTranscript(identity.privateKey, transcript)
   return {
-    handshake: { ...keys, protocol: 'v1', transcript, identityKey: identity.publicKey, signature },
+    handshake: { ...keys, protocol: 'v1', identityKey: identity.publicKey, signature },
     identityKey: identity.publicKey,
   }
 }
@@ -37,7 +37,7 @@ describe('pinServerKey / pinServerFingerprint', () => {
     const failures: [() => Promise<void>, string][] = [
       [() => byKey(impostor.handshake), 'does not verify'],
       [() => byFingerprint(impostor.handshake), 'another fingerprint'],
-      [() => byKey({ ...genuine.handshake, transcript: bytes(161, 9) }), 'does not verify'],
+      [() => byKey({ ...genuine.handshake, salt: bytes(32, 9) }), 'does not verify'],
       [() => byKey({ ...genuine.handshake, signature: undefined }), 'not signed'],
       [() => byFingerprint({ ...genuine.handshake, identityKey: undefined }), 'not signed'],
     ]

@@ -1,13 +1,13 @@
 // Pinning the server: a long-term identity key (or its fingerprint) that every handshake must be signed with.
 import { decodeBase64 } from '../crypto/base64'
 import { PUBLIC_KEY_LENGTH } from '../crypto/ecdh'
-import { fingerprintKey, verifyTranscript } from '../crypto/ecdsa'
+import { fingerprintKey, handshakeTranscript, verifyTranscript } from '../crypto/ecdsa'
+import { welcomeSignedBytes } from '../protocol/v2/welcome'
 import { EncryptedSocketError, serverAuthError } from '../errors'
 
 /**
  * What the client hands a `serverIdentity` check: the server's proof and this handshake's keys.
- * `transcript` is what the signature must cover (v1: the `connected` transcript; v2: the welcome's
- * signed bytes, which include `validUntil`).
+ * The signature covers v1's `connected` transcript, or v2's welcome bytes (with `validUntil`).
  */
 export interface SignedHandshake {
   protocol: 'v1' | 'v2'
@@ -16,7 +16,8 @@ export interface SignedHandshake {
   clientPublicKey: Uint8Array<ArrayBuffer>
   serverPublicKey: Uint8Array<ArrayBuffer>
   salt: Uint8Array<ArrayBuffer>
-  transcript: Uint8Array<ArrayBuffer>
+  /** v2: the welcome's `validUntil` (ms since the epoch), part of what is signed. */
+  validUntil?: number
 }
 
 /**
@@ -52,11 +53,16 @@ export function pinServerFingerprint(fingerprint: string): ServerIdentity {
 
 async function verifySigned(
   identityKey: Uint8Array<ArrayBuffer> | undefined,
-  { signature, transcript, protocol }: SignedHandshake,
+  { signature, protocol, clientPublicKey, serverPublicKey, salt, validUntil }: SignedHandshake,
 ): Promise<void> {
   if (!identityKey || !signature) {
     throw serverAuthError(`the ${protocol === 'v2' ? 'welcome' : 'connected frame'} is not signed`)
   }
+  // Built here, not by the handshake: apps that do not pin bundle none of it.
+  const transcript =
+    protocol === 'v2'
+      ? welcomeSignedBytes(serverPublicKey, salt, validUntil ?? 0)
+      : handshakeTranscript(clientPublicKey, serverPublicKey, salt)
   await verifyTranscript(identityKey, signature, transcript)
 }
 

@@ -3,7 +3,6 @@
 import { EncryptedSocketError, serverAuthError } from '../errors'
 import type { ResolvedOptions } from '../options'
 import { encodeAuthenticate, type ConnectedFrame } from '../protocol/codec'
-import { handshakeTranscript } from '../crypto/ecdsa'
 import { deriveSessionKey, type EphemeralKeys } from '../protocol/handshake'
 import { CLIENT_CLOSE } from './reconnect'
 import { V1Session } from './v1Session'
@@ -53,7 +52,6 @@ export class V1Handshake {
       const keys = await this.#keys
       await serverIdentity?.({
         protocol: 'v1',
-        transcript: handshakeTranscript(keys.publicKey, serverPublicKey, salt),
         identityKey: frame.identityKey,
         signature: frame.signature,
         clientPublicKey: keys.publicKey,

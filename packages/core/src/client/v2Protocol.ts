@@ -5,7 +5,7 @@ import { EncryptedSocketError, serverAuthError } from '../errors'
 import { clientRecordKeys, type RecordKeys } from '../protocol/v2/keys'
 import { msgJson, readMessage, type ServerMessage } from '../protocol/v2/messages'
 import { encodeRecordPlaintext, MAX_RECORDS, openRecord, sealRecord } from '../protocol/v2/record'
-import { encodeHello, parseWelcome, welcomeSignedBytes, type Welcome } from '../protocol/v2/welcome'
+import { encodeHello, parseWelcome, type Welcome } from '../protocol/v2/welcome'
 import { CLIENT_CLOSE } from './reconnect'
 import type { OutgoingMessage, Protocol, ProtocolContext } from './session'
 import { keyMismatch } from './v1Protocol'
@@ -213,7 +213,7 @@ export class V2Protocol implements Protocol {
       clientPublicKey,
       serverPublicKey,
       salt,
-      transcript: welcomeSignedBytes(serverPublicKey, salt, validUntil),
+      validUntil,
     })
     const now = Date.now()
     if (validUntil < now - VALID_UNTIL_PAST || validUntil > now + VALID_UNTIL_AHEAD) {
