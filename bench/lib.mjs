@@ -14,6 +14,17 @@ export const token = (user) =>
   new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setExpirationTime('1h').sign(new TextEncoder().encode(SECRET))
 
 /**
+ * The frame of "open + one JSON round trip": a v1 `authenticate` with a real P-256 key and a token
+ * that does not parse, which the server answers at once with an `AUTH_FAILED` error (then 1008).
+ * An invalid key would be closed (1002) without an answer.
+ */
+export async function authenticateFrame() {
+  const { publicKey } = await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits'])
+  const raw = Buffer.from(await crypto.subtle.exportKey('raw', publicKey)).toString('base64')
+  return JSON.stringify({ event: 'authenticate', data: { type: 'Bearer', token: 'x', clientPublicKey: raw } })
+}
+
+/**
  * The server's protections against abuse, lifted: a benchmark's own load would trip them (every
  * client is on 127.0.0.1, thousands open at once, bursts faster than a client reads). bench/abuse
  * measures the server with its defaults instead.

@@ -1,35 +1,27 @@
-// Messages per second through client → server → client (echo), at 64 B … 1 MiB, against a plain
-// `ws` echo of the same JSON. The server runs in its own process.
-import { WebSocketServer } from 'ws'
+// Messages per second through client → server → client (echo: the server's demo handler answers
+// `echo` with `echo.reply`), at 64 B … 1 MiB, pipelined: protocol v2, protocol v1 and a plain `ws`
+// echo of the same JSON, in one run. The encrypted server and the plain echo server each run in
+// their own process; the clients run here. The three alternate, one run each in turn.
 import WebSocket from 'ws'
 import { connectClient, fmt, median } from './lib.mjs'
-import { startServerProcess } from './serverProcess.mjs'
+import { startPlainEchoProcess, startServerProcess } from './serverProcess.mjs'
+import { SIZES, echoPayload } from './throughputCases.mjs'
 
-const SIZES = [
-  ['64 B', 64, 2000],
-  ['1 KiB', 1024, 2000],
-  ['16 KiB', 16 * 1024, 500],
-  ['256 KiB', 256 * 1024, 60],
-  ['1 MiB', 1024 * 1024, 20],
-]
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
-const server = await startServerProcess({ demo: true, maxPayload: 4 * 1024 * 1024 })
-const client = await connectClient(server.url, 'throughput')
-
-const plainServer = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 4 * 1024 * 1024 })
-plainServer.on('connection', (socket) => socket.on('message', (data) => socket.send(data.toString())))
-await new Promise((resolve) => plainServer.once('listening', resolve))
-const plain = new WebSocket(`ws://127.0.0.1:${plainServer.address().port}`)
+const SCALE = Number(process.env.BENCH_SCALE ?? 1)
+const maxPayload = 4 * 1024 * 1024
+const server = await startServerProcess({ demo: true, maxPayload })
+const plainServer = await startPlainEchoProcess({ maxPayload })
+const clients = { v2: await connectClient(server.url, 'throughput-v2', { protocol: 'v2' }), v1: await connectClient(server.url, 'throughput-v1', { protocol: 'v1' }) }
+const plain = new WebSocket(plainServer.url)
 await new Promise((resolve) => plain.once('open', resolve))
 
-const payload = (size) => ({ text: 'x'.repeat(Math.max(0, size - 30)) })
-
-async function encryptedRate(size, count) {
+async function encryptedRate(client, size, count) {
   let received = 0
   let done
   const finished = new Promise((resolve) => (done = resolve))
   const stop = client.on('echo.reply', () => ++received === count && done())
-  const data = payload(size)
+  const data = echoPayload(size)
   const start = performance.now()
   for (let i = 0; i < count; i++) void client.send('echo', data)
   await finished
@@ -43,7 +35,7 @@ async function plainRate(size, count) {
   const finished = new Promise((resolve) => (done = resolve))
   const onMessage = () => ++received === count && done()
   plain.on('message', onMessage)
-  const text = JSON.stringify({ event: 'echo', data: payload(size) })
+  const text = JSON.stringify({ event: 'echo', data: echoPayload(size) })
   const start = performance.now()
   for (let i = 0; i < count; i++) plain.send(text)
   await finished
@@ -52,19 +44,24 @@ async function plainRate(size, count) {
 }
 
 const rows = []
-for (const [label, size, count] of SIZES) {
-  const ours = []
-  const base = []
+for (const [label, size, baseCount] of SIZES) {
+  const count = Math.max(1, Math.round(baseCount * SCALE))
+  const rates = { v2: [], v1: [], plain: [] }
+  await encryptedRate(clients.v2, size, Math.ceil(count / 4)) // warm up
+  await encryptedRate(clients.v1, size, Math.ceil(count / 4))
+  await plainRate(size, Math.ceil(count / 4))
   for (let run = 0; run < RUNS; run++) {
-    ours.push(await encryptedRate(size, count))
-    base.push(await plainRate(size, count))
+    rates.v2.push(await encryptedRate(clients.v2, size, count))
+    rates.v1.push(await encryptedRate(clients.v1, size, count))
+    rates.plain.push(await plainRate(size, count))
   }
-  rows.push({ size: label, 'encrypted msg/s': fmt(median(ours)), 'plain ws msg/s': fmt(median(base)), ratio: (median(ours) / median(base)).toFixed(2) })
+  const [v2, v1, base] = [median(rates.v2), median(rates.v1), median(rates.plain)]
+  rows.push({ size: label, 'v2 msg/s': fmt(v2), 'v1 msg/s': fmt(v1), 'plain ws msg/s': fmt(base), 'v2 ÷ ws': (v2 / base).toFixed(2), 'v1 ÷ ws': (v1 / base).toFixed(2), 'v2 ÷ v1': (v2 / v1).toFixed(2) })
 }
-console.log(`Round trips client → server → client, pipelined (Node ${process.version}, medians of ${RUNS} runs)`)
+console.log(`Echo round trips client → server → client, pipelined (Node ${process.version}, medians of ${RUNS} runs; JSON payloads)`)
 console.table(rows)
-client.destroy()
+clients.v2.destroy()
+clients.v1.destroy()
 plain.terminate()
-plainServer.close()
-await server.stop()
+await Promise.all([server.stop(), plainServer.stop()])
 process.exit(0)
