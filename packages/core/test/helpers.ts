@@ -40,7 +40,16 @@ export function recordingLogger(): Logger & { lines: string[] } {
 
 const servers = mockServers({ ecdhInfo: ECDH_INFO }, 40_000)
 
-/** A mock server on a fresh URL, stopped after the test (in order with the other cleanups). */
+/**
+ * The wire protocols the mock server can speak with an `'auto'` client, for tests that hold for
+ * both: `describe.each(PROTOCOLS)(…, (protocol) => … mockServer({ protocol }) …)`.
+ */
+export const PROTOCOLS = ['v1', 'v2'] as const
+
+/**
+ * A mock server on a fresh URL, stopped after the test (in order with the other cleanups). It
+ * speaks v2 unless `protocol: 'v1'`.
+ */
 export function mockServer(options: Partial<MockServerOptions> = {}) {
   const server = servers.create(options)
   cleanups.push(() => server.stop())

@@ -211,27 +211,63 @@ describe('render cost', () => {
     expect(renders).toEqual(before)
   })
 
-  it('does not re-render for fields it does not read (retryCount, lastError)', async () => {
-    const server = mockServer()
+  it.each(['v1', 'v2'] as const)(
+    'does not re-render for fields it does not read (retryCount, lastError) (%s)',
+    async (protocol) => {
+      const server = mockServer({ protocol })
+      // Every attempt is refused with a close that is retried: retryCount and lastError change at each.
+      server.rejectAuthentication({ code: 1011, errorCode: 'UNAVAILABLE' })
+      const client = new EncryptedWebSocketClient(
+        clientOptions(server.url, { reconnect: { interval: 1, jitter: 'none', maxRetries: 3 } }),
+      )
+      let renders = 0
+      function UserOnly() {
+        renders++
+        const { userId } = useEncryptedSocket()
+        return <p data-testid="user">{String(userId)}</p>
+      }
+      render(
+        <EncryptedSocketProvider client={client}>
+          <UserOnly />
+        </EncryptedSocketProvider>,
+      )
+      const before = renders
+      const gaveUp = new Promise((resolve) => client.onLifecycle('reconnect_failed', resolve))
+      await act(async () => {
+        void client.connect().catch(() => undefined)
+        await gaveUp
+      })
+      expect(server.connections).toHaveLength(4)
+      expect(client.getSnapshot().lastError?.code).toBe('ERR_RETRIES_EXHAUSTED')
+      expect(renders).toBe(before)
+      client.destroy()
+    },
+  )
+
+  it('v1: does not re-render for lastError when a tampered frame is dropped', async () => {
+    const server = mockServer({ protocol: 'v1' })
     let renders = 0
     function UserOnly() {
       renders++
       const { userId } = useEncryptedSocket()
       return <p data-testid="user">{userId}</p>
     }
+    function LastError() {
+      return <p data-testid="error">{useEncryptedSocket().lastError?.code}</p>
+    }
     render(
       <EncryptedSocketProvider options={clientOptions(server.url)}>
         <UserOnly />
+        <LastError />
       </EncryptedSocketProvider>,
     )
     await waitFor(() => expect(screen.getByTestId('user').textContent).toBe('user'))
     const connection = await server.nextConnection()
     const before = renders
-    // A tampered frame changes lastError in the snapshot; this component does not read it.
-    await act(async () => {
-      await connection.sendTampered('x')
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    })
+    // A tampered frame changes lastError in the snapshot; UserOnly does not read it.
+    await act(() => connection.sendTampered('x'))
+    await waitFor(() => expect(screen.getByTestId('error').textContent).toBe('ERR_DECRYPT'))
+    expect(screen.getByTestId('user').textContent).toBe('user')
     expect(renders).toBe(before)
   })
 })

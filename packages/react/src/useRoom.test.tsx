@@ -1,3 +1,4 @@
+import type { MockConnection } from '@encrypted-socket/testing'
 import { act, render, screen, waitFor } from '@testing-library/react'
 import { useState } from 'react'
 import { describe, expect, it } from 'vitest'
@@ -5,49 +6,64 @@ import { clientOptions, mockServer } from '../test/helpers'
 import { EncryptedSocketProvider } from './EncryptedSocketProvider'
 import { useRoom } from './useRoom'
 
+/** v1: the join and leave frames, as they crossed the wire. */
 const roomFrames = (frames: string[]) =>
   frames
     .map((frame) => JSON.parse(frame))
     .filter((frame) => frame.event === 'join' || frame.event === 'leave')
+
+/**
+ * v2: how many `join`/`leave` messages reached the mock (every client message is one record: the
+ * records but the auth and the application events); the rooms they left it in are `rooms`.
+ */
+const roomRecords = (connection: MockConnection) => connection.records.length - 1 - connection.received.length
 
 function Member({ id, room }: { id: string; room: string | null }) {
   return <p data-testid={id}>{useRoom(room)}</p>
 }
 
 describe('useRoom', () => {
-  it('joins once for two components, leaves when the last unmounts, under StrictMode', async () => {
-    const server = mockServer()
-    let setShown: (shown: { a: boolean; b: boolean }) => void = () => undefined
-    function App() {
-      const [shown, set] = useState({ a: true, b: true })
-      setShown = set
-      return (
-        <>
-          {shown.a && <Member id="a" room="orders" />}
-          {shown.b && <Member id="b" room="orders" />}
-        </>
+  it.each(['v1', 'v2'] as const)(
+    'joins once for two components, leaves when the last unmounts, under StrictMode (%s)',
+    async (protocol) => {
+      const server = mockServer({ protocol })
+      let setShown: (shown: { a: boolean; b: boolean }) => void = () => undefined
+      function App() {
+        const [shown, set] = useState({ a: true, b: true })
+        setShown = set
+        return (
+          <>
+            {shown.a && <Member id="a" room="orders" />}
+            {shown.b && <Member id="b" room="orders" />}
+          </>
+        )
+      }
+      render(
+        <EncryptedSocketProvider options={clientOptions(server.url)}>
+          <App />
+        </EncryptedSocketProvider>,
+        { reactStrictMode: true },
       )
-    }
-    render(
-      <EncryptedSocketProvider options={clientOptions(server.url)}>
-        <App />
-      </EncryptedSocketProvider>,
-      { reactStrictMode: true },
-    )
-    expect(screen.getByTestId('a').textContent).toBe('joining')
-    await waitFor(() => expect(screen.getByTestId('a').textContent).toBe('joined'))
-    const connection = await server.nextConnection()
-    await waitFor(() => expect(connection.rooms).toEqual(new Set(['orders'])))
-    act(() => setShown({ a: false, b: true }))
-    await act(() => new Promise<void>((resolve) => queueMicrotask(resolve)))
-    expect(screen.getByTestId('b').textContent).toBe('joined')
-    act(() => setShown({ a: false, b: false }))
-    await waitFor(() => expect(connection.rooms).toEqual(new Set()))
-    expect(roomFrames(connection.frames)).toEqual([
-      { event: 'join', data: { rooms: ['orders'] } },
-      { event: 'leave', data: { rooms: ['orders'] } },
-    ])
-  })
+      expect(screen.getByTestId('a').textContent).toBe('joining')
+      await waitFor(() => expect(screen.getByTestId('a').textContent).toBe('joined'))
+      const connection = await server.nextConnection()
+      await waitFor(() => expect(connection.rooms).toEqual(new Set(['orders'])))
+      if (protocol === 'v2') expect(roomRecords(connection)).toBe(1) // one join
+      act(() => setShown({ a: false, b: true }))
+      await act(() => new Promise<void>((resolve) => queueMicrotask(resolve)))
+      expect(screen.getByTestId('b').textContent).toBe('joined')
+      act(() => setShown({ a: false, b: false }))
+      await waitFor(() => expect(connection.rooms).toEqual(new Set()))
+      if (protocol === 'v1') {
+        expect(roomFrames(connection.frames)).toEqual([
+          { event: 'join', data: { rooms: ['orders'] } },
+          { event: 'leave', data: { rooms: ['orders'] } },
+        ])
+      } else {
+        expect(roomRecords(connection)).toBe(2) // then one leave
+      }
+    },
+  )
 
   it('re-joins after a reconnect, and switches rooms when the name changes', async () => {
     const server = mockServer()

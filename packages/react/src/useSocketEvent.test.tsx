@@ -44,7 +44,7 @@ describe('useSocketEvent', () => {
       </EncryptedSocketProvider>,
     )
     const connection = await server.nextConnection()
-    await waitFor(() => expect(connection.key).not.toBeNull())
+    expect(connection.isAuthenticated).toBe(true)
     await act(() => connection.send('hello', 'world'))
     await waitFor(() => expect(received).toEqual(['world']))
   })

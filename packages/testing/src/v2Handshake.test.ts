@@ -32,10 +32,10 @@ describe('v2 negotiation', () => {
     expect(raw.protocol).toBe(selected)
   })
 
-  it('defaults to v1', async () => {
+  it('defaults to v2', async () => {
     const server = servers.create({ protocol: undefined })
     const raw = await RawSocket.open(server.url, [PROTOCOL_V1, PROTOCOL_V2])
-    expect(raw.protocol).toBe(PROTOCOL_V1)
+    expect(raw.protocol).toBe(PROTOCOL_V2)
   })
 
   it('v2-only refuses an upgrade that does not offer v2', async () => {

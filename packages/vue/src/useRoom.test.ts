@@ -1,3 +1,4 @@
+import type { MockConnection } from '@encrypted-socket/testing'
 import { render, screen, waitFor } from '@testing-library/vue'
 import { describe, expect, it } from 'vitest'
 import { defineComponent, effectScope, h, nextTick, ref } from 'vue'
@@ -6,10 +7,17 @@ import { createEncryptedSocket } from './plugin'
 import { useEncryptedSocket } from './useEncryptedSocket'
 import { useRoom } from './useRoom'
 
+/** v1: the join and leave frames, as they crossed the wire. */
 const roomFrames = (frames: string[]) =>
   frames
     .map((frame) => JSON.parse(frame))
     .filter((frame) => frame.event === 'join' || frame.event === 'leave')
+
+/**
+ * v2: how many `join`/`leave` messages reached the mock (every client message is one record: the
+ * records but the auth and the application events); the rooms they left it in are `rooms`.
+ */
+const roomRecords = (connection: MockConnection) => connection.records.length - 1 - connection.received.length
 
 describe('useRoom', () => {
   it('follows a ref: leaves the old room and joins the new one', async () => {
@@ -34,37 +42,45 @@ describe('useRoom', () => {
     scope.stop()
   })
 
-  it('joins once for two components in the same room, leaves after the last unmounts', async () => {
-    const server = mockServer()
-    const plugin = createEncryptedSocket(
-      clientOptions(server.url) as Parameters<typeof createEncryptedSocket>[0],
-    )
-    const shown = ref({ a: true, b: true })
-    const Member = defineComponent({
-      props: { id: { type: String, required: true } },
-      setup(props) {
-        const status = useRoom('orders')
-        return () => h('p', { 'data-testid': props.id }, status.value)
-      },
-    })
-    const App = defineComponent(() => () => [
-      shown.value.a ? h(Member, { id: 'a' }) : null,
-      shown.value.b ? h(Member, { id: 'b' }) : null,
-    ])
-    render(App, { global: { plugins: [plugin] } })
-    await waitFor(() => expect(screen.getByTestId('a').textContent).toBe('joined'))
-    const connection = await server.nextConnection()
-    await waitFor(() => expect(connection.rooms).toEqual(new Set(['orders'])))
-    shown.value = { a: false, b: true }
-    await nextTick()
-    expect(screen.getByTestId('b').textContent).toBe('joined')
-    shown.value = { a: false, b: false }
-    await waitFor(() => expect(connection.rooms).toEqual(new Set()))
-    await waitFor(() =>
-      expect(roomFrames(connection.frames)).toEqual([
-        { event: 'join', data: { rooms: ['orders'] } },
-        { event: 'leave', data: { rooms: ['orders'] } },
-      ]),
-    )
-  })
+  it.each(['v1', 'v2'] as const)(
+    'joins once for two components in the same room, leaves after the last unmounts (%s)',
+    async (protocol) => {
+      const server = mockServer({ protocol })
+      const plugin = createEncryptedSocket(
+        clientOptions(server.url) as Parameters<typeof createEncryptedSocket>[0],
+      )
+      const shown = ref({ a: true, b: true })
+      const Member = defineComponent({
+        props: { id: { type: String, required: true } },
+        setup(props) {
+          const status = useRoom('orders')
+          return () => h('p', { 'data-testid': props.id }, status.value)
+        },
+      })
+      const App = defineComponent(() => () => [
+        shown.value.a ? h(Member, { id: 'a' }) : null,
+        shown.value.b ? h(Member, { id: 'b' }) : null,
+      ])
+      render(App, { global: { plugins: [plugin] } })
+      await waitFor(() => expect(screen.getByTestId('a').textContent).toBe('joined'))
+      const connection = await server.nextConnection()
+      await waitFor(() => expect(connection.rooms).toEqual(new Set(['orders'])))
+      if (protocol === 'v2') expect(roomRecords(connection)).toBe(1) // one join
+      shown.value = { a: false, b: true }
+      await nextTick()
+      expect(screen.getByTestId('b').textContent).toBe('joined')
+      shown.value = { a: false, b: false }
+      await waitFor(() => expect(connection.rooms).toEqual(new Set()))
+      if (protocol === 'v1') {
+        await waitFor(() =>
+          expect(roomFrames(connection.frames)).toEqual([
+            { event: 'join', data: { rooms: ['orders'] } },
+            { event: 'leave', data: { rooms: ['orders'] } },
+          ]),
+        )
+      } else {
+        expect(roomRecords(connection)).toBe(2) // then one leave
+      }
+    },
+  )
 })

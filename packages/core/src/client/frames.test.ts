@@ -1,28 +1,30 @@
 import { describe, expect, it, vi } from 'vitest'
-import { collect, mockClient, mockServer, nextError, reachState, TOKEN } from '../../test/helpers'
+import { collect, mockClient, mockServer, nextError, PROTOCOLS, reachState, TOKEN } from '../../test/helpers'
 
+/** An authenticated connection, v1 unless `options.protocol` says otherwise (most frames here are v1's). */
 async function connected(
   options: Parameters<typeof mockServer>[0] = {},
   clientOptions: Parameters<typeof mockClient>[1] = {},
 ) {
-  const server = mockServer(options)
+  const server = mockServer({ protocol: 'v1', ...options })
   const client = mockClient(server.url, clientOptions)
   await client.connect()
   const connection = await server.nextConnection()
   return { server, client, connection }
 }
 
-describe('incoming frames', () => {
+describe.each(PROTOCOLS)('incoming frames (%s)', (protocol) => {
   it('delivers 200 encrypted frames written in one burst completely and in order', async () => {
-    const { client, connection } = await connected()
+    const { client, connection } = await connected({ protocol })
     const seen = collect<{ i: number }>(client, 'tick')
     await connection.sendBurst(200, 'tick')
     await vi.waitFor(() => expect(seen).toHaveLength(200))
     expect(seen.map((d) => d.i)).toEqual(Array.from({ length: 200 }, (_, i) => i))
   })
 
-  it('delivers encrypted frames that arrive together with `connected`, after the key exists', async () => {
+  it('delivers encrypted frames that arrive together with `connected` (v2: `ready`), after the key exists', async () => {
     const server = mockServer({
+      protocol,
       welcome: () => Array.from({ length: 20 }, (_, i) => ({ event: 'welcome', data: i })),
     })
     const client = mockClient(server.url)
@@ -30,8 +32,25 @@ describe('incoming frames', () => {
     await client.connect()
     await vi.waitFor(() => expect(seen).toHaveLength(20))
     expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i))
+    expect(client.getSnapshot().protocol).toBe(protocol)
   })
 
+  it('keeps lifecycle notifications out of reach of the network', async () => {
+    const { client, connection } = await connected({ protocol })
+    const lifecycle = vi.fn()
+    client.onLifecycle('reconnect_failed', lifecycle)
+    client.onLifecycle('state', lifecycle)
+    client.onLifecycle('error', lifecycle)
+    const appLevel = collect(client, 'reconnect_failed')
+    await connection.send('reconnect_failed', { retries: 5 })
+    await connection.send('state', { state: 'disconnected' })
+    await vi.waitFor(() => expect(appLevel).toEqual([{ retries: 5 }]))
+    expect(lifecycle).not.toHaveBeenCalled()
+    expect(client.getState()).toBe('authenticated')
+  })
+})
+
+describe('incoming frames (v1)', () => {
   it('drops a tampered frame, reports ERR_DECRYPT and stays connected', async () => {
     const { client, connection } = await connected()
     const seen = collect(client, 'x')
@@ -111,7 +130,7 @@ describe('incoming frames', () => {
   })
 
   it('reports a server `error` frame before the key exists as ERR_SERVER, with the token scrubbed', async () => {
-    const server = mockServer()
+    const server = mockServer({ protocol: 'v1' })
     server.rejectAuthentication({ code: 4401, message: `token ${TOKEN} expired` })
     const client = mockClient(server.url)
     const reported = nextError(client, 'ERR_SERVER')
@@ -181,22 +200,8 @@ describe('incoming frames', () => {
     await vi.waitFor(() => expect(seen).toEqual(['after']))
   })
 
-  it('keeps lifecycle notifications out of reach of the network', async () => {
-    const { client, connection } = await connected()
-    const lifecycle = vi.fn()
-    client.onLifecycle('reconnect_failed', lifecycle)
-    client.onLifecycle('state', lifecycle)
-    client.onLifecycle('error', lifecycle)
-    const appLevel = collect(client, 'reconnect_failed')
-    await connection.send('reconnect_failed', { retries: 5 })
-    await connection.send('state', { state: 'disconnected' })
-    await vi.waitFor(() => expect(appLevel).toEqual([{ retries: 5 }]))
-    expect(lifecycle).not.toHaveBeenCalled()
-    expect(client.getState()).toBe('authenticated')
-  })
-
   it('reconnects with fresh keys when the first encrypted frames all fail (key not confirmed)', async () => {
-    const server = mockServer()
+    const server = mockServer({ protocol: 'v1' })
     server.sendWrongSalt()
     const client = mockClient(server.url, { reconnect: { interval: 1, jitter: 'none' } })
     await client.connect()
@@ -224,7 +229,7 @@ describe('incoming frames', () => {
   })
 
   it('re-keys by reconnecting when the replay window is full', async () => {
-    const server = mockServer()
+    const server = mockServer({ protocol: 'v1' })
     const client = mockClient(server.url, { maxTrackedIvs: 4, reconnect: { interval: 1, jitter: 'none' } })
     await client.connect()
     const first = await server.nextConnection()
@@ -237,5 +242,19 @@ describe('incoming frames', () => {
     expect(client.getSnapshot().retryCount).toBe(0)
     await second.send('n', 'new key')
     await vi.waitFor(() => expect(seen).toHaveLength(5))
+  })
+})
+
+describe('incoming frames (v2)', () => {
+  it('reports an `error` record #0 that is not a token refusal as ERR_SERVER, with the token scrubbed', async () => {
+    const server = mockServer()
+    server.rejectAuthentication({ code: 4403, errorCode: 'FORBIDDEN', message: `token ${TOKEN} refused` })
+    const client = mockClient(server.url)
+    const reported = nextError(client, 'ERR_SERVER')
+    void client.connect().catch(() => undefined)
+    const error = await reported
+    expect(error.message).toContain('FORBIDDEN')
+    expect(error.message).toContain('[token]')
+    expect(error.message).not.toContain(TOKEN)
   })
 })

@@ -1,20 +1,35 @@
 import { describe, expect, it, vi } from 'vitest'
-import { collect, mockClient, mockServer, reachState } from '../../test/helpers'
+import { collect, mockClient, mockServer, PROTOCOLS, reachState } from '../../test/helpers'
 
 const eventsOnWire = (frames: string[]) => frames.map((frame) => JSON.parse(frame).event as string)
 
 describe('send() and the outbox', () => {
-  it('queues sends made while connecting and sends them in order, encrypted, after the handshake', async () => {
-    const server = mockServer()
-    const client = mockClient(server.url)
-    const connecting = client.connect()
-    const sends = [1, 2, 3].map((n) => client.send('order.create', { n }))
-    await connecting
-    await Promise.all(sends)
-    const connection = await server.nextConnection()
-    expect((await connection.waitForEvents(3)).map((m) => m.data)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }])
-    expect(eventsOnWire(connection.frames)).toEqual(['authenticate', 'encrypted', 'encrypted', 'encrypted'])
-  })
+  it.each(PROTOCOLS)(
+    'queues sends made while connecting and sends them in order, encrypted, after the handshake (%s)',
+    async (protocol) => {
+      const server = mockServer({ protocol })
+      const client = mockClient(server.url)
+      const connecting = client.connect()
+      const sends = [1, 2, 3].map((n) => client.send('order.create', { n }))
+      await connecting
+      await Promise.all(sends)
+      const connection = await server.nextConnection()
+      expect((await connection.waitForEvents(3)).map((m) => m.data)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }])
+      if (protocol === 'v1') {
+        expect(eventsOnWire(connection.frames)).toEqual([
+          'authenticate',
+          'encrypted',
+          'encrypted',
+          'encrypted',
+        ])
+      } else {
+        // The hello in clear, then records only: the auth, and the three messages as seqs 1, 2, 3.
+        expect(eventsOnWire(connection.frames)).toEqual(['hello'])
+        expect(connection.records).toHaveLength(4)
+        expect(connection.received.map((m) => m.seq)).toEqual([1, 2, 3])
+      }
+    },
+  )
 
   it('keeps sends made while reconnecting and sends them under the new connection’s key', async () => {
     const server = mockServer()

@@ -5,6 +5,7 @@ import {
   nextError,
   nextLifecycle,
   onCleanup,
+  PROTOCOLS,
   until,
   useFakeTime,
 } from '../../test/helpers'
@@ -54,10 +55,10 @@ describe('defaultShouldReconnect', () => {
   })
 })
 
-describe('reconnection', () => {
+describe.each(PROTOCOLS)('reconnection (%s)', (protocol) => {
   it('waits interval × multiplier^(n−1) between attempts, then gives up with reconnect_failed', async () => {
     useFakeTime()
-    const server = mockServer()
+    const server = mockServer({ protocol })
     const client = mockClient(server.url, {
       reconnect: { interval: 1000, backoffMultiplier: 2, maxInterval: 3000, maxRetries: 3, jitter: 'none' },
     })
@@ -68,7 +69,8 @@ describe('reconnection', () => {
     const connecting = client.connect()
     await until(() => client.isConnected())
     await connecting
-    server.rejectAuthentication({ code: 1011 }) // every later attempt fails, and 1011 is retried
+    // Every later attempt fails, and 1011 is retried (v2 never retries an AUTH_FAILED, whatever the close).
+    server.rejectAuthentication({ code: 1011, errorCode: 'UNAVAILABLE' })
     server.dropAll(1006)
     await until(() => client.getState() === 'reconnecting')
     expect(client.getSnapshot().nextRetryAt).toBe(Date.now() + 1000)
@@ -92,7 +94,7 @@ describe('reconnection', () => {
   })
 
   it('resets the retry count once authenticated again', async () => {
-    const server = mockServer()
+    const server = mockServer({ protocol })
     const client = mockClient(server.url, { reconnect: { interval: 1, jitter: 'none' } })
     await client.connect()
     const retrying = nextLifecycle(client, 'reconnecting')
@@ -107,8 +109,11 @@ describe('reconnection', () => {
   it.each([1008, 4401, 4403])(
     'does not retry a rejection (close %i): connect() rejects with ERR_REJECTED',
     async (code) => {
-      const server = mockServer()
-      server.rejectAuthentication({ code })
+      const server = mockServer({ protocol })
+      // v2 pairs AUTH_FAILED with 1008 and TOKEN_EXPIRED with 4401; a 4403 follows another error.
+      server.rejectAuthentication(
+        protocol === 'v2' && code === 4403 ? { code, errorCode: 'FORBIDDEN' } : { code },
+      )
       const client = mockClient(server.url, { reconnect: { interval: 1 } })
       const error = await client.connect().catch((e: unknown) => e)
       expect(error).toMatchObject({ code: 'ERR_REJECTED', closeCode: code })
@@ -119,7 +124,7 @@ describe('reconnection', () => {
   )
 
   it('does not retry 1009 (message too big)', async () => {
-    const server = mockServer()
+    const server = mockServer({ protocol })
     const client = mockClient(server.url, { reconnect: { interval: 1 } })
     await client.connect()
     server.dropAll(1009)
@@ -129,7 +134,7 @@ describe('reconnection', () => {
   })
 
   it.each([1001, 1006, 1011, 1012, 1013])('retries after close %i', async (code) => {
-    const server = mockServer()
+    const server = mockServer({ protocol })
     const client = mockClient(server.url, { reconnect: { interval: 1, jitter: 'none' } })
     await client.connect()
     const first = await server.nextConnection()
@@ -140,8 +145,11 @@ describe('reconnection', () => {
   })
 
   it('lets reconnect.shouldReconnect override the policy, with the close info', async () => {
-    const server = mockServer()
-    server.rejectAuthentication({ code: 4401 })
+    const server = mockServer({ protocol })
+    // v2 retries a TOKEN_EXPIRED (4401) once with getToken() whatever the policy, and never an
+    // AUTH_FAILED (1008): its refusal that reaches the policy is a 4403 after another error.
+    const rejection = protocol === 'v1' ? { code: 4401 } : { code: 4403, errorCode: 'FORBIDDEN' }
+    server.rejectAuthentication(rejection)
     const shouldReconnect = vi.fn(() => {
       server.resetHandshake()
       return true
@@ -151,7 +159,7 @@ describe('reconnection', () => {
     expect(server.connections).toHaveLength(2)
     expect(shouldReconnect).toHaveBeenCalledWith(
       expect.objectContaining({
-        code: 4401,
+        code: rejection.code,
         retryCount: 0,
         error: expect.objectContaining({ code: 'ERR_REJECTED' }),
       }),
@@ -159,7 +167,7 @@ describe('reconnection', () => {
   })
 
   it('gives up at the first failure when reconnect.enabled is false', async () => {
-    const server = mockServer()
+    const server = mockServer({ protocol })
     const client = mockClient(server.url, { reconnect: { enabled: false } })
     await client.connect()
     server.dropAll(1006)
@@ -169,7 +177,7 @@ describe('reconnection', () => {
 
   it('closes a handshake that never completes after handshakeTimeout (4000) and retries', async () => {
     useFakeTime()
-    const server = mockServer()
+    const server = mockServer({ protocol })
     server.hangHandshake()
     const client = mockClient(server.url, {
       handshakeTimeout: 5000,
@@ -192,7 +200,7 @@ describe('reconnection', () => {
 
   it('sends a heartbeat every heartbeatInterval while authenticated, and none after disconnect()', async () => {
     useFakeTime()
-    const server = mockServer()
+    const server = mockServer({ protocol })
     const client = mockClient(server.url, { heartbeatInterval: 30_000 })
     void client.connect()
     await until(() => client.isConnected())

@@ -1,15 +1,32 @@
+import type { MockConnection } from '@encrypted-socket/testing'
 import { describe, expect, it } from 'vitest'
-import { mockClient, mockServer, reachState, until } from '../../test/helpers'
+import { mockClient, mockServer, PROTOCOLS, reachState, until } from '../../test/helpers'
+import type { EncryptedWebSocketClient } from './encryptedWebSocketClient'
 import { getRoomStatus } from './roomStatus'
 
+/** v1: the join and leave frames, as they crossed the wire (one frame names every room). */
 const roomFrames = (frames: string[]) =>
   frames
     .map((frame) => JSON.parse(frame))
     .filter((frame) => frame.event === 'join' || frame.event === 'leave')
 
-describe('rooms', () => {
+/**
+ * v2: how many `join`/`leave` messages (one room each) reached the mock. Every client message is
+ * one record: these are the records but the auth (#0) and the application events; which rooms
+ * they left the connection in is `connection.rooms`.
+ */
+const roomRecords = (connection: MockConnection) => connection.records.length - 1 - connection.received.length
+
+/** Resolves once the server handled everything the client sent before it. */
+async function barrier(client: EncryptedWebSocketClient, connection: MockConnection): Promise<void> {
+  const count = connection.received.length + 1
+  await client.send('barrier')
+  await connection.waitForEvents(count)
+}
+
+describe.each(PROTOCOLS)('rooms (%s)', (protocol) => {
   it('re-joins autoJoinRooms and runtime joins after every reconnect, without the left ones', async () => {
-    const server = mockServer()
+    const server = mockServer({ protocol })
     const client = mockClient(server.url, {
       autoJoinRooms: ['lobby'],
       reconnect: { interval: 1, jitter: 'none' },
@@ -25,11 +42,16 @@ describe('rooms', () => {
     await reachState(client, 'authenticated')
     await until(() => second.rooms.size === 2)
     expect([...second.rooms].sort()).toEqual(['desk-1', 'lobby'])
-    expect(roomFrames(second.frames)).toEqual([{ event: 'join', data: { rooms: ['desk-1', 'lobby'] } }])
+    if (protocol === 'v1') {
+      expect(roomFrames(second.frames)).toEqual([{ event: 'join', data: { rooms: ['desk-1', 'lobby'] } }])
+    } else {
+      await barrier(client, second)
+      expect(roomRecords(second)).toBe(2) // one join per room, no leave of desk-2
+    }
   })
 
   it('joins a room held by two holders once, and leaves when the last lets go', async () => {
-    const server = mockServer()
+    const server = mockServer({ protocol })
     const client = mockClient(server.url)
     await client.connect()
     const connection = await server.nextConnection()
@@ -40,15 +62,22 @@ describe('rooms', () => {
     expect(client.getSnapshot().rooms).toEqual(['orders'])
     releaseB()
     expect(client.getSnapshot().rooms).toEqual([])
-    await until(() => roomFrames(connection.frames).length === 2)
-    expect(roomFrames(connection.frames)).toEqual([
-      { event: 'join', data: { rooms: ['orders'] } },
-      { event: 'leave', data: { rooms: ['orders'] } },
-    ])
+    if (protocol === 'v1') {
+      await until(() => roomFrames(connection.frames).length === 2)
+      expect(roomFrames(connection.frames)).toEqual([
+        { event: 'join', data: { rooms: ['orders'] } },
+        { event: 'leave', data: { rooms: ['orders'] } },
+      ])
+    } else {
+      await barrier(client, connection)
+      // Two messages that leave the connection in no room: the join, then the leave.
+      expect(roomRecords(connection)).toBe(2)
+      expect(connection.rooms).toEqual(new Set())
+    }
   })
 
   it('keeps a joinRoom() hold when leaveRooms() drops the explicit one', async () => {
-    const server = mockServer()
+    const server = mockServer({ protocol })
     const client = mockClient(server.url)
     await client.connect()
     client.joinRooms(['r'])
@@ -59,8 +88,8 @@ describe('rooms', () => {
     expect(client.getSnapshot().rooms).toEqual([])
   })
 
-  it('sends nothing while disconnected and one join with every room after authenticating', async () => {
-    const server = mockServer()
+  it('sends nothing while disconnected, then joins every room once after authenticating (v1: in one join)', async () => {
+    const server = mockServer({ protocol })
     const client = mockClient(server.url)
     client.joinRooms(['b'])
     client.joinRoom('a')
@@ -68,13 +97,18 @@ describe('rooms', () => {
     await client.connect()
     const connection = await server.nextConnection()
     await until(() => connection.rooms.size === 2)
-    expect(roomFrames(connection.frames)).toEqual([{ event: 'join', data: { rooms: ['a', 'b'] } }])
+    if (protocol === 'v1') {
+      expect(roomFrames(connection.frames)).toEqual([{ event: 'join', data: { rooms: ['a', 'b'] } }])
+    } else {
+      await barrier(client, connection)
+      expect(roomRecords(connection)).toBe(2) // one join per room
+    }
     expect(getRoomStatus(client.getSnapshot(), 'a')).toBe('joined')
     expect(getRoomStatus(client.getSnapshot(), 'c')).toBe('left')
   })
 
   it('keeps the rooms array (and the snapshot) identical when membership did not change', async () => {
-    const server = mockServer()
+    const server = mockServer({ protocol })
     const client = mockClient(server.url, { autoJoinRooms: ['a'] })
     const before = client.getSnapshot()
     client.joinRooms(['a'])
@@ -83,7 +117,7 @@ describe('rooms', () => {
   })
 
   it('refuses room names that are not non-empty strings', () => {
-    const server = mockServer()
+    const server = mockServer({ protocol })
     const client = mockClient(server.url)
     expect(() => client.joinRooms([''])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
     expect(() => client.joinRoom(42 as unknown as string)).toThrow(
