@@ -12,7 +12,9 @@ export interface ServerIdentity {
  * `encrypted-socket-server --generate-identity`.
  */
 export async function loadServerIdentity(pkcs8: string): Promise<ServerIdentity> {
-  const der = decodeBase64(pkcs8.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''))
+  // The whole output of --generate-identity works too: only its PEM block is read.
+  const block = /-----BEGIN PRIVATE KEY-----[\s\S]*?-----END PRIVATE KEY-----/.exec(pkcs8)?.[0] ?? pkcs8
+  const der = decodeBase64(block.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''))
   if (!der) throw new TypeError('encrypted-socket server: the signing key is not PEM or base64 PKCS#8.')
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256' } as const
   const extractable = await crypto.subtle.importKey('pkcs8', der, algorithm, true, ['sign'])

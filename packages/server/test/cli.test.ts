@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { pinServerFingerprint, pinServerKey } from '@encrypted-socket/core'
 import { describe, expect, it } from 'vitest'
 import { client, onCleanup, SECRET, token, until } from './helpers'
+import { loadServerIdentity } from '../src/index'
 import { startRedis } from './redisServer'
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
@@ -51,6 +52,9 @@ describe('encrypted-socket-server CLI', () => {
     const fingerprint = /pinServerFingerprint\('([^']+)'\)/.exec(output)?.[1]
     expect(() => pinServerKey(key!)).not.toThrow()
     expect(() => pinServerFingerprint(fingerprint!)).not.toThrow()
+    // The whole output, saved as the signing key file, loads as the identity it names.
+    const identity = await loadServerIdentity(output)
+    expect(Buffer.from(identity.publicKey).toString('base64')).toBe(key)
   })
 
   it('serves the demo on 127.0.0.1 and exits 0 on SIGTERM, closing clients with 1001', async () => {
