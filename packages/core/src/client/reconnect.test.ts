@@ -201,7 +201,9 @@ describe.each(PROTOCOLS)('reconnection (%s)', (protocol) => {
   it('sends a heartbeat every heartbeatInterval while authenticated, and none after disconnect()', async () => {
     useFakeTime()
     const server = mockServer({ protocol })
-    const client = mockClient(server.url, { heartbeatInterval: 30_000 })
+    // v2 answers every ping with a pong, sealed in real time: one advance of 30 s could outrun it
+    // and fire the pongTimeout (10 s), so here the pong may take longer than the next ping.
+    const client = mockClient(server.url, { heartbeatInterval: 30_000, pongTimeout: 60_000 })
     void client.connect()
     await until(() => client.isConnected())
     const connection = server.connections[0]!
