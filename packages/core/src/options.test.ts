@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { TOKEN } from '../test/helpers'
+import { ConsoleLogger } from './client/defaultLogger'
 import { pinServerFingerprint } from './client/pinServer'
 import { DEFAULTS, resolveOptions } from './options'
 import type { ClientOptions } from './types'
@@ -22,7 +23,7 @@ describe('resolveOptions', () => {
     expect(resolved.handshakeTimeout).toBe(10_000)
     expect(resolved.requireEncryption).toBe(true)
     expect(resolved.autoJoinRooms).toEqual([])
-    expect(resolved.logger).toBe(console)
+    expect(resolved.logger).toBeInstanceOf(ConsoleLogger) // warn and error only, unless `debug`
     expect(resolved.outbox.maxSize).toBe(1000)
   })
 

@@ -1,4 +1,5 @@
 import type { ServerIdentity } from './client/pinServer'
+import { ConsoleLogger, debugFromStorage } from './client/defaultLogger'
 import { EncryptedSocketError } from './errors'
 import type { ClientOptions, CloseInfo, Logger, ReconnectOptions, WebSocketConstructor } from './types'
 
@@ -14,6 +15,7 @@ export interface ResolvedOptions {
   heartbeatInterval: number
   autoJoinRooms: readonly string[]
   logger: Logger
+  debug: boolean | undefined
   WebSocket: WebSocketConstructor | undefined
   protocols: string | string[] | undefined
   protocol: 'auto' | 'v1' | 'v2'
@@ -103,7 +105,8 @@ const RULES: [path: string, expected: string, test: Test, fallback?: unknown][] 
   ['allowInsecureTransport', 'a boolean', isBoolean, DEFAULTS.allowInsecureTransport],
   ['maxTrackedIvs', 'an integer ≥ 1', isCountFrom(1), DEFAULTS.maxTrackedIvs],
   ['serverIdentity', 'pinServerKey(…) or pinServerFingerprint(…)', isFunction],
-  ['logger', 'like console (info, warn, error, debug)', isLogger, console],
+  ['logger', 'like console (info, warn, error, debug)', isLogger],
+  ['debug', 'a boolean', isBoolean],
 ]
 
 /** Validates the options and fills in defaults. Throws `ERR_INVALID_OPTION` naming the option. */
@@ -142,6 +145,8 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     if (key === undefined) resolved[group] = value ?? fallback
     else (resolved[group] as Record<string, unknown>)[key] = value ?? fallback
   }
+  // Quiet unless asked: `debug`, or the localStorage switch. Your own logger gets every level.
+  resolved.logger ??= new ConsoleLogger(!!resolved.debug || debugFromStorage())
   const reconnect = resolved.reconnect as ResolvedOptions['reconnect']
   reconnect.maxInterval ??= Math.max(r.maxInterval, reconnect.interval)
   if (reconnect.maxInterval < reconnect.interval) {

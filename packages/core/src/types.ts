@@ -105,8 +105,17 @@ export interface ClientOptions {
   heartbeatInterval?: number
   /** Rooms joined after every authentication, as if `joinRooms()` had been called. @default [] */
   autoJoinRooms?: readonly string[]
-  /** Where the client logs. @default console */
+  /**
+   * Where the client logs; yours receives every level (`debug`: state changes, `info`, `warn`,
+   * `error`). @default a console logger that prints only `warn` and `error` (see `debug`)
+   */
   logger?: Logger
+  /**
+   * Prints the default logger's `debug` and `info` lines too. In a browser,
+   * `localStorage.setItem('encrypted-socket:debug', '1')` does the same; `setDebug()` switches it
+   * at run time. No effect on your own `logger`. @default false
+   */
+  debug?: boolean
   /** The WebSocket implementation; pass `ws`'s in Node 20. @default globalThis.WebSocket */
   WebSocket?: WebSocketConstructor
   /** Your own WebSocket subprotocols, offered before encrypted-socket's. */

@@ -271,3 +271,23 @@ describe('render cost', () => {
     expect(renders).toBe(before)
   })
 })
+
+describe('reconnect', () => {
+  it('is stable across renders and replaces the connection with a fresh one', async () => {
+    const server = mockServer()
+    const seen: { reconnect: () => Promise<void>; clientId: string | null }[] = []
+    function Actions() {
+      const { reconnect, clientId } = useEncryptedSocket(clientOptions(server.url))
+      seen.push({ reconnect, clientId })
+      return null
+    }
+    render(<Actions />)
+    await waitFor(() => expect(seen.at(-1)?.clientId).not.toBeNull())
+    const first = seen.at(-1)!.clientId
+    await act(() => seen.at(-1)!.reconnect())
+    await waitFor(() => expect(seen.at(-1)?.clientId).not.toBeNull())
+    expect(seen.at(-1)!.clientId).not.toBe(first)
+    expect(server.connections).toHaveLength(2)
+    for (const row of seen) expect(row.reconnect).toBe(seen[0]!.reconnect)
+  })
+})

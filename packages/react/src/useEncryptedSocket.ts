@@ -13,6 +13,7 @@ export interface UseEncryptedSocketResult<Events extends EventMap = RegisteredEv
   joinRooms: EncryptedWebSocketClient<Events>['joinRooms']
   leaveRooms: EncryptedWebSocketClient<Events>['leaveRooms']
   connect: EncryptedWebSocketClient<Events>['connect']
+  reconnect: EncryptedWebSocketClient<Events>['reconnect']
   disconnect: EncryptedWebSocketClient<Events>['disconnect']
   client: EncryptedWebSocketClient<Events>
 }
@@ -42,6 +43,7 @@ export function useEncryptedSocket<Events extends EventMap = RegisteredEvents>(
       joinRooms: client.joinRooms.bind(client),
       leaveRooms: client.leaveRooms.bind(client),
       connect: client.connect.bind(client),
+      reconnect: client.reconnect.bind(client),
       disconnect: client.disconnect.bind(client),
       client,
     }),

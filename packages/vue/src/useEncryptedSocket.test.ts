@@ -203,3 +203,18 @@ describe('components and the plugin', () => {
     expect(tokens).toEqual(['fresh'])
   })
 })
+
+describe('reconnect', () => {
+  it('replaces an authenticated connection with a fresh one', async () => {
+    const server = mockServer()
+    const scope = effectScope()
+    const socket = scope.run(() => useEncryptedSocket(clientOptions(server.url)))!
+    await waitFor(() => expect(socket.state.value).toBe('authenticated'))
+    const first = socket.clientId.value
+    await socket.reconnect()
+    expect(server.connections).toHaveLength(2)
+    expect(socket.state.value).toBe('authenticated')
+    expect(socket.clientId.value).not.toBe(first)
+    scope.stop()
+  })
+})

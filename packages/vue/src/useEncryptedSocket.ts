@@ -19,6 +19,7 @@ export interface UseEncryptedSocketReturn<Events extends EventMap = RegisteredEv
   joinRooms: EncryptedWebSocketClient<Events>['joinRooms']
   leaveRooms: EncryptedWebSocketClient<Events>['leaveRooms']
   connect: EncryptedWebSocketClient<Events>['connect']
+  reconnect: EncryptedWebSocketClient<Events>['reconnect']
   disconnect: EncryptedWebSocketClient<Events>['disconnect']
   /** The client (a new one when an owned client's `url` changes). */
   client: Readonly<ShallowRef<EncryptedWebSocketClient<Events>>>
@@ -51,6 +52,7 @@ export function useEncryptedSocket<Events extends EventMap = RegisteredEvents>(
     joinRooms: (rooms) => client.value.joinRooms(rooms),
     leaveRooms: (rooms) => client.value.leaveRooms(rooms),
     connect: () => client.value.connect(),
+    reconnect: () => client.value.reconnect(),
     disconnect: () => client.value.disconnect(),
     client,
   }

@@ -16,6 +16,7 @@ import { Connection, openConnection, requiredVersion, type ConnectionEnd, type C
 import { checkRooms, checkSend, destroyedError } from './checks'
 import { CLIENT_CLOSE } from './reconnect'
 import { toOutgoing } from './payload'
+import { ConsoleLogger } from './defaultLogger'
 import { deferred, type Deferred } from './deferred'
 import { Emitter } from './emitter'
 import { Outbox } from './outbox'
@@ -169,6 +170,22 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     return pending
   }
 
+  /**
+   * Connects again now: from `disconnected` (whatever the reason) as `connect()` does; while
+   * reconnecting, the next attempt starts at once; while authenticated, the connection is
+   * replaced by a fresh one (close 4000 "Reconnect", not counted as a retry). Resolves once
+   * authenticated; rejects like `connect()`.
+   */
+  reconnect(): Promise<void> {
+    const connection = this.#connection
+    if (!connection || !this.isConnected()) return this.connect() // destroyed: no connection
+    const pending = (this.#pendingConnect ??= deferred()).promise
+    this.#connection = null
+    connection.close(CLIENT_CLOSE.HANDSHAKE_TIMEOUT, 'Reconnect')
+    this.#retryAtOnce() // a listener that disconnects meanwhile rejects `pending`
+    return pending
+  }
+
   /** Closes with 1000 "Client disconnect" and stops reconnecting until `connect()`. */
   disconnect(): void {
     this.#end({
@@ -206,6 +223,15 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   /** The token for the next connection attempt (the current connection keeps its own). */
   updateToken(token: string): void {
     this.#tokens.update(token)
+  }
+
+  /**
+   * Turns the default logger's `debug` and `info` lines on or off (the `debug` option at run
+   * time). Your own `logger` receives every level whatever this says.
+   */
+  setDebug(on: boolean): void {
+    const logger = this.#options.logger
+    if (logger instanceof ConsoleLogger) logger.verbose = on
   }
 
   // ---- Sending ---------------------------------------------------------------------------------
@@ -398,13 +424,16 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   }
 
   /**
-   * Stops for good: no page watching, the state, then `connect()` and the outbox are answered. The
-   * pending `connect()` and the waiting sends are taken before the state changes, so a listener
-   * that calls `connect()` or `send()` again starts afresh instead of being rejected with these.
+   * Stops: no more page watching (unless retries ran out: then the page coming back starts
+   * again), the state, then `connect()` and the outbox are answered. The pending `connect()` and
+   * the waiting sends are taken before the state changes, so a listener that calls `connect()` or
+   * `send()` again starts afresh instead of being rejected with these.
    */
   #settle(action: SnapshotAction, connectError: EncryptedSocketError, sendError: EncryptedSocketError): void {
-    this.#stopWatchingPage?.()
-    this.#stopWatchingPage = null
+    if (connectError.code !== 'ERR_RETRIES_EXHAUSTED') {
+      this.#stopWatchingPage?.()
+      this.#stopWatchingPage = null
+    }
     const pending = this.#pendingConnect
     this.#pendingConnect = null
     const waiting = this.#outbox.takeAll()
@@ -416,11 +445,13 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   /**
    * The page came back online or visible: skip the rest of a backoff, check that an authenticated
    * connection is alive (v2 pings), and restart an attempt stuck in its handshake (its socket may
-   * have died with the old network) instead of leaving it to its timeout.
+   * have died with the old network) instead of leaving it to its timeout. After retries ran out
+   * (the only stop that keeps watching), start again as `connect()` does.
    */
   #pageCameBack(): void {
     const connection = this.#connection
     const { state } = this.#store.get()
+    if (state === 'disconnected') return void (isOffline() || this.connect().catch(noop))
     if (state === 'reconnecting') return this.#retryNow()
     if (state === 'authenticated') return connection?.probe()
     if (connection?.handshaking && !isOffline()) {
