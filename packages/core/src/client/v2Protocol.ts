@@ -232,13 +232,8 @@ export class V2Protocol implements Protocol {
         const error = new EncryptedSocketError('ERR_REJECTED', `The token expired (${reason}).`, { closeCode: 4401 })
         return context.fail(4401, error, 'token-expired')
       }
-      if (message.code === 'AUTH_FAILED') {
-        return context.giveUp(
-          CLIENT_CLOSE.NORMAL,
-          new EncryptedSocketError('ERR_REJECTED', `The server refused the token (${reason}).`, { closeCode: 1008 }),
-        )
-      }
-      // Another refusal (too many connections…): the server's close says whether to retry.
+      // AUTH_FAILED (then 1008) or another refusal (too many connections…): the server's close
+      // follows, and the close-code policy (reconnect.shouldReconnect) decides, as in v1.
       return context.report(new EncryptedSocketError('ERR_SERVER', `Server error ${reason}`))
     }
     if (message.t !== 'ready') return this.#violation(`record #0 is a ${message.t}, not a ready`)
