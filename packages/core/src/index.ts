@@ -1,4 +1,5 @@
 export { EncryptedSocketError, isEncryptedSocketError } from './errors'
+export { DEFAULT_ECDH_INFO } from './defaultEcdhInfo'
 export type { EncryptedSocketErrorOptions, ErrorCode } from './errors'
 
 // Protocol v1 building blocks, shared by the client, @encrypted-socket/server and
