@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { DEFAULT_ECDH_INFO } from '@encrypted-socket/core'
 import { SignJWT } from 'jose'
+import { startDevTokenEndpoint, type DevTokenEndpoint } from './devTokens'
 import { createServerIdentityText, loadServerIdentity } from './identity'
 import { createJsonLogger, type LogLevel } from './logger'
 import { isLoopbackHost, type ServerOptions } from './options'
@@ -13,7 +15,7 @@ Usage: encrypted-socket-server [options]
 
   --port <n>          port to listen on (0: any free port)     ENCRYPTED_SOCKET_PORT       [8787]
   --host <address>    interface to listen on                   ENCRYPTED_SOCKET_HOST       [127.0.0.1]
-  --ecdh-info <s>     HKDF info string, same as the clients'   ENCRYPTED_SOCKET_ECDH_INFO  [encrypted-socket/v1]
+  --ecdh-info <s>     HKDF info string, same as the clients'   ENCRYPTED_SOCKET_ECDH_INFO  [${DEFAULT_ECDH_INFO}]
   --jwt-secret-file <f>  file holding the HS256 secret (the    ENCRYPTED_SOCKET_JWT_SECRET_FILE
                       JWT's sub is the user); at least 32 bytes beyond loopback. Required unless
                       --host is loopback: then a random one is made and a one-hour development
@@ -35,6 +37,9 @@ Usage: encrypted-socket-server [options]
   --require-v2        refuse protocol v1 clients (HTTP 426)    ENCRYPTED_SOCKET_REQUIRE_V2=1
   --generate-identity print a new identity (PEM private key, and the client's pinServerKey / pinServerFingerprint lines) and exit
   --demo              echo and chat demo handlers              ENCRYPTED_SOCKET_DEMO=1
+                      With no secret given (loopback only), also a development token endpoint:
+                      GET http://<host>:<token port>/token?user=<name> → { "token": "<JWT, 1 h>" }
+  --token-port <n>    port of that endpoint (0: any free one)  ENCRYPTED_SOCKET_TOKEN_PORT [--port + 1]
   --log-level <l>     debug, info, warn or error               ENCRYPTED_SOCKET_LOG_LEVEL  [info]
   --help              this text
 
@@ -54,6 +59,7 @@ async function main(): Promise<void> {
       'allow-tokens-without-exp': { type: 'boolean' },
       origin: { type: 'string', multiple: true },
       demo: { type: 'boolean' },
+      'token-port': { type: 'string' },
       redis: { type: 'string' },
       'redis-secret': { type: 'string' },
       'redis-secret-file': { type: 'string' },
@@ -81,7 +87,7 @@ async function main(): Promise<void> {
     : env.ENCRYPTED_SOCKET_SIGNING_KEY
   const port = Number(values.port ?? env.ENCRYPTED_SOCKET_PORT ?? 8787)
   const host = values.host ?? env.ENCRYPTED_SOCKET_HOST ?? '127.0.0.1'
-  const ecdhInfo = values['ecdh-info'] ?? env.ENCRYPTED_SOCKET_ECDH_INFO ?? 'encrypted-socket/v1'
+  const ecdhInfo = values['ecdh-info'] ?? env.ENCRYPTED_SOCKET_ECDH_INFO ?? DEFAULT_ECDH_INFO
   const origins = values.origin ?? env.ENCRYPTED_SOCKET_ORIGINS?.split(',').map((origin) => origin.trim())
   const demo = values.demo ?? env.ENCRYPTED_SOCKET_DEMO === '1'
   const requireV2 = values['require-v2'] ?? env.ENCRYPTED_SOCKET_REQUIRE_V2 === '1'
@@ -102,6 +108,10 @@ async function main(): Promise<void> {
   const logLevel = (values['log-level'] ?? env.ENCRYPTED_SOCKET_LOG_LEVEL ?? 'info') as LogLevel
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     fail(`--port must be 0..65535; got "${values.port ?? env.ENCRYPTED_SOCKET_PORT}".`)
+  const tokenPortText = values['token-port'] ?? env.ENCRYPTED_SOCKET_TOKEN_PORT
+  const tokenPort = tokenPortText === undefined ? undefined : Number(tokenPortText)
+  if (tokenPort !== undefined && (!Number.isInteger(tokenPort) || tokenPort < 0 || tokenPort > 65535))
+    fail(`--token-port must be 0..65535; got "${tokenPortText}".`)
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel))
     fail(`--log-level must be debug, info, warn or error.`)
 
@@ -150,9 +160,33 @@ async function main(): Promise<void> {
     if (error instanceof TypeError) fail(error.message.replace(/^encrypted-socket server: /, ''))
     throw error
   }
+  let tokens: DevTokenEndpoint | undefined
+  if (devToken && demo) {
+    // The quickstart's auth service: loopback only (the secret is random, so only here).
+    const listenPort = tokenPort ?? (port === 0 ? 0 : port + 1)
+    try {
+      tokens = await startDevTokenEndpoint({
+        secret: jwtSecret,
+        host,
+        port: listenPort,
+        ...(jwtIssuer ? { issuer: jwtIssuer } : {}),
+        ...(jwtAudience ? { audience: jwtAudience } : {}),
+      })
+    } catch (error) {
+      await server.close({ timeout: 0 })
+      const code = (error as NodeJS.ErrnoException).code
+      fail(
+        code === 'EADDRINUSE'
+          ? `the development token port ${listenPort} is in use; pick another with --token-port.`
+          : (error as Error).message.replace(/^encrypted-socket server: /, ''),
+      )
+    }
+  }
   console.log(
     `encrypted-socket server listening on ${server.url} (${requireV2 ? 'protocol v2 only' : 'protocols v2 and v1'}, ecdhInfo "${ecdhInfo}"${demo ? ', demo handlers on' : ''}${redisUrl ? ', scaled out through Redis' : ''})`,
   )
+  if (devToken) console.log('dev secret: random, in memory')
+  if (tokens) console.log(`dev tokens: ${tokens.url}?user=<name>  (loopback only; any user name, valid 1 h)`)
   if (devToken)
     console.log(
       `No --jwt-secret: a random one is in use. A development token for user "dev", valid 1 h:\n${devToken}`,
@@ -163,7 +197,7 @@ async function main(): Promise<void> {
     if (stopping) return
     stopping = true
     console.log(`${signal}: closing clients with 1001`)
-    void server.close().then(() => process.exit(0))
+    void Promise.all([server.close(), tokens?.close()]).then(() => process.exit(0))
   }
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
