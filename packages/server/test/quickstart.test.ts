@@ -102,9 +102,11 @@ describe('quickstart: encrypted-socket-server --demo', () => {
     let port = 0
     for (let attempt = 0; attempt < 20 && port === 0; attempt++) {
       const first = await startDevTokenEndpoint({ secret: 'x'.repeat(32), host: '127.0.0.1', port: 0 })
-      const next = await startDevTokenEndpoint({ secret: 'x'.repeat(32), host: '127.0.0.1', port: first.port + 1 }).catch(
-        () => undefined,
-      )
+      const next = await startDevTokenEndpoint({
+        secret: 'x'.repeat(32),
+        host: '127.0.0.1',
+        port: first.port + 1,
+      }).catch(() => undefined)
       await Promise.all([first.close(), next?.close()])
       if (next && first.port < 65535) port = first.port
     }
