@@ -194,9 +194,10 @@ function checkTransport(url: string, allowInsecureTransport: boolean): void {
 }
 
 function invalid(name: string, expected: string, value: unknown): EncryptedSocketError {
+  const type = Array.isArray(value) ? 'array' : typeof value
   const got =
-    typeof value === 'number' || typeof value === 'boolean'
+    value == null || type === 'number' || type === 'boolean'
       ? String(value)
-      : `a ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`
+      : (/^[ao]/.test(type) ? 'an ' : 'a ') + type // an array, an object; a string, a function, …
   return new EncryptedSocketError('ERR_INVALID_OPTION', `Option "${name}" must be ${expected}; got ${got}.`)
 }

@@ -25,8 +25,9 @@ export function injectClient<Events extends EventMap>(): EncryptedWebSocketClien
 /** False while rendering on a server, where Vue runs watchers too: nothing connects there. */
 export const inBrowser = (): boolean => typeof window !== 'undefined'
 
-export function missingClient(composable: string): Error {
-  return new Error(`${composable} needs options, { client }, or app.use(createEncryptedSocket(…)).`)
+/** Names what is missing: useRoom and useSocketEvent take no options, only `{ client }`. */
+export function missingClient(composable: string, needs = 'options, { client },'): Error {
+  return new Error(`${composable} needs ${needs} or app.use(createEncryptedSocket(…)).`)
 }
 
 // Bundlers replace process.env.NODE_ENV; where nothing does, `process` may not exist.

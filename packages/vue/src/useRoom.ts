@@ -22,7 +22,7 @@ export function useRoom<Events extends EventMap = RegisteredEvents>(
   options: { client?: MaybeRefOrGetter<EncryptedWebSocketClient<Events>> } = {},
 ): ComputedRef<RoomStatus> {
   const injected = options.client ? null : injectClient<Events>()
-  if (!options.client && !injected) throw missingClient('useRoom')
+  if (!options.client && !injected) throw missingClient('useRoom', '{ client }')
   const client = computed(() => toValue(options.client) ?? injected!)
   watch(
     [client, () => toValue(room)],

@@ -16,7 +16,7 @@ export function useSocketEvent<K extends EventName<Events>, Events extends Event
   options: { client?: MaybeRefOrGetter<EncryptedWebSocketClient<Events>> } = {},
 ): void {
   const injected = options.client ? null : injectClient<Events>()
-  if (!options.client && !injected) throw missingClient('useSocketEvent')
+  if (!options.client && !injected) throw missingClient('useSocketEvent', '{ client }')
   watch(
     () => toValue(options.client) ?? injected!,
     (client, _previous, onCleanup) => onCleanup(client.on(event, handler)),

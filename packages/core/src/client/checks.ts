@@ -16,6 +16,8 @@ export interface SendContext {
   /** Sends already waiting in the outbox, and how many may. */
   waiting: number
   maxWaiting: number
+  /** The last error is the server refusing the token (`ERR_REJECTED`). */
+  tokenRefused?: boolean
 }
 
 /** Throws why `send(event)` cannot be taken now, if it cannot. */
@@ -31,7 +33,14 @@ export function checkSend(event: string, options: SendOptions, context: SendCont
   const refuse = (code: ErrorCode, why: string) =>
     new EncryptedSocketError(code, `send("${event}") refused: ${why}.`)
   if (context.binaryRefused) throw refuse('ERR_INVALID_PAYLOAD', context.binaryRefused)
-  if (state === 'disconnected') throw refuse('ERR_NOT_CONNECTED', 'call connect() first')
+  if (state === 'disconnected') {
+    throw refuse(
+      'ERR_NOT_CONNECTED',
+      context.tokenRefused
+        ? 'the server refused the token (ERR_REJECTED): get a new one, then connect()'
+        : 'call connect() first',
+    )
+  }
   if (state === 'authenticated') {
     if (context.plaintextOnly) {
       throw refuse(

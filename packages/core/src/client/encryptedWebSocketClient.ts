@@ -244,7 +244,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
    */
   send<K extends EventName<Events>>(event: K, data?: Events[K], options: SendOptions = {}): Promise<void> {
     try {
-      const { state, protocol } = this.#store.get()
+      const { state, protocol, lastError } = this.#store.get()
       const message = toOutgoing(event, data)
       const v1 = protocol === 'v1' || requiredVersion(this.#options) === 'v1'
       checkSend(event, options, {
@@ -256,6 +256,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         binaryRefused: message.binary && v1 ? BINARY_NEEDS_V2 : null,
         waiting: this.#outbox.size,
         maxWaiting: this.#options.outbox.maxSize,
+        tokenRefused: lastError?.code === 'ERR_REJECTED',
       })
       return new Promise<void>((resolve, reject) => {
         this.#outbox.push({ message, resolve, reject })
