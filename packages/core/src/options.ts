@@ -1,5 +1,6 @@
 import type { ServerIdentity } from './client/pinServer'
 import { ConsoleLogger, debugFromStorage } from './client/defaultLogger'
+import { warnTokenInUrl, warnUnknownOptions } from './client/optionWarnings'
 import { EncryptedSocketError } from './errors'
 import type { ClientOptions, CloseInfo, Logger, ReconnectOptions, WebSocketConstructor } from './types'
 
@@ -65,6 +66,9 @@ const isRoom: Test = (v) => isString(v) && (v as string).length > 0
 const MS = 'a number of ms ≥ 0'
 
 const r = DEFAULTS.reconnect
+
+// Bundlers replace process.env.NODE_ENV; where nothing does, `process` may not exist.
+declare const process: { env: { NODE_ENV?: string } }
 
 /**
  * Each option after `url`, `ecdhInfo` and `token`, by its path: what it must be, the test, and the
@@ -157,6 +161,12 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     )
   }
   checkTransport(url, resolved.allowInsecureTransport as boolean)
+  // Development aids (typos, a token in the URL), inline so that bundlers drop them in production.
+  if (typeof process !== 'undefined' && process.env.NODE_ENV !== 'production') {
+    const logger = resolved.logger as Logger
+    warnUnknownOptions(options, ['url', 'ecdhInfo', 'token', ...RULES.map(([path]) => path)], logger)
+    warnTokenInUrl(url, logger)
+  }
   return resolved as unknown as ResolvedOptions
 }
 
