@@ -3,9 +3,11 @@
 // holder lets go (a microtask later, so React StrictMode's mount → unmount → mount keeps one
 // socket) or when the page goes away. Connecting only in a browser is the adapter's part: React
 // effects never run while rendering on a server, Vue watchers do (the Vue adapter checks).
+import { isEncryptedSocketError } from '../errors'
 import type { ClientOptions, EventMap, UnknownEvents } from '../types'
 import { EncryptedWebSocketClient } from './encryptedWebSocketClient'
 import { leaseClient } from './lease'
+import { INITIAL_SNAPSHOT } from './snapshot'
 import { destroyOnUnload } from './pageSignals'
 
 export interface ClientOwner<Events extends EventMap = UnknownEvents> {
@@ -22,11 +24,72 @@ export interface ClientOwner<Events extends EventMap = UnknownEvents> {
 }
 
 const inBrowser = (): boolean => typeof window !== 'undefined'
+const noop = (): void => undefined
 
+// Bundlers replace process.env.NODE_ENV; where nothing does, `process` may not exist.
+declare const process: { env: { NODE_ENV?: string } }
+const logged = new Set<string>()
+
+/**
+ * A client whose options were refused (`ERR_INVALID_OPTION`, `ERR_INSECURE_TRANSPORT`): the
+ * adapters render it instead of throwing from render. Its snapshot is `disconnected` with that
+ * error as `lastError`; `connect()`, `reconnect()` and `send()` reject with it, `joinRooms()` and
+ * `leaveRooms()` throw it; subscriptions and `joinRoom()` hold nothing.
+ */
+function refusedClient(error: Error): EncryptedWebSocketClient<EventMap> {
+  const snapshot = Object.freeze({ ...INITIAL_SNAPSHOT, lastError: error })
+  const reject = () => Promise.reject(error)
+  const refuse = () => {
+    throw error
+  }
+  const unsubscribe = () => noop
+  const no = () => false
+  const none = () => null
+  return {
+    getSnapshot: () => snapshot,
+    getState: () => 'disconnected',
+    isConnected: no,
+    isEncrypted: no,
+    getClientId: none,
+    getUserId: none,
+    subscribe: unsubscribe,
+    on: unsubscribe,
+    onLifecycle: unsubscribe,
+    onStateChange: unsubscribe,
+    joinRoom: unsubscribe,
+    off: noop,
+    offAll: noop,
+    connect: reject,
+    reconnect: reject,
+    send: reject,
+    joinRooms: refuse,
+    leaveRooms: refuse,
+    disconnect: noop,
+    destroy: noop,
+    updateToken: noop,
+    setDebug: noop,
+  } as unknown as EncryptedWebSocketClient<EventMap>
+}
+
+/**
+ * The owner of a new client. Options the client refuses do not throw (an adapter would throw
+ * during render, a blank page): the owner holds a refused client instead (see above), and in
+ * development the error is printed once with `console.error`.
+ */
 export function createClientOwner<Events extends EventMap = UnknownEvents>(
   options: ClientOptions,
 ): ClientOwner<Events> {
-  const client = new EncryptedWebSocketClient<Events>(options)
+  let client: EncryptedWebSocketClient<Events>
+  try {
+    client = new EncryptedWebSocketClient<Events>(options)
+  } catch (error) {
+    if (!isEncryptedSocketError(error)) throw error
+    if (typeof process !== 'undefined' && process.env.NODE_ENV !== 'production' && !logged.has(error.message)) {
+      logged.add(error.message)
+      console.error(error)
+    }
+    return { client: refusedClient(error) as never, hold: () => noop, setEnabled: noop, setToken: noop }
+  }
   const setToken = (token: string | undefined) => {
     if (token !== undefined) client.updateToken(token)
   }
