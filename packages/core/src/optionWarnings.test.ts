@@ -41,20 +41,25 @@ describe('unknown option names (development)', () => {
   it('edit distance, case-insensitive; a guess only within 2 edits', () => {
     expect(editDistance('reconect', 'reconnect')).toBe(1)
     expect(editDistance('ecdhinfo', 'ecdhInfo')).toBe(0)
-    expect(closestName('hearbeatInterval', ['heartbeatInterval', 'handshakeTimeout'])).toBe('heartbeatInterval')
+    expect(closestName('hearbeatInterval', ['heartbeatInterval', 'handshakeTimeout'])).toBe(
+      'heartbeatInterval',
+    )
     expect(closestName('xyz', ['url', 'token'])).toBeUndefined()
   })
 })
 
 describe('a token in the URL query (development)', () => {
-  it.each(['token', 'access_token', 'jwt', 'auth', 'Token'])('?%s= warns without printing the token', (name) => {
-    const secret = `eyJhbGciOi.${name}.secret`
-    const warnings = make({}, `wss://example.com/ws?room=1&${name}=${secret}`)
-    expect(warnings).toHaveLength(1)
-    expect(warnings[0]).toContain(`"${name}="`)
-    expect(warnings[0]).toContain('logs')
-    expect(warnings[0]).not.toContain(secret)
-  })
+  it.each(['token', 'access_token', 'jwt', 'auth', 'Token'])(
+    '?%s= warns without printing the token',
+    (name) => {
+      const secret = `eyJhbGciOi.${name}.secret`
+      const warnings = make({}, `wss://example.com/ws?room=1&${name}=${secret}`)
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toContain(`"${name}="`)
+      expect(warnings[0]).toContain('logs')
+      expect(warnings[0]).not.toContain(secret)
+    },
+  )
 
   it('no warning for other parameters, or in production', () => {
     expect(make({}, 'wss://example.com/ws?room=lobby')).toEqual([])

@@ -5,7 +5,11 @@ import { useEncryptedSocket, type UseEncryptedSocketOptions } from './useEncrypt
 
 function Status(props: { options?: UseEncryptedSocketOptions }) {
   const s = useEncryptedSocket(props.options)
-  return <output data-testid="status">{JSON.stringify({ state: s.state, error: s.lastError?.code ?? null })}</output>
+  return (
+    <output data-testid="status">
+      {JSON.stringify({ state: s.state, error: s.lastError?.code ?? null })}
+    </output>
+  )
 }
 const status = () => JSON.parse(screen.getByTestId('status').textContent!)
 
@@ -17,7 +21,11 @@ describe('a refused option renders as lastError, not a blank page', () => {
     let socket!: ReturnType<typeof useEncryptedSocket>
     function Probe() {
       socket = useEncryptedSocket({ url: 'ws://chat.example.com/ws', ecdhInfo: 'react-refused' })
-      return <output data-testid="status">{JSON.stringify({ state: socket.state, error: socket.lastError?.code })}</output>
+      return (
+        <output data-testid="status">
+          {JSON.stringify({ state: socket.state, error: socket.lastError?.code })}
+        </output>
+      )
     }
     render(<Probe />)
     expect(status()).toEqual({ state: 'disconnected', error: 'ERR_INSECURE_TRANSPORT' })
@@ -32,7 +40,9 @@ describe('a refused option renders as lastError, not a blank page', () => {
   it('the provider: ERR_INVALID_OPTION shows in every hook below', () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined)
     render(
-      <EncryptedSocketProvider options={{ url: 'wss://example.com/ws', ecdhInfo: 'react-refused', heartbeatInterval: -1 }}>
+      <EncryptedSocketProvider
+        options={{ url: 'wss://example.com/ws', ecdhInfo: 'react-refused', heartbeatInterval: -1 }}
+      >
         <Status />
       </EncryptedSocketProvider>,
     )

@@ -9,7 +9,9 @@ describe('a refused option lands in lastError instead of throwing', () => {
   it('useEncryptedSocket: ws:// to a remote host → disconnected with ERR_INSECURE_TRANSPORT', async () => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => undefined)
     const scope = effectScope()
-    const socket = scope.run(() => useEncryptedSocket({ url: 'ws://chat.example.com/ws', ecdhInfo: 'vue-refused' }))!
+    const socket = scope.run(() =>
+      useEncryptedSocket({ url: 'ws://chat.example.com/ws', ecdhInfo: 'vue-refused' }),
+    )!
     expect(socket.state.value).toBe('disconnected')
     const refused = socket.lastError.value!
     expect(refused.code).toBe('ERR_INSECURE_TRANSPORT')
@@ -23,7 +25,11 @@ describe('a refused option lands in lastError instead of throwing', () => {
 
   it('the plugin: ERR_INVALID_OPTION shows in the composables of the app', () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined)
-    const plugin = createEncryptedSocket({ url: 'wss://example.com/ws', ecdhInfo: 'vue-refused', pongTimeout: 0 })
+    const plugin = createEncryptedSocket({
+      url: 'wss://example.com/ws',
+      ecdhInfo: 'vue-refused',
+      pongTimeout: 0,
+    })
     let code: string | undefined
     const app = createApp(
       defineComponent({

@@ -84,7 +84,11 @@ export function createClientOwner<Events extends EventMap = UnknownEvents>(
     client = new EncryptedWebSocketClient<Events>(options)
   } catch (error) {
     if (!isEncryptedSocketError(error)) throw error
-    if (typeof process !== 'undefined' && process.env.NODE_ENV !== 'production' && !logged.has(error.message)) {
+    if (
+      typeof process !== 'undefined' &&
+      process.env.NODE_ENV !== 'production' &&
+      !logged.has(error.message)
+    ) {
       logged.add(error.message)
       console.error(error)
     }

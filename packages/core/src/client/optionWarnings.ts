@@ -60,8 +60,7 @@ export function warnUnknownOptions(options: object, known: readonly string[], lo
       warnOnce(
         logger,
         `option:${prefix}${key}`,
-        `Unknown option "${prefix}${key}" is ignored` +
-          (near ? `: did you mean "${prefix}${near}"?` : '.'),
+        `Unknown option "${prefix}${key}" is ignored` + (near ? `: did you mean "${prefix}${near}"?` : '.'),
       )
     }
   }

@@ -12,7 +12,10 @@ describe('createClientOwner with options the client refuses', () => {
     const owner = createClientOwner({ url: 'ws://remote.example.com', ecdhInfo: 'owner-refused' })
     const { client } = owner
     const refused = client.getSnapshot().lastError!
-    expect(client.getSnapshot()).toMatchObject({ state: 'disconnected', lastError: { code: 'ERR_INSECURE_TRANSPORT' } })
+    expect(client.getSnapshot()).toMatchObject({
+      state: 'disconnected',
+      lastError: { code: 'ERR_INSECURE_TRANSPORT' },
+    })
     expect(Object.isFrozen(client.getSnapshot())).toBe(true)
     expect(client.getSnapshot()).toBe(client.getSnapshot())
     await expect(client.connect()).rejects.toBe(refused)
