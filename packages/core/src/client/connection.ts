@@ -143,11 +143,6 @@ export class Connection {
     return this.#disposed
   }
 
-  /** The wire protocol, once the socket opened. */
-  get version(): 'v1' | 'v2' | null {
-    return this.#protocol?.version ?? null
-  }
-
   /** True once authenticated with a session key (false for a keyless v1 server). */
   get encrypted(): boolean {
     return this.#authenticated && this.#protocol?.encrypted === true
