@@ -96,3 +96,11 @@ export function serverAuthError(reason: string, cause?: unknown): EncryptedSocke
     cause === undefined ? {} : { cause },
   )
 }
+
+/** Client and server derive different keys (`ecdhInfo` differs): given up, not retried. */
+export function keyMismatch(what: string): EncryptedSocketError {
+  return new EncryptedSocketError(
+    'ERR_KEY_MISMATCH',
+    `Client and server derive different keys (${what}): set the client's ecdhInfo to exactly the server's. Not retried.`,
+  )
+}

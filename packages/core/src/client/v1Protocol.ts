@@ -1,6 +1,6 @@
 // Protocol v1 on an open socket: `authenticate` in clear, `connected`, then `encrypted` frames
 // under one key with random IVs, plaintext `join`/`leave` and heartbeats.
-import { EncryptedSocketError } from '../errors'
+import { EncryptedSocketError, keyMismatch } from '../errors'
 import { encodeRooms, HEARTBEAT_FRAME, parseServerFrame, type ConnectedFrame, type ServerFrame } from '../protocol/codec'
 import { CLIENT_CLOSE } from './reconnect'
 import type { OutgoingMessage, Protocol, ProtocolContext } from './session'
@@ -188,11 +188,3 @@ function v1Plaintext({ event, dataJson }: OutgoingMessage): Uint8Array<ArrayBuff
 }
 
 const encoder = /* @__PURE__ */ new TextEncoder()
-
-/** The two ends derive different keys. */
-export function keyMismatch(what: string): EncryptedSocketError {
-  return new EncryptedSocketError(
-    'ERR_KEY_MISMATCH',
-    `Client and server derive different keys (${what}): set the client's ecdhInfo to exactly the server's. Not retried.`,
-  )
-}

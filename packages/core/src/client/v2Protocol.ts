@@ -1,14 +1,13 @@
 // Protocol v2 on an open socket (PROTOCOL-v2.md): the server's welcome, hello + the token in
 // record #0, `ready`, then binary records both ways, each under its direction's key with an
 // implicit counter, and ping/pong liveness. Any record that fails is fatal for the connection.
-import { EncryptedSocketError, serverAuthError } from '../errors'
+import { EncryptedSocketError, keyMismatch, serverAuthError } from '../errors'
 import { clientRecordKeys, type RecordKeys } from '../protocol/v2/keys'
 import { msgJson, readMessage, type ServerMessage } from '../protocol/v2/messages'
 import { encodeRecordPlaintext, MAX_RECORDS, openRecord, sealRecord } from '../protocol/v2/record'
 import { encodeHello, parseWelcome, type Welcome } from '../protocol/v2/welcome'
 import { CLIENT_CLOSE } from './reconnect'
 import type { OutgoingMessage, Protocol, ProtocolContext } from './session'
-import { keyMismatch } from './v1Protocol'
 
 /** How far `validUntil` may lie from the client's clock, in ms (§2.2). */
 const VALID_UNTIL_PAST = 5 * 60_000
