@@ -57,6 +57,12 @@ export type ErrorCode =
   | 'ERR_PONG_TIMEOUT'
   /** Protocol v2: the server refused to let this client join a room (`denied`). */
   | 'ERR_ROOM_DENIED'
+  /** The socket never opened: no server at the address, a wrong host, port or path, or the network is down. Retried. */
+  | 'ERR_UNREACHABLE'
+  /** TLS failed: `wss://` to a server without TLS, an untrusted certificate, or `ws://` from an https:// page. Not retried. */
+  | 'ERR_TLS'
+  /** The server does not allow this page's `Origin` (close 4430). Not retried. */
+  | 'ERR_ORIGIN_REFUSED'
   /** `serverIdentity` is set and the server's handshake signature is missing or wrong (or, v2, its `validUntil` is far from the device clock). */
   | 'ERR_SERVER_AUTH'
 

@@ -18,6 +18,8 @@ export const SERVER_CLOSE = {
   LIVENESS: 4007,
   /** v2: the token expired (after an `error` record `TOKEN_EXPIRED`). */
   TOKEN_EXPIRED: 4401,
+  /** The browser's `Origin` is not in `origins`: the upgrade is accepted only to be closed at once. */
+  ORIGIN_REFUSED: 4430,
   /** No valid `authenticate` (v1) or record #0 (v2) in time. */
   AUTH_TIMEOUT: 4408,
 } as const

@@ -240,14 +240,9 @@ export class EncryptedSocketServer {
   }
 
   #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const origin = request.headers.origin
-    if (this.#closing || !isOriginAllowed(origin, this.#options.origins)) {
-      this.#options.logger.warn('upgrade refused', { origin, reason: this.#closing ? 'closing' : 'origin' })
-      return refuseUpgrade(socket, 403)
-    }
-    if (this.#options.requireV2 && !offeredProtocols(request).includes(PROTOCOL_V2)) {
-      this.#options.logger.warn('upgrade refused', { reason: 'protocol-v1' })
-      return refuseUpgrade(socket, 426)
+    if (this.#closing) {
+      this.#options.logger.warn('upgrade refused', { reason: 'closing' })
+      return refuseUpgrade(socket, 503)
     }
     const address = this.#clientAddress(request)
     const refusal = this.#admission.admit(address)
@@ -257,6 +252,19 @@ export class EncryptedSocketServer {
     }
     // Released when the TCP socket closes, whether or not the upgrade completes.
     socket.once('close', () => this.#admission.release(address))
+    const origin = request.headers.origin
+    if (!isOriginAllowed(origin, this.#options.origins)) {
+      this.#options.logger.warn('upgrade refused', { origin, reason: 'origin' })
+      // A browser sees only 1006 for a refused upgrade; a close with a code tells the page why.
+      // Nothing is processed: no welcome, no connection, no timers.
+      return this.#wss.handleUpgrade(request, socket, head, (ws) =>
+        ws.close(SERVER_CLOSE.ORIGIN_REFUSED, 'Origin not allowed'),
+      )
+    }
+    if (this.#options.requireV2 && !offeredProtocols(request).includes(PROTOCOL_V2)) {
+      this.#options.logger.warn('upgrade refused', { reason: 'protocol-v1' })
+      return refuseUpgrade(socket, 426)
+    }
     this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, address))
   }
 

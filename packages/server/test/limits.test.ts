@@ -1,20 +1,35 @@
 import { describe, expect, it } from 'vitest'
-import { client, rawClient, startServer, token, until } from './helpers'
+import { PROTOCOL_V2 } from '@encrypted-socket/core'
+import WebSocket from 'ws'
+import { client, onCleanup, rawClient, startServer, token, until } from './helpers'
+
+/** A v2 offer from `origin`: the upgrade completes, then a 4430 close with nothing before it (no welcome). */
+async function expectOriginRefused(url: string, origin: string): Promise<void> {
+  const socket = new WebSocket(url, [PROTOCOL_V2], { headers: { origin } })
+  onCleanup(() => socket.terminate())
+  const received: unknown[] = []
+  socket.on('message', (data) => received.push(data))
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  )
+  await new Promise((resolve) => socket.once('open', resolve))
+  expect(await closed).toEqual({ code: 4430, reason: 'Origin not allowed' })
+  expect(received).toEqual([])
+}
 
 describe('limits and hygiene', () => {
-  it('refuses a foreign Origin before the upgrade (403), and accepts loopback and listed ones', async () => {
+  it('closes a foreign Origin at once with 4430, sending nothing, and accepts loopback and listed ones', async () => {
     const server = await startServer()
-    await expect(rawClient(server.url, { origin: 'https://evil.example' }).opened).rejects.toThrow('HTTP 403')
+    await expectOriginRefused(server.url, 'https://evil.example')
     await expect(rawClient(server.url, { origin: 'http://localhost:5173' }).opened).resolves.toBeUndefined()
     await expect(rawClient(server.url).opened).resolves.toBeUndefined()
     const listed = await startServer({ origins: ['https://app.example'] })
     await expect(rawClient(listed.url, { origin: 'https://app.example' }).opened).resolves.toBeUndefined()
-    await expect(rawClient(listed.url, { origin: 'http://localhost:5173' }).opened).rejects.toThrow(
-      'HTTP 403',
-    )
+    await expectOriginRefused(listed.url, 'http://localhost:5173')
     const any = await startServer({ origins: ['*'] })
     await expect(rawClient(any.url, { origin: 'https://whatever.example' }).opened).resolves.toBeUndefined()
     expect(server.connections()).toHaveLength(2)
+    expect(listed.connections()).toHaveLength(1)
   })
 
   it('closes with 1009 on a frame over maxPayload', async () => {

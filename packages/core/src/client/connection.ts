@@ -7,6 +7,7 @@ import type { ResolvedOptions } from '../options'
 import { createEphemeralKeys, type EphemeralKeys } from '../protocol/handshake'
 import { PROTOCOL_V1, PROTOCOL_V2 } from '../protocol/v2/subprotocols'
 import type { CloseInfo, Logger, WebSocketConstructor, WebSocketLike } from '../types'
+import { constructFailure, openFailure, ORIGIN_REFUSED_CLOSE, originRefused } from './openFailure'
 import { CLIENT_CLOSE, MESSAGE_TOO_BIG, REJECTED_CLOSE_CODES } from './reconnect'
 import type { OutgoingMessage, Protocol, ProtocolContext } from './session'
 import { V1Protocol } from './v1Protocol'
@@ -72,7 +73,7 @@ export function openConnection(
   try {
     return new Connection(WebSocketImpl, options, token, host, offerNone)
   } catch (cause) {
-    return new EncryptedSocketError('ERR_CONNECTION_CLOSED', 'new WebSocket() failed.', { cause })
+    return constructFailure(options.url, cause)
   }
 }
 
@@ -100,6 +101,8 @@ export class Connection {
   #authenticated = false
   /** Node's `ws` refused the upgrade for its subprotocol: the next attempt, at once, offers none. */
   #subprotocolRefused = false
+  /** What Node's `ws` said when the socket failed before it opened (browsers say nothing). */
+  #openError = ''
   #protocol: Protocol | null = null
   /** The token once known, only to scrub it from server-provided text. */
   #tokenText: string | undefined
@@ -296,6 +299,7 @@ export class Connection {
     // Node's `ws` refuses an upgrade whose response selected no subprotocol after we offered some
     // (browsers accept it): then the server is v1, and the next attempt offers none.
     const message = String((event as { message?: unknown } | null)?.message ?? '')
+    if (!this.#opened) this.#openError = message
     if (!this.#opened && this.#offered && /subprotocol/i.test(message) && requiredVersion(this.#options) === 'auto') {
       this.#subprotocolRefused = true
       this.#host.subprotocolRefused()
@@ -314,11 +318,12 @@ export class Connection {
     if (this.#disposed) return
     const { code } = event
     const reason = this.#host.scrub(event.reason ?? '')
-    const explained = this.#protocol?.explainClose(code)
+    const explained = code === ORIGIN_REFUSED_CLOSE ? originRefused() : this.#protocol?.explainClose(code)
     if (explained) {
       this.dispose()
       return this.#host.ended({ next: 'give-up', error: explained })
     }
+    if (!this.#opened && !this.#subprotocolRefused) return this.#neverOpened(event)
     const rejected = REJECTED_CLOSE_CODES.has(code)
     const hint = rejected
       ? ': the credentials were rejected; refresh the token'
@@ -333,6 +338,14 @@ export class Connection {
     this.dispose()
     const next = this.#subprotocolRefused ? 'retry-now' : 'decide'
     this.#host.ended({ next, close: { code, reason, wasClean: event.wasClean, error } })
+  }
+
+  /** The socket closed before it opened: say why as well as the platform lets us know. */
+  #neverOpened(event: { code: number; reason: string; wasClean: boolean }): void {
+    const { error, retry } = openFailure(this.#options.url, this.#openError, (text) => this.#host.scrub(text))
+    this.dispose()
+    if (!retry) return this.#host.ended({ next: 'give-up', error })
+    this.#host.ended({ next: 'decide', close: { code: event.code, reason: '', wasClean: event.wasClean, error } })
   }
 
   /** The client ends the attempt itself, for `error`: close with its own code, then `next`. */

@@ -30,10 +30,10 @@ export const CLIENT_CLOSE = {
 export const REJECTED_CLOSE_CODES: ReadonlySet<number> = /* @__PURE__ */ new Set([1008, 4401, 4403])
 /** 1009: a frame was too big; sending it again would fail again. */
 export const MESSAGE_TOO_BIG = 1009
-/** 4006: protocol version refused; 4009: superseded by a resume elsewhere. Retrying cannot help. */
-const FINAL_CLOSE_CODES: ReadonlySet<number> = /* @__PURE__ */ new Set([MESSAGE_TOO_BIG, 4006, 4009])
+/** 4006: protocol version refused; 4009: superseded by a resume elsewhere; 4430: Origin refused. Retrying cannot help. */
+const FINAL_CLOSE_CODES: ReadonlySet<number> = /* @__PURE__ */ new Set([MESSAGE_TOO_BIG, 4006, 4009, 4430])
 
-/** The default close-code policy: stop on rejection, 1009, 4006 and 4009, retry everything else. */
+/** The default close-code policy: stop on rejection, 1009, 4006, 4009 and 4430, retry everything else. */
 export function defaultShouldReconnect(close: Pick<CloseInfo, 'code'>): boolean {
   return !REJECTED_CLOSE_CODES.has(close.code) && !FINAL_CLOSE_CODES.has(close.code)
 }
