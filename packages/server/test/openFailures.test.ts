@@ -54,7 +54,10 @@ describe('why a connection never opened (the real client against real sockets)',
 
   it('no server at the address: ERR_UNREACHABLE with the cause, and it keeps retrying', async () => {
     const port = await closedPort()
-    const c = client(`ws://127.0.0.1:${port}/?token=never-shown`, { token: 'a-token-long-enough', protocol: 'auto' })
+    const c = client(`ws://127.0.0.1:${port}/?token=never-shown`, {
+      token: 'a-token-long-enough',
+      protocol: 'auto',
+    })
     const failed = new Promise<unknown>((resolve) => c.onLifecycle('error', resolve))
     void c.connect().catch(() => undefined)
     const error = await failed
