@@ -10,7 +10,7 @@ import { useSocketSelector } from './useSocketSelector'
 
 /**
  * Keeps this component in `room` while it is mounted (re-joined after reconnects; two components
- * in the same room join it once) and returns `'joined'`, `'joining'` or `'left'`. A null room
+ * in the same room join it once) and returns `'joined'`, `'joining'`, `'offline'` or `'left'` (see `RoomStatus`). A null room
  * joins nothing.
  *
  * ```tsx

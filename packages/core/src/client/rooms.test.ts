@@ -93,8 +93,10 @@ describe.each(PROTOCOLS)('rooms (%s)', (protocol) => {
     const client = mockClient(server.url)
     client.joinRooms(['b'])
     client.joinRoom('a')
+    expect(getRoomStatus(client.getSnapshot(), 'a')).toBe('offline')
+    const connecting = client.connect()
     expect(getRoomStatus(client.getSnapshot(), 'a')).toBe('joining')
-    await client.connect()
+    await connecting
     const connection = await server.nextConnection()
     await until(() => connection.rooms.size === 2)
     if (protocol === 'v1') {
@@ -105,6 +107,20 @@ describe.each(PROTOCOLS)('rooms (%s)', (protocol) => {
     }
     expect(getRoomStatus(client.getSnapshot(), 'a')).toBe('joined')
     expect(getRoomStatus(client.getSnapshot(), 'c')).toBe('left')
+  })
+
+  it('a room of a client that stopped for good is offline, not joining, and joined again on reconnect()', async () => {
+    const server = mockServer({ protocol })
+    const client = mockClient(server.url)
+    client.joinRoom('a')
+    await client.connect()
+    ;(await server.nextConnection()).drop(1008, 'Refused') // not retried
+    await reachState(client, 'disconnected')
+    expect(getRoomStatus(client.getSnapshot(), 'a')).toBe('offline')
+    await client.reconnect()
+    expect(getRoomStatus(client.getSnapshot(), 'a')).toBe('joined')
+    client.disconnect()
+    expect(getRoomStatus(client.getSnapshot(), 'a')).toBe('offline')
   })
 
   it('keeps the rooms array (and the snapshot) identical when membership did not change', async () => {
