@@ -89,7 +89,7 @@ describe('open failures in Chromium', () => {
   it('nothing listening: ERR_UNREACHABLE naming what to check, and the client keeps retrying', async () => {
     const error = await firstError(`ws://127.0.0.1:${await freePort()}/`)
     expect(error.code).toBe('ERR_UNREACHABLE')
-    expect(error.message).toContain('host or port')
+    expect(error.message).toContain('host, port')
     expect(error.state).toBe('reconnecting')
   })
 })

@@ -111,6 +111,7 @@ export type {
   Logger,
   ReconnectOptions,
   SendOptions,
+  TrafficEntry,
   UnknownEvents,
   WebSocketConstructor,
   WebSocketLike,

@@ -2,7 +2,14 @@ import type { ServerIdentity } from './client/pinServer'
 import { ConsoleLogger, debugFromStorage } from './client/defaultLogger'
 import { warnTokenInUrl, warnUnknownOptions } from './client/optionWarnings'
 import { EncryptedSocketError } from './errors'
-import type { ClientOptions, CloseInfo, Logger, ReconnectOptions, WebSocketConstructor } from './types'
+import type {
+  ClientOptions,
+  CloseInfo,
+  Logger,
+  ReconnectOptions,
+  TrafficEntry,
+  WebSocketConstructor,
+} from './types'
 
 /** Every option after defaults and validation. Nothing else in the client reads raw options. */
 export interface ResolvedOptions {
@@ -17,6 +24,7 @@ export interface ResolvedOptions {
   autoJoinRooms: readonly string[]
   logger: Logger
   debug: boolean | undefined
+  onTraffic: ((entry: TrafficEntry) => void) | undefined
   WebSocket: WebSocketConstructor | undefined
   protocols: string | string[] | undefined
   protocol: 'auto' | 'v1' | 'v2'
@@ -111,6 +119,7 @@ const RULES: [path: string, expected: string, test: Test, fallback?: unknown][] 
   ['serverIdentity', 'pinServerKey(…) or pinServerFingerprint(…)', isFunction],
   ['logger', 'like console (info, warn, error, debug)', isLogger],
   ['debug', 'a boolean', isBoolean],
+  ['onTraffic', 'a function', isFunction],
 ]
 
 /** Validates the options and fills in defaults. Throws `ERR_INVALID_OPTION` naming the option. */

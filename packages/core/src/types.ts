@@ -20,6 +20,16 @@ export type UnknownEvents = Record<string, unknown>
 /** The application event names of an event map. */
 export type EventName<Events extends EventMap> = keyof Events & string
 
+/** One decrypted application event, as `onTraffic` sees it. */
+export interface TrafficEntry {
+  direction: 'sent' | 'received'
+  event: string
+  /** The payload as it crossed the wire: JSON-parsed, or the bytes of a binary payload. */
+  data: unknown
+  /** `Date.now()` when it went out or arrived. */
+  at: number
+}
+
 /** `(message, ...args)` logging, like `console`. The client never passes it a token or key. */
 export interface Logger {
   info(message: string, ...args: unknown[]): void
@@ -116,6 +126,13 @@ export interface ClientOptions {
    * at run time. No effect on your own `logger`. @default false
    */
   debug?: boolean
+  /**
+   * A tap on the decrypted traffic, for a DevTools-style inspector of your own: every application
+   * event the client wrote (after it went out) and every one it decrypted (before your handlers).
+   * Nothing else ever shows decrypted payloads; the handshake and the token never pass here. Errors
+   * it throws are logged and ignored. Leave it unset in production unless you mean it.
+   */
+  onTraffic?: (entry: TrafficEntry) => void
   /** The WebSocket implementation; pass `ws`'s in Node 20. @default globalThis.WebSocket */
   WebSocket?: WebSocketConstructor
   /** Your own WebSocket subprotocols, offered before encrypted-socket's. */

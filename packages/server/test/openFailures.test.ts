@@ -72,7 +72,7 @@ describe('why a connection never opened (the real client against real sockets)',
     const c = client(server.url.replace('ws://', 'wss://'), { token: await token('u'), protocol: 'auto' })
     const error = await c.connect().catch((caught: unknown) => caught)
     expect(isEncryptedSocketError(error, 'ERR_TLS')).toBe(true)
-    expect((error as Error).message).toContain('without TLS')
+    expect((error as Error).message).toContain('has no TLS')
     expect(c.getSnapshot()).toMatchObject({ state: 'disconnected', retryCount: 0 })
   })
 

@@ -12,7 +12,14 @@ import type {
   SendOptions,
   UnknownEvents,
 } from '../types'
-import { Connection, openConnection, requiredVersion, type ConnectionEnd, type ConnectionHost } from './connection'
+import { trafficTap, type TrafficTap } from './trafficTap'
+import {
+  Connection,
+  openConnection,
+  requiredVersion,
+  type ConnectionEnd,
+  type ConnectionHost,
+} from './connection'
 import { checkRooms, checkSend, destroyedError } from './checks'
 import { CLIENT_CLOSE } from './reconnect'
 import { toOutgoing } from './payload'
@@ -59,6 +66,8 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   readonly #lifecycle: Emitter<LifecycleEvents>
   readonly #rooms = new RoomRegistry()
   readonly #outbox = new Outbox()
+  /** `onTraffic`, guarded; undefined unless the application asked for decrypted traffic. */
+  readonly #tap: TrafficTap | undefined
   #connection: Connection | null = null
   /** What `connect()` returned while it waits: settled by the handshake or by the end. */
   #pendingConnect: Deferred | null = null
@@ -73,6 +82,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   constructor(options: ClientOptions) {
     this.#options = resolveOptions(options)
     this.#tokens = new TokenSource(this.#options.token, this.#options.getToken)
+    this.#tap = trafficTap(this.#options)
     const onListenerError = (event: string, error: unknown) =>
       this.#options.logger.error(`[encrypted-socket] a "${event}" handler threw`, error)
     this.#events = new Emitter<Events>(onListenerError)
@@ -270,7 +280,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   /** Sends what waits in the outbox, while authenticated. */
   #pump(): void {
     const current = () => (this.#store.get().state === 'authenticated' ? this.#connection : null)
-    void this.#outbox.drain(current, this.#options.logger)
+    void this.#outbox.drain(current, this.#options.logger, this.#tap)
   }
 
   // ---- Rooms -----------------------------------------------------------------------------------
@@ -318,7 +328,10 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   readonly #host: ConnectionHost = {
     opened: () => this.#dispatch({ type: 'SOCKET_OPEN' }),
     authenticated: (connection, info) => this.#authenticated(connection, info),
-    event: (name, data) => this.#events.emit(name as EventName<Events>, data as Events[EventName<Events>]),
+    event: (name, data) => {
+      this.#tap?.('received', name, data)
+      this.#events.emit(name as EventName<Events>, data as Events[EventName<Events>])
+    },
     report: (error) => this.#report(error),
     ended: (end) => this.#end({ type: 'ended', ...end }),
     subprotocolRefused: () => {
@@ -346,8 +359,12 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (connection.disposed) return
     connection.changeRooms('join', this.#rooms.list())
     if (protocol === 'v1') {
-      const error = new EncryptedSocketError('ERR_INVALID_PAYLOAD', `A binary send was refused: ${BINARY_NEEDS_V2}.`)
-      for (const item of this.#outbox.takeWhere((item) => item.message.binary !== undefined)) item.reject(error)
+      const error = new EncryptedSocketError(
+        'ERR_INVALID_PAYLOAD',
+        `A binary send was refused: ${BINARY_NEEDS_V2}.`,
+      )
+      for (const item of this.#outbox.takeWhere((item) => item.message.binary !== undefined))
+        item.reject(error)
     }
     this.#pendingConnect?.resolve()
     this.#pendingConnect = null
@@ -457,7 +474,12 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (state === 'authenticated') return connection?.probe()
     if (connection?.handshaking && !isOffline()) {
       connection.close(CLIENT_CLOSE.HANDSHAKE_TIMEOUT, 'Restart')
-      const restart = { code: CLIENT_CLOSE.HANDSHAKE_TIMEOUT, reason: 'Restart', wasClean: false, error: null }
+      const restart = {
+        code: CLIENT_CLOSE.HANDSHAKE_TIMEOUT,
+        reason: 'Restart',
+        wasClean: false,
+        error: null,
+      }
       this.#end({ type: 'ended', next: 'retry-now', close: restart })
     }
   }

@@ -1,7 +1,7 @@
 // Why a WebSocket never opened, told apart as far as the platform lets us see. Browsers say
 // nothing (close 1006, no detail); Node's `ws` gives the error that stopped it, which tells a TLS
 // or scheme mismatch and an HTTP answer from a closed port.
-import { EncryptedSocketError } from '../errors'
+import { EncryptedSocketError, type ErrorCode } from '../errors'
 
 /** Close code the server uses for a browser `Origin` it does not allow (the upgrade is closed at once). */
 export const ORIGIN_REFUSED_CLOSE = 4430
@@ -28,54 +28,30 @@ export function safeUrl(url: string): string {
  */
 export function openFailure(url: string, detail: string, scrub: (text: string) => string): OpenFailure {
   const where = safeUrl(url)
-  if (/wrong version number|EPROTO|packet length too long|http request/i.test(detail)) {
-    return {
-      retry: false,
-      error: new EncryptedSocketError(
-        'ERR_TLS',
-        `${where} answered without TLS: the server is plain ws://. Use wss:// only with TLS in front of the server. Not retried.`,
-      ),
-    }
+  const final = (code: ErrorCode, text: string) => ({
+    retry: false,
+    error: new EncryptedSocketError(code, text),
+  })
+  if (/wrong version number|EPROTO|packet length too long/i.test(detail)) {
+    return final('ERR_TLS', `${where} has no TLS: use ws://, or put TLS in front of the server.`)
   }
-  if (/certificate|self[- ]signed|unable to verify|CERT_|ERR_TLS/i.test(detail)) {
-    return {
-      retry: false,
-      error: new EncryptedSocketError(
-        'ERR_TLS',
-        `The TLS certificate of ${where} was refused (${scrub(detail)}): give the server a certificate the client trusts (Node: NODE_EXTRA_CA_CERTS). Not retried.`,
-      ),
-    }
+  if (/certificate|self[- ]signed|unable to verify|CERT_/i.test(detail)) {
+    return final(
+      'ERR_TLS',
+      `${where}: TLS certificate refused (${scrub(detail)}); use one the client trusts.`,
+    )
   }
   const status = /Unexpected server response: (\d+)/.exec(detail)?.[1]
-  if (status === '426') {
-    return {
-      retry: false,
-      error: new EncryptedSocketError(
-        'ERR_PROTOCOL_VERSION',
-        `${where} requires protocol v2 (HTTP 426): remove protocol: 'v1' from the options.`,
-      ),
-    }
-  }
-  if (status !== undefined) {
-    return {
-      retry: true,
-      error: new EncryptedSocketError(
-        'ERR_UNREACHABLE',
-        `${where} answered HTTP ${status} instead of a WebSocket upgrade: check the URL's path, and the server's log. Retrying.`,
-      ),
-    }
-  }
-  const cause =
-    /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|socket hang up/.exec(
-      detail,
-    )?.[0]
+  if (status === '426')
+    return final('ERR_PROTOCOL_VERSION', `${where} requires protocol v2 (HTTP 426): drop protocol: 'v1'.`)
+  const cause = status
+    ? `HTTP ${status}, not an upgrade: check the URL's path`
+    : /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|E\w*UNREACH|ETIMEDOUT|ECONNRESET|socket hang up/.exec(detail)?.[0]
   return {
     retry: true,
     error: new EncryptedSocketError(
       'ERR_UNREACHABLE',
-      cause
-        ? `Could not reach ${where} (${cause}): is the server running, and are the host and port right?${cause === 'socket hang up' ? ' A TLS server needs wss://.' : ''} Retrying.`
-        : `Could not open ${where}: the server is down or unreachable, the host or port is wrong, or the scheme does not match the server (wss:// needs TLS; ws:// has none). Retrying.`,
+      `Cannot reach ${where}${cause ? ` (${cause})` : ''}: check that the server runs, the host, port and scheme (wss:// needs TLS). Retrying.`,
       { closeCode: 1006 },
     ),
   }
@@ -86,7 +62,7 @@ export function originRefused(): EncryptedSocketError {
   const origin = (globalThis as { location?: { origin?: string } }).location?.origin
   return new EncryptedSocketError(
     'ERR_ORIGIN_REFUSED',
-    `The server does not allow this page's Origin${origin ? ` (${origin})` : ''}: add it to the server's \`origins\` option (CLI --origin). Not retried.`,
+    `The server refuses this page's Origin${origin ? ` (${origin})` : ''}: add it to its origins option (CLI --origin).`,
     { closeCode: ORIGIN_REFUSED_CLOSE },
   )
 }
@@ -97,7 +73,7 @@ export function constructFailure(url: string, cause: unknown): EncryptedSocketEr
   if (secure && url.startsWith('ws:')) {
     return new EncryptedSocketError(
       'ERR_TLS',
-      'An https:// page may not open a ws:// socket (mixed content): use wss:// and TLS on the server.',
+      'An https:// page cannot open ws:// (mixed content): use wss://.',
       { cause },
     )
   }

@@ -4,6 +4,7 @@ import type { EncryptedSocketError } from '../errors'
 import type { Logger } from '../types'
 import type { Connection } from './connection'
 import type { OutgoingMessage } from './session'
+import { sentData, type TrafficTap } from './trafficTap'
 
 /** Items sealed in parallel before being written in order. */
 const SEAL_BATCH = 64
@@ -64,7 +65,7 @@ export class Outbox {
    * Seals waiting items in batches and writes them in order, while `current()` gives an
    * authenticated, encrypted connection. An item leaves the outbox only once written.
    */
-  async drain(current: () => Connection | null, logger: Logger): Promise<void> {
+  async drain(current: () => Connection | null, logger: Logger, tap?: TrafficTap): Promise<void> {
     if (this.#draining) return
     this.#draining = true
     try {
@@ -76,7 +77,10 @@ export class Outbox {
         // What was not written stays, and goes out under the next connection's key; a closing
         // connection's close event follows.
         this.shift(written)
-        for (const item of batch.slice(0, written)) item.resolve()
+        for (const item of batch.slice(0, written)) {
+          tap?.('sent', item.message.event, sentData(item.message))
+          item.resolve()
+        }
         // Unless a new connection replaced this one meanwhile (its turn, then).
         if (written < batch.length && connection === current()) return
       }
