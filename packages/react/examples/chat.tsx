@@ -16,7 +16,7 @@ declare module '@encrypted-socket/react' {
 // 2. One client for the app: connected on mount, destroyed on unmount.
 export function App({ token }: { token: string }) {
   return (
-    <EncryptedSocketProvider options={{ url: 'wss://chat.example.com/ws', ecdhInfo: 'chat-e2e/v1', token }}>
+    <EncryptedSocketProvider options={{ url: 'wss://chat.example.com/ws', ecdhInfo: 'encrypted-socket/v1', token }}>
       <ConnectionBadge />
       <Room name="lobby" />
     </EncryptedSocketProvider>

@@ -36,6 +36,6 @@ const Room = defineComponent({
 // 3. One client for the app: connected on install, destroyed on app.unmount().
 export function mountChat(token: string) {
   return createApp(() => h(Room, { name: 'lobby' }))
-    .use(createEncryptedSocket({ url: 'wss://chat.example.com/ws', ecdhInfo: 'chat-e2e/v1', token }))
+    .use(createEncryptedSocket({ url: 'wss://chat.example.com/ws', ecdhInfo: 'encrypted-socket/v1', token }))
     .mount('#app')
 }
