@@ -63,6 +63,16 @@ export type ErrorCode =
   | 'ERR_TLS'
   /** The server does not allow this page's `Origin` (close 4430). Not retried. */
   | 'ERR_ORIGIN_REFUSED'
+  /** v2: a `send()` was not acknowledged within its `timeout`. */
+  | 'ERR_SEND_TIMEOUT'
+  /** v2: a `request()` was not answered within its `timeout`. */
+  | 'ERR_REQUEST_TIMEOUT'
+  /** v2: the server answered a `request()` with an error; its own code is `serverCode`. */
+  | 'ERR_REQUEST_FAILED'
+  /** A `send()` or `request()` whose `signal` was aborted. */
+  | 'ERR_ABORTED'
+  /** A send waited longer than its `maxAge` (`outbox.maxAge`) and was not written. */
+  | 'ERR_SEND_EXPIRED'
   /** `serverIdentity` is set and the server's handshake signature is missing or wrong (or, v2, its `validUntil` is far from the device clock). */
   | 'ERR_SERVER_AUTH'
 
@@ -71,6 +81,10 @@ export interface EncryptedSocketErrorOptions {
   cause?: unknown
   /** The WebSocket close code, when the error comes from a close. */
   closeCode?: number
+  /** `ERR_REQUEST_FAILED`: the code the server's handler gave. */
+  serverCode?: string
+  /** A send or request given up by its caller: whether it had gone out (then it may still be processed). */
+  sent?: boolean
 }
 
 /**
@@ -81,11 +95,15 @@ export class EncryptedSocketError extends Error {
   override readonly name = 'EncryptedSocketError'
   readonly code: ErrorCode
   readonly closeCode: number | undefined
+  readonly serverCode: string | undefined
+  readonly sent: boolean | undefined
 
   constructor(code: ErrorCode, message: string, options: EncryptedSocketErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.closeCode = options.closeCode
+    this.serverCode = options.serverCode
+    this.sent = options.sent
   }
 }
 

@@ -31,7 +31,7 @@ export interface ResolvedOptions {
   pongTimeout: number
   handshakeTimeout: number
   requireEncryption: boolean
-  outbox: { maxSize: number }
+  outbox: { maxSize: number; maxAge: number }
   allowInsecureTransport: boolean
   maxTrackedIvs: number
   serverIdentity: ServerIdentity | undefined
@@ -50,6 +50,7 @@ export const DEFAULTS = {
   handshakeTimeout: 10_000,
   requireEncryption: true,
   outboxMaxSize: 1000,
+  outboxMaxAge: 60_000,
   allowInsecureTransport: false,
   maxTrackedIvs: 65_536,
   protocol: 'auto',
@@ -61,6 +62,9 @@ type Test = (value: unknown) => boolean
 const isString: Test = (v) => typeof v === 'string'
 const isBoolean: Test = (v) => typeof v === 'boolean'
 const isFunction: Test = (v) => typeof v === 'function'
+/** A positive number of ms, or Infinity. */
+export const isDuration: Test = (v) =>
+  v === Infinity || (typeof v === 'number' && Number.isFinite(v) && v > 0)
 const isObject: Test = (v) => typeof v === 'object' && v !== null && !Array.isArray(v)
 const isNumberFrom =
   (min: number): Test =>
@@ -114,6 +118,7 @@ const RULES: [path: string, expected: string, test: Test, fallback?: unknown][] 
   ['handshakeTimeout', 'a number of ms > 0', (v) => isNumberFrom(0)(v) && v !== 0, DEFAULTS.handshakeTimeout],
   ['requireEncryption', 'a boolean', isBoolean, DEFAULTS.requireEncryption],
   ['outbox.maxSize', 'an integer ≥ 0', isCountFrom(0), DEFAULTS.outboxMaxSize],
+  ['outbox.maxAge', 'a number of ms > 0 (or Infinity)', isDuration, DEFAULTS.outboxMaxAge],
   ['allowInsecureTransport', 'a boolean', isBoolean, DEFAULTS.allowInsecureTransport],
   ['maxTrackedIvs', 'an integer ≥ 1', isCountFrom(1), DEFAULTS.maxTrackedIvs],
   ['serverIdentity', 'pinServerKey(…) or pinServerFingerprint(…)', isFunction],

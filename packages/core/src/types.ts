@@ -157,7 +157,16 @@ export interface ClientOptions {
    */
   requireEncryption?: boolean
   /** Sends made before the session key exists wait here, in order. @default { maxSize: 1000 } */
-  outbox?: { maxSize?: number }
+  outbox?: {
+    maxSize?: number
+    /**
+     * How long a send may wait (for the connection, or to go out again after a reconnect)
+     * before it is refused with `ERR_SEND_EXPIRED` instead of written: a minutes-old order does
+     * not go out by surprise. `Infinity` waits for ever. Per send: `send(…, { maxAge })`.
+     * @default 60000
+     */
+    maxAge?: number
+  }
   /** Allow `ws://` to a host that is not loopback (the token would cross the network in clear). @default false */
   allowInsecureTransport?: boolean
   /**
@@ -183,6 +192,11 @@ export interface ClientSnapshot {
   readonly encrypted: boolean
   /** The wire protocol of the authenticated connection (null while there is none). */
   readonly protocol: 'v1' | 'v2' | null
+  /**
+   * v2: the connection resumed the previous one's session, so nothing was lost or doubled in
+   * between. False on a new session (then a `gap` notification followed if one existed) and on v1.
+   */
+  readonly resumed: boolean
   /** Reconnection attempts since the last authentication. */
   readonly retryCount: number
   /** When the next attempt starts (ms since the epoch), while waiting to reconnect. */
@@ -205,10 +219,26 @@ export interface LifecycleEvents {
   reconnecting: { attempt: number; delay: number }
   /** Reconnection gave up (the original client's `reconnect_failed`). */
   reconnect_failed: { retries: number }
+  /**
+   * v2: messages were lost: the session could not be resumed (`scope: 'session'`: what was sent
+   * to this client meanwhile is unknown), or a room's history no longer holds what was missed
+   * (`scope: 'room'`). Re-fetch the state you show from that stream.
+   */
+  gap: { scope: 'session' } | { scope: 'room'; room: string }
 }
 
-/** Options of a single `send()`. */
+/** Options of a single `send()` or `request()`. */
 export interface SendOptions {
   /** Wait in the outbox while not yet authenticated. With `false`, reject at once instead. @default true */
   queue?: boolean
+  /**
+   * Give up after this many ms without the server's acknowledgement (v2; a request: its answer):
+   * `ERR_SEND_TIMEOUT` / `ERR_REQUEST_TIMEOUT`. One that had not gone out is withdrawn; one that
+   * had may still be processed (`error.sent`). @default none (a request: 30000)
+   */
+  timeout?: number
+  /** Gives up like `timeout` when aborted (`ERR_ABORTED`). */
+  signal?: AbortSignal
+  /** Not written any more once it waited this long since `send()` (`ERR_SEND_EXPIRED`). @default `outbox.maxAge` */
+  maxAge?: number
 }

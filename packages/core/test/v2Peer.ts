@@ -39,6 +39,26 @@ export interface V2PeerOptions {
   deny?: (room: string) => boolean
   /** Answers pings (default true); false is a dead connection that still looks open. */
   answerPings?: boolean
+  /** Answers a request (a `msg` with `id`); 'hang' never answers. @default echoes `{ echo: data }` */
+  onRequest?: (
+    event: string,
+    data: unknown,
+  ) => { data?: unknown } | { error: { code: string; message: string } } | 'hang'
+  /** Whether a known session may be resumed. @default true */
+  resumable?: boolean
+  /** Acknowledges client messages (default true); false leaves every send waiting. */
+  acknowledge?: boolean
+}
+
+/** A session as the peer keeps it across connections: what it processed and what it sent. */
+export interface PeerSession {
+  id: string
+  /** The last client seq processed. */
+  processed: number
+  /** The session stream: every numbered message sent, with its seq. */
+  stream: { message: Record<string, unknown>; attachment?: Uint8Array }[]
+  /** The last session-stream seq the client acknowledged. */
+  acked: number
 }
 
 export interface V2PeerConnection {
@@ -54,6 +74,10 @@ export interface V2PeerConnection {
   /** Seals the next s2c record (taking its counter) without sending it. */
   seal(message: Record<string, unknown>, attachment?: Uint8Array): Promise<Buffer>
   send(message: Record<string, unknown>, attachment?: Uint8Array): Promise<void>
+  /** The session this connection serves, once authenticated. */
+  session: PeerSession | null
+  /** Sends a message on the session stream (numbered, kept for a resume). */
+  push(message: Record<string, unknown>, attachment?: Uint8Array): Promise<void>
 }
 
 export async function startV2Peer(options: V2PeerOptions) {
@@ -65,6 +89,9 @@ export async function startV2Peer(options: V2PeerOptions) {
   await new Promise<void>((resolve) => server.once('listening', resolve))
   const connections: V2PeerConnection[] = []
   const waiters: (() => void)[] = []
+  const sessions = new Map<string, PeerSession>()
+  /** Idempotency keys processed, with a request's original answer. */
+  const processedKeys = new Map<string, Record<string, unknown> | null>()
 
   server.on('connection', (socket, request) => {
     const index = connections.length
@@ -73,7 +100,10 @@ export async function startV2Peer(options: V2PeerOptions) {
     let keys: RecordKeys | null = null
     const connection: V2PeerConnection = {
       socket,
-      offered: (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean),
+      offered: (request.headers['sec-websocket-protocol'] ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
       wire: [],
       received: [],
       token: null,
@@ -81,10 +111,19 @@ export async function startV2Peer(options: V2PeerOptions) {
         return keys
       },
       seal: async (message, attachment) =>
-        Buffer.from(await sealRecord(keys!.s2c, sent++, encodeRecordPlaintext(JSON.stringify(message), attachment))),
+        Buffer.from(
+          await sealRecord(keys!.s2c, sent++, encodeRecordPlaintext(JSON.stringify(message), attachment)),
+        ),
       send: async (message, attachment) => {
         const record = await connection.seal(message, attachment)
         if (socket.readyState === socket.OPEN) socket.send(record)
+      },
+      session: null,
+      push: async (message, attachment) => {
+        const session = connection.session!
+        const numbered = { ...message, seq: session.stream.length + 1 }
+        session.stream.push({ message: numbered, ...(attachment ? { attachment } : {}) })
+        await connection.send(numbered, attachment)
       },
     }
     connections.push(connection)
@@ -141,36 +180,100 @@ export async function startV2Peer(options: V2PeerOptions) {
           await connection.send({ t: 'error', code: 'AUTH_FAILED', message: 'Authentication failed' })
           return socket.close(1008, 'Authentication failed')
         }
-        return connection.send({
-          t: 'ready',
-          id: `c${index}`,
-          userId: 'u1',
-          session: `s${index}`,
-          resumed: false,
-          seq: 0,
-          rooms: {},
-          heartbeat: options.heartbeat ?? 20_000,
-        })
+        return startSession(connection, message.resume, index)
       case 'ping':
         if (options.answerPings === false) return
         return connection.send({ t: 'pong', n: message.n })
       case 'msg':
-        if (message.event === 'echo') {
-          const binary = message.data instanceof Uint8Array
-          return connection.send(
-            binary ? { t: 'msg', event: 'echo.reply', bin: true } : { t: 'msg', event: 'echo.reply', data: message.data },
-            binary ? (message.data as Uint8Array) : undefined,
-          )
-        }
+        return receiveMsg(connection, message)
+      case 'ack':
+        if (connection.session) connection.session.acked = Math.max(connection.session.acked, message.seq)
         return
       case 'join':
         if (options.deny?.(message.room)) {
-          return connection.send({ t: 'denied', room: message.room, code: 'FORBIDDEN', message: 'Not your desk' })
+          return connection.send({
+            t: 'denied',
+            room: message.room,
+            code: 'FORBIDDEN',
+            message: 'Not your desk',
+          })
         }
         return connection.send({ t: 'joined', room: message.room, epoch: 'e1', seq: 0 })
       default:
         return
     }
+  }
+
+  async function startSession(
+    connection: V2PeerConnection,
+    resume: { session: string; seq: number } | undefined,
+    index: number,
+  ): Promise<void> {
+    const known = resume ? sessions.get(resume.session) : undefined
+    const resumed = known !== undefined && options.resumable !== false && resume!.seq <= known.stream.length
+    const session = resumed ? known : { id: `s${index}`, processed: 0, stream: [], acked: 0 }
+    sessions.set(session.id, session)
+    connection.session = session
+    await connection.send({
+      t: 'ready',
+      id: `c${index}`,
+      userId: 'u1',
+      session: session.id,
+      resumed,
+      seq: session.processed,
+      rooms: {},
+      heartbeat: options.heartbeat ?? 20_000,
+    })
+    if (!resumed) return
+    for (const { message, attachment } of session.stream.slice(resume!.seq))
+      await connection.send(message, attachment)
+  }
+
+  /** A client `msg`: processed once per seq (and per idempotency key), acknowledged at once. */
+  async function receiveMsg(
+    connection: V2PeerConnection,
+    message: Extract<ClientMessage, { t: 'msg' }>,
+  ): Promise<void> {
+    const session = connection.session!
+    const seq = message.seq ?? 0
+    if (seq > session.processed + 1) return connection.socket.close(4001, 'Seq skips ahead')
+    if (seq === session.processed + 1) {
+      session.processed = seq
+      const seen = message.key !== undefined ? processedKeys.get(message.key) : undefined
+      if (seen !== undefined && message.id !== undefined && seen) {
+        await connection.push({ ...seen, id: message.id })
+      } else if (seen === undefined) {
+        const answer = await process(connection, message)
+        if (message.key !== undefined) processedKeys.set(message.key, answer ?? null)
+      }
+    }
+    if (options.acknowledge !== false) await connection.send({ t: 'ack', seq: session.processed })
+  }
+
+  /** Echoes `echo`, answers requests; returns a request's answer (what a repeated key gets again). */
+  async function process(
+    connection: V2PeerConnection,
+    message: Extract<ClientMessage, { t: 'msg' }>,
+  ): Promise<Record<string, unknown> | undefined> {
+    if (message.id !== undefined) {
+      const answer = options.onRequest
+        ? options.onRequest(message.event, message.data)
+        : { data: { echo: message.data } }
+      if (answer === 'hang') return undefined
+      const res = { t: 'res', ...answer }
+      await connection.push({ ...res, id: message.id })
+      return res
+    }
+    if (message.event === 'echo') {
+      const binary = message.data instanceof Uint8Array
+      await connection.send(
+        binary
+          ? { t: 'msg', event: 'echo.reply', bin: true }
+          : { t: 'msg', event: 'echo.reply', data: message.data },
+        binary ? (message.data as Uint8Array) : undefined,
+      )
+    }
+    return undefined
   }
 
   async function makeWelcome({ identity, welcome, validFor = 120_000 }: V2PeerOptions) {
@@ -180,7 +283,13 @@ export async function startV2Peer(options: V2PeerOptions) {
     const signature = identity
       ? await signTranscript(identity.privateKey, welcomeSignedBytes(keys.publicKey, salt, validUntil))
       : undefined
-    const fields = { serverPublicKey: keys.publicKey, salt, validUntil, identityKey: identity?.publicKey, signature }
+    const fields = {
+      serverPublicKey: keys.publicKey,
+      salt,
+      validUntil,
+      identityKey: identity?.publicKey,
+      signature,
+    }
     const text = welcome ? welcome(fields) : encodeWelcome(fields)
     return { text, privateKey: keys.privateKey, salt }
   }
@@ -188,6 +297,7 @@ export async function startV2Peer(options: V2PeerOptions) {
   return {
     url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
     connections,
+    sessions,
     /** Resolves once the client made its `count`th connection. */
     connection: async (count: number): Promise<V2PeerConnection> => {
       while (connections.length < count) await new Promise<void>((resolve) => waiters.push(resolve))

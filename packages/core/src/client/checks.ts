@@ -2,6 +2,7 @@
 // with a code and a message that says what to do.
 import { EncryptedSocketError, type ErrorCode } from '../errors'
 import { isReservedEvent } from '../protocol/controlEvents'
+import { isDuration } from '../options'
 import type { ConnectionState, SendOptions } from '../types'
 
 export interface SendContext {
@@ -50,8 +51,28 @@ export function checkSend(event: string, options: SendOptions, context: SendCont
     }
   } else if (options.queue === false) {
     throw refuse('ERR_NOT_CONNECTED', `"${state}" and { queue: false }`)
-  } else if (context.waiting >= context.maxWaiting) {
+  }
+  // v2 keeps sends until acknowledged: the bound holds while connected too.
+  if (context.waiting >= context.maxWaiting) {
     throw refuse('ERR_OUTBOX_FULL', `${context.waiting} messages already wait (outbox.maxSize)`)
+  }
+}
+
+/** Throws when `timeout`, `maxAge` or `signal` is of the wrong kind. */
+export function checkSendOptions(call: string, { timeout, maxAge, signal }: SendOptions): void {
+  for (const [name, value] of [
+    ['timeout', timeout],
+    ['maxAge', maxAge],
+  ] as const) {
+    if (value !== undefined && !isDuration(value)) {
+      throw new EncryptedSocketError(
+        'ERR_INVALID_ARGUMENT',
+        `${call}: ${name} must be a number of ms > 0 (or Infinity).`,
+      )
+    }
+  }
+  if (signal !== undefined && typeof signal?.addEventListener !== 'function') {
+    throw new EncryptedSocketError('ERR_INVALID_ARGUMENT', `${call}: signal must be an AbortSignal.`)
   }
 }
 

@@ -9,7 +9,9 @@ import { PROTOCOL_V1, PROTOCOL_V2 } from '../protocol/v2/subprotocols'
 import type { CloseInfo, Logger, WebSocketConstructor, WebSocketLike } from '../types'
 import { constructFailure, openFailure, ORIGIN_REFUSED_CLOSE, originRefused } from './openFailure'
 import { CLIENT_CLOSE, MESSAGE_TOO_BIG, REJECTED_CLOSE_CODES } from './reconnect'
-import type { OutgoingMessage, Protocol, ProtocolContext } from './session'
+import type { ClientSession } from './clientSession'
+import type { RequestAnswer } from './outbox'
+import type { Gap, OutgoingMessage, Protocol, ProtocolContext, SessionReady } from './session'
 import { V1Protocol } from './v1Protocol'
 import { V2Protocol } from './v2Protocol'
 
@@ -35,7 +37,14 @@ export interface ConnectionHost {
   authenticated(
     connection: Connection,
     info: { clientId: string; userId: string; encrypted: boolean; protocol: 'v1' | 'v2' },
+    session: SessionReady | undefined,
   ): void
+  /** v2: the server processed every client seq up to `seq`. */
+  acknowledged(seq: number): void
+  /** v2: the `res` of request `id`. */
+  answered(id: number, answer: RequestAnswer): void
+  /** v2: a stream lost messages. */
+  gap(gap: Gap): void
   /** An application event: decrypted, or in plaintext from a v1 server the options allow to send it. */
   event(name: string, data: unknown): void
   /** A failure the application should know about; the connection goes on. */
@@ -51,6 +60,8 @@ export interface ConnectionHost {
 export interface ConnectionOptions {
   /** Offer no subprotocol at all (a server that selects none made Node's `ws` refuse the upgrade). */
   offerNone: boolean
+  /** The client's v2 session, kept across connections. */
+  session: ClientSession
 }
 
 /**
@@ -61,17 +72,23 @@ export function openConnection(
   options: ResolvedOptions,
   token: () => Promise<string>,
   host: ConnectionHost,
-  { offerNone }: ConnectionOptions = { offerNone: false },
+  { offerNone, session }: ConnectionOptions,
 ): Connection | EncryptedSocketError {
   const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
   if (!globalThis.crypto?.subtle) {
-    return new EncryptedSocketError('ERR_NO_CRYPTO', 'No crypto.subtle: serve the page over https:// or localhost.')
+    return new EncryptedSocketError(
+      'ERR_NO_CRYPTO',
+      'No crypto.subtle: serve the page over https:// or localhost.',
+    )
   }
   if (!WebSocketImpl) {
-    return new EncryptedSocketError('ERR_NO_WEBSOCKET', 'No WebSocket: pass one as the `WebSocket` option (ws in Node).')
+    return new EncryptedSocketError(
+      'ERR_NO_WEBSOCKET',
+      'No WebSocket: pass one as the `WebSocket` option (ws in Node).',
+    )
   }
   try {
-    return new Connection(WebSocketImpl, options, token, host, offerNone)
+    return new Connection(WebSocketImpl, options, token, host, offerNone, session)
   } catch (cause) {
     return constructFailure(options.url, cause)
   }
@@ -96,6 +113,7 @@ export class Connection {
   readonly #token: Promise<string>
   readonly #keys: Promise<EphemeralKeys>
   readonly #offered: boolean
+  readonly #session: ClientSession
   #disposed = false
   #opened = false
   #authenticated = false
@@ -115,8 +133,10 @@ export class Connection {
     token: () => Promise<string>,
     host: ConnectionHost,
     offerNone: boolean,
+    session: ClientSession,
   ) {
     this.#options = options
+    this.#session = session
     this.#host = host
     const protocols = offeredProtocols(options, offerNone)
     this.#offered = Array.isArray(protocols) ? protocols.length > 0 : protocols !== undefined
@@ -137,7 +157,10 @@ export class Connection {
     this.#handshakeTimer = setTimeout(() => {
       this.#fail(
         CLIENT_CLOSE.HANDSHAKE_TIMEOUT,
-        new EncryptedSocketError('ERR_HANDSHAKE_TIMEOUT', `No handshake within ${options.handshakeTimeout} ms (handshakeTimeout).`),
+        new EncryptedSocketError(
+          'ERR_HANDSHAKE_TIMEOUT',
+          `No handshake within ${options.handshakeTimeout} ms (handshakeTimeout).`,
+        ),
       )
     }, options.handshakeTimeout)
   }
@@ -153,6 +176,11 @@ export class Connection {
 
   get tokenText(): string | undefined {
     return this.#tokenText
+  }
+
+  /** v2: messages carry seqs and wait for acks. */
+  get numbered(): boolean {
+    return this.#protocol?.version === 'v2'
   }
 
   /** True while frames can be written. */
@@ -185,7 +213,10 @@ export class Connection {
     if (this.#disposed) return
     this.#logger.info('[encrypted-socket] key limit reached: re-keying')
     this.close(CLIENT_CLOSE.REKEY, 'Re-key')
-    this.#host.ended({ next: 'retry-now', close: { code: CLIENT_CLOSE.REKEY, reason: 'Re-key', wasClean: false, error: null } })
+    this.#host.ended({
+      next: 'retry-now',
+      close: { code: CLIENT_CLOSE.REKEY, reason: 'Re-key', wasClean: false, error: null },
+    })
   }
 
   /** Silences the connection: its socket's callbacks, its timers and its keys are gone. Idempotent. */
@@ -246,12 +277,22 @@ export class Connection {
         this.#socket.send(frame)
         return true
       },
-      authenticated: ({ clientId, userId }) => {
+      session: this.#session,
+      authenticated: ({ clientId, userId, session }) => {
         if (this.#disposed || !this.#protocol) return
         clearTimeout(this.#handshakeTimer)
         this.#authenticated = true
         const { version, encrypted } = this.#protocol
-        this.#host.authenticated(this, { clientId, userId, encrypted, protocol: version })
+        this.#host.authenticated(this, { clientId, userId, encrypted, protocol: version }, session)
+      },
+      acknowledged: (seq) => {
+        if (!this.#disposed) this.#host.acknowledged(seq)
+      },
+      answered: (id, answer) => {
+        if (!this.#disposed) this.#host.answered(id, answer)
+      },
+      gap: (gap) => {
+        if (!this.#disposed) this.#host.gap(gap)
       },
       event: (name, data) => {
         if (!this.#disposed) this.#host.event(name, data)
@@ -300,7 +341,12 @@ export class Connection {
     // (browsers accept it): then the server is v1, and the next attempt offers none.
     const message = String((event as { message?: unknown } | null)?.message ?? '')
     if (!this.#opened) this.#openError = message
-    if (!this.#opened && this.#offered && /subprotocol/i.test(message) && requiredVersion(this.#options) === 'auto') {
+    if (
+      !this.#opened &&
+      this.#offered &&
+      /subprotocol/i.test(message) &&
+      requiredVersion(this.#options) === 'auto'
+    ) {
       this.#subprotocolRefused = true
       this.#host.subprotocolRefused()
     }
@@ -345,11 +391,18 @@ export class Connection {
     const { error, retry } = openFailure(this.#options.url, this.#openError, (text) => this.#host.scrub(text))
     this.dispose()
     if (!retry) return this.#host.ended({ next: 'give-up', error })
-    this.#host.ended({ next: 'decide', close: { code: event.code, reason: '', wasClean: event.wasClean, error } })
+    this.#host.ended({
+      next: 'decide',
+      close: { code: event.code, reason: '', wasClean: event.wasClean, error },
+    })
   }
 
   /** The client ends the attempt itself, for `error`: close with its own code, then `next`. */
-  #fail(code: number, error: EncryptedSocketError, next: 'decide' | 'retry-now' | 'token-expired' = 'decide'): void {
+  #fail(
+    code: number,
+    error: EncryptedSocketError,
+    next: 'decide' | 'retry-now' | 'token-expired' = 'decide',
+  ): void {
     if (this.#disposed) return
     this.close(code, error.code)
     this.#host.ended({ next, close: { code, reason: error.code, wasClean: false, error } })

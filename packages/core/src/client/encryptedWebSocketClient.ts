@@ -20,13 +20,16 @@ import {
   type ConnectionEnd,
   type ConnectionHost,
 } from './connection'
-import { checkRooms, checkSend, destroyedError } from './checks'
+import { checkRooms, checkSend, checkSendOptions, destroyedError } from './checks'
+import { ClientSession } from './clientSession'
 import { CLIENT_CLOSE } from './reconnect'
 import { toOutgoing } from './payload'
 import { ConsoleLogger } from './defaultLogger'
 import { deferred, type Deferred } from './deferred'
 import { Emitter } from './emitter'
-import { Outbox } from './outbox'
+import { Outbox, type OutboxItem } from './outbox'
+import { REQUEST_TIMEOUT, requestFailed, watchSend } from './sendWatch'
+import type { SessionReady } from './session'
 import { TokenSource } from './tokenSource'
 import { isOffline, watchPageSignals } from './pageSignals'
 import { decideAfterClose } from './reconnect'
@@ -66,6 +69,9 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   readonly #lifecycle: Emitter<LifecycleEvents>
   readonly #rooms = new RoomRegistry()
   readonly #outbox = new Outbox()
+  /** The v2 session, kept across connections so that the next one can resume it. */
+  readonly #session = new ClientSession()
+  #nextRequestId = 1
   /** `onTraffic`, guarded; undefined unless the application asked for decrypted traffic. */
   readonly #tap: TrafficTap | undefined
   #connection: Connection | null = null
@@ -247,16 +253,40 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   // ---- Sending ---------------------------------------------------------------------------------
 
   /**
-   * Encrypts and sends an application event. Resolves when the encrypted frame was handed to the
-   * socket; while connecting or reconnecting it waits in the outbox and goes out, in order, under
-   * the new key. Rejects with `ERR_NOT_CONNECTED` (disconnected), `ERR_OUTBOX_FULL`,
-   * `ERR_RESERVED_EVENT`, `ERR_INVALID_PAYLOAD` or `ERR_DESTROYED`.
+   * Encrypts and sends an application event; while connecting or reconnecting it waits in the
+   * outbox and goes out, in order, under the new key. v2: resolves when the server acknowledges
+   * it (processed once, even across reconnects); v1: when it was handed to the socket. Rejects
+   * with `ERR_NOT_CONNECTED` (disconnected), `ERR_OUTBOX_FULL`, `ERR_SEND_TIMEOUT`,
+   * `ERR_ABORTED`, `ERR_SEND_EXPIRED`, `ERR_RESERVED_EVENT`, `ERR_INVALID_PAYLOAD` or
+   * `ERR_DESTROYED`.
    */
   send<K extends EventName<Events>>(event: K, data?: Events[K], options: SendOptions = {}): Promise<void> {
+    return this.#enqueue('send', event, data, options) as Promise<void>
+  }
+
+  /**
+   * v2: sends a request and resolves with the server handler's answer (its return value).
+   * Rejects with `ERR_REQUEST_FAILED` (the handler's code in `serverCode`), `ERR_REQUEST_TIMEOUT`
+   * (after `timeout`, default 30 s), `ERR_ABORTED`, `ERR_PROTOCOL_VERSION` (a v1 server), or
+   * what `send()` rejects with.
+   */
+  request<K extends EventName<Events>, Result = unknown>(
+    event: K,
+    data?: Events[K],
+    options: SendOptions = {},
+  ): Promise<Result> {
+    return this.#enqueue('request', event, data, { timeout: REQUEST_TIMEOUT, ...options }) as Promise<Result>
+  }
+
+  #enqueue(kind: 'send' | 'request', event: string, data: unknown, options: SendOptions): Promise<unknown> {
     try {
       const { state, protocol, lastError } = this.#store.get()
+      checkSendOptions(`${kind}("${event}")`, options)
       const message = toOutgoing(event, data)
       const v1 = protocol === 'v1' || requiredVersion(this.#options) === 'v1'
+      if (kind === 'request' && v1) {
+        throw new EncryptedSocketError('ERR_PROTOCOL_VERSION', `request("${event}") needs protocol v2.`)
+      }
       checkSend(event, options, {
         destroyed: this.#destroyed,
         // Between a connection's end and the state change (an `error` listener), it is as if reconnecting.
@@ -268,8 +298,20 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         maxWaiting: this.#options.outbox.maxSize,
         tokenRefused: lastError?.code === 'ERR_REJECTED',
       })
-      return new Promise<void>((resolve, reject) => {
-        this.#outbox.push({ message, resolve, reject })
+      if (kind === 'request') message.id = this.#nextRequestId++
+      return new Promise((resolve, reject) => {
+        const item: OutboxItem = {
+          message,
+          request: kind === 'request',
+          queuedAt: Date.now(),
+          maxAge: options.maxAge ?? this.#options.outbox.maxAge,
+          written: false,
+          cancelled: false,
+          resolve,
+          reject,
+        }
+        watchSend(item, kind, options, (error) => this.#outbox.cancel(item, error))
+        this.#outbox.push(item)
         this.#pump()
       })
     } catch (error) {
@@ -280,7 +322,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   /** Sends what waits in the outbox, while authenticated. */
   #pump(): void {
     const current = () => (this.#store.get().state === 'authenticated' ? this.#connection : null)
-    void this.#outbox.drain(current, this.#options.logger, this.#tap)
+    void this.#outbox.drain(current, this.#session, this.#options.logger, this.#tap)
   }
 
   // ---- Rooms -----------------------------------------------------------------------------------
@@ -327,7 +369,13 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   /** What every connection tells this client; a disposed connection tells nothing. */
   readonly #host: ConnectionHost = {
     opened: () => this.#dispatch({ type: 'SOCKET_OPEN' }),
-    authenticated: (connection, info) => this.#authenticated(connection, info),
+    authenticated: (connection, info, session) => this.#authenticated(connection, info, session),
+    acknowledged: (seq) => this.#outbox.acknowledge(seq),
+    answered: (id, answer) =>
+      this.#outbox.answer(id, answer, (error) =>
+        requestFailed({ code: this.#host.scrub(error.code), message: this.#host.scrub(error.message) }),
+      ),
+    gap: (gap) => this.#lifecycle.emit('gap', gap),
     event: (name, data) => {
       this.#tap?.('received', name, data)
       this.#events.emit(name as EventName<Events>, data as Events[EventName<Events>])
@@ -343,6 +391,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   #open(): void {
     const opened = openConnection(this.#options, () => this.#tokens.next(), this.#host, {
       offerNone: this.#offerNoSubprotocol,
+      session: this.#session,
     })
     if (opened instanceof Connection) this.#connection = opened
     else this.#end({ type: 'give-up', error: opened })
@@ -351,13 +400,15 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   #authenticated(
     connection: Connection,
     info: { clientId: string; userId: string; encrypted: boolean; protocol: 'v1' | 'v2' },
+    session: SessionReady | undefined,
   ): void {
     const { encrypted, protocol } = info
     this.#retriedExpiredToken = false
-    this.#dispatch({ type: 'AUTHENTICATED', ...info })
+    if (session) this.#outbox.startSession(session.resumed, session.processed)
+    this.#dispatch({ type: 'AUTHENTICATED', ...info, resumed: session?.resumed ?? false })
     // A state listener may have called disconnect() or destroy() meanwhile.
     if (connection.disposed) return
-    connection.changeRooms('join', this.#rooms.list())
+    this.#restoreRooms(connection, session)
     if (protocol === 'v1') {
       const error = new EncryptedSocketError(
         'ERR_INVALID_PAYLOAD',
@@ -377,7 +428,26 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       )
     }
     this.#lifecycle.emit('authenticated', info)
+    if (session?.lost) this.#lifecycle.emit('gap', { scope: 'session' })
+    for (const room of session?.roomGaps ?? []) this.#lifecycle.emit('gap', { scope: 'room', room })
     this.#pump()
+  }
+
+  /**
+   * Rooms after `ready`: a resumed session keeps the rooms the server holds (those no longer
+   * wanted are left); every other wanted room is joined, with `since` where the client has been.
+   */
+  #restoreRooms(connection: Connection, session: SessionReady | undefined): void {
+    const wanted = this.#rooms.list()
+    const held = new Set(session?.held ?? [])
+    connection.changeRooms(
+      'leave',
+      [...held].filter((room) => !wanted.includes(room)),
+    )
+    connection.changeRooms(
+      'join',
+      wanted.filter((room) => !held.has(room)),
+    )
   }
 
   // ---- The one way out ---------------------------------------------------------------------------
@@ -389,6 +459,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   #end(ending: Ending): void {
     const connection = this.#connection
     this.#connection = null
+    this.#outbox.connectionEnded()
     if (ending.type === 'stop') connection?.close(1000, 'Client disconnect')
     else connection?.dispose()
     this.#clearRetryTimer()

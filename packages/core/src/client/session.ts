@@ -4,7 +4,9 @@
 import type { EncryptedSocketError } from '../errors'
 import type { ResolvedOptions } from '../options'
 import type { EphemeralKeys } from '../protocol/handshake'
+import type { ClientSession, SessionStart } from './clientSession'
 import type { ConnectionEnd } from './connection'
+import type { RequestAnswer } from './outbox'
 
 /** A send as it leaves the outbox: the event, and its data serialised to JSON or binary. */
 export interface OutgoingMessage {
@@ -13,7 +15,23 @@ export interface OutgoingMessage {
   dataJson: string | undefined
   /** A binary payload (protocol v2 only). */
   binary: Uint8Array<ArrayBuffer> | undefined
+  /** v2: the message's seq on this session, given when it is written. */
+  seq?: number | undefined
+  /** v2: a request's id (unique among the client's unanswered requests). */
+  id?: number | undefined
+  /** v2: the idempotency key, made at the first write and kept on every re-send. */
+  key?: string | undefined
 }
+
+/** v2: how `ready` started the session (PROTOCOL-v2.md §6). */
+export interface SessionReady extends SessionStart {
+  resumed: boolean
+  /** The last client seq the server processed (resumed) or 0. */
+  processed: number
+}
+
+/** A stream that lost messages: the application should re-fetch what it shows from it. */
+export type Gap = { scope: 'session' } | { scope: 'room'; room: string }
 
 /** One protocol's side of an open connection. */
 export interface Protocol {
@@ -45,7 +63,15 @@ export interface ProtocolContext {
   token(): Promise<string | undefined>
   /** Writes a frame; false when the socket is not open (or the connection is disposed). */
   write(frame: string | Uint8Array<ArrayBuffer>): boolean
-  authenticated(info: { clientId: string; userId: string }): void
+  /** The client's v2 session, kept across connections. */
+  readonly session: ClientSession
+  authenticated(info: { clientId: string; userId: string; session?: SessionReady }): void
+  /** v2: the server processed every client seq up to `seq`. */
+  acknowledged(seq: number): void
+  /** v2: the `res` of request `id`. */
+  answered(id: number, answer: RequestAnswer): void
+  /** v2: a stream lost messages. */
+  gap(gap: Gap): void
   event(name: string, data: unknown): void
   report(error: EncryptedSocketError): void
   /** Ends the attempt with the client's close `code`; `next` tells the client how to go on. */

@@ -29,7 +29,7 @@ describe('reduce', () => {
   const earlier = new EncryptedSocketError('ERR_DECRYPT', 'Dropped a frame.')
   const base = (fields: Partial<ClientSnapshot>): ClientSnapshot =>
     Object.freeze({ ...INITIAL_SNAPSHOT, ...fields })
-  const session = { clientId: 'c1', userId: 'ana', encrypted: true, protocol: 'v2' } as const
+  const session = { clientId: 'c1', userId: 'ana', encrypted: true, protocol: 'v2', resumed: true } as const
 
   type Row = [
     name: string,
@@ -55,7 +55,15 @@ describe('reduce', () => {
       'lost, with a retry planned: the session is cleared, the time is set',
       { state: 'authenticated', ...session },
       { type: 'CONNECTION_LOST', nextRetryAt: 1234 },
-      { state: 'reconnecting', clientId: null, userId: null, encrypted: false, protocol: null, nextRetryAt: 1234 },
+      {
+        state: 'reconnecting',
+        clientId: null,
+        userId: null,
+        encrypted: false,
+        protocol: null,
+        resumed: false,
+        nextRetryAt: 1234,
+      },
     ],
     [
       'a counted retry',
@@ -97,6 +105,7 @@ describe('reduce', () => {
         userId: null,
         encrypted: false,
         protocol: null,
+        resumed: false,
         retryCount: 0,
         nextRetryAt: null,
         lastError: earlier,

@@ -9,6 +9,7 @@ export const INITIAL_SNAPSHOT: ClientSnapshot = /* @__PURE__ */ Object.freeze({
   userId: null,
   encrypted: false,
   protocol: null,
+  resumed: false,
   retryCount: 0,
   nextRetryAt: null,
   lastError: null,
@@ -25,6 +26,7 @@ export const SNAPSHOT_FIELDS = /* @__PURE__ */ Object.freeze([
   'userId',
   'encrypted',
   'protocol',
+  'resumed',
   'retryCount',
   'nextRetryAt',
   'lastError',
@@ -42,7 +44,14 @@ export type SnapshotAction =
   /** The socket opened; the handshake starts. */
   | { type: 'SOCKET_OPEN' }
   /** The handshake completed. */
-  | { type: 'AUTHENTICATED'; clientId: string; userId: string; encrypted: boolean; protocol: 'v1' | 'v2' }
+  | {
+      type: 'AUTHENTICATED'
+      clientId: string
+      userId: string
+      encrypted: boolean
+      protocol: 'v1' | 'v2'
+      resumed: boolean
+    }
   /** The connection ended and another attempt follows (`nextRetryAt`: when, or null for now). */
   | { type: 'CONNECTION_LOST'; nextRetryAt: number | null }
   /** The next attempt starts; `counted` unless it is a re-key, which is not a retry. */
@@ -101,7 +110,7 @@ export class SnapshotStore {
 }
 
 /** Fields that describe a session: cleared whenever there is none. */
-const NO_SESSION = { encrypted: false, protocol: null, clientId: null, userId: null } as const
+const NO_SESSION = { encrypted: false, protocol: null, resumed: false, clientId: null, userId: null } as const
 
 /**
  * The next snapshot: `state` through `transition()`, every other field here. Returns `snapshot`
@@ -114,12 +123,13 @@ export function reduce(snapshot: ClientSnapshot, action: SnapshotAction): Client
     case 'SOCKET_OPEN':
       return apply(snapshot, action, {})
     case 'AUTHENTICATED': {
-      const { clientId, userId, encrypted, protocol } = action
+      const { clientId, userId, encrypted, protocol, resumed } = action
       return apply(snapshot, action, {
         clientId,
         userId,
         encrypted,
         protocol,
+        resumed,
         retryCount: 0,
         nextRetryAt: null,
         lastError: null,

@@ -1,6 +1,7 @@
 // Protocol v2 on an open socket (PROTOCOL-v2.md): the server's welcome, hello + the token in
 // record #0, `ready`, then binary records both ways, each under its direction's key with an
 // implicit counter, and ping/pong liveness. Any record that fails is fatal for the connection.
+import { encodeBase64 } from '../crypto/base64'
 import { EncryptedSocketError, keyMismatch, serverAuthError } from '../errors'
 import { clientRecordKeys, type RecordKeys } from '../protocol/v2/keys'
 import { msgJson, readMessage, type ServerMessage } from '../protocol/v2/messages'
@@ -15,6 +16,14 @@ const VALID_UNTIL_AHEAD = 10 * 60_000
 
 type Phase = 'welcome' | 'handshake' | 'ready-wait' | 'ready'
 
+/** Acks of the session stream are coalesced and sent within 50 ms (§4). */
+const ACK_DELAY_MS = 25
+
+/** An idempotency key: 96 random bits, base64url (16 characters). */
+function randomKey(): string {
+  return encodeBase64(crypto.getRandomValues(new Uint8Array(12)))
+}
+
 export class V2Protocol implements Protocol {
   readonly version = 'v2'
   readonly encrypted = true
@@ -24,8 +33,8 @@ export class V2Protocol implements Protocol {
   /** Records sealed (the next c2s counter) and received (the next s2c counter). */
   #sent = 0
   #received = 0
-  /** The last client message seq used on this session. */
-  #seq = 0
+  /** A coalesced `ack` of the session stream is due (sent within 50 ms, §4). */
+  #ackTimer: ReturnType<typeof setTimeout> | undefined
   /** Frames are handled one at a time, in arrival order; records are written in counter order. */
   #frames = Promise.resolve()
   #writes = Promise.resolve()
@@ -68,8 +77,10 @@ export class V2Protocol implements Protocol {
 
   async send(messages: readonly OutgoingMessage[]): Promise<number> {
     if (this.#phase !== 'ready') return 0
-    const writes = messages.map(({ event, dataJson, binary }) => {
-      const json = msgJson({ t: 'msg', seq: ++this.#seq }, event, dataJson, binary !== undefined)
+    const writes = messages.map((message) => {
+      const { event, dataJson, binary, seq, id } = message
+      message.key ??= randomKey()
+      const json = msgJson({ t: 'msg', seq, id, key: message.key }, event, dataJson, binary !== undefined)
       return this.#sendRecord(encodeRecordPlaintext(json, binary))
     })
     const written = await Promise.all(writes)
@@ -79,7 +90,12 @@ export class V2Protocol implements Protocol {
 
   changeRooms(type: 'join' | 'leave', rooms: readonly string[]): void {
     if (this.#phase !== 'ready') return
-    for (const room of rooms) void this.#sendMessage({ t: type, room })
+    const { session } = this.#context
+    for (const room of rooms) {
+      if (type === 'leave') session.left(room)
+      const since = type === 'join' ? session.since(room) : undefined
+      void this.#sendMessage(since ? { t: type, room, since } : { t: type, room })
+    }
   }
 
   probe(): void {
@@ -101,6 +117,7 @@ export class V2Protocol implements Protocol {
 
   dispose(): void {
     this.#keys = null
+    clearTimeout(this.#ackTimer)
     clearInterval(this.#pingTimer)
     clearTimeout(this.#pongTimer)
   }
@@ -139,7 +156,9 @@ export class V2Protocol implements Protocol {
     if (frame.type === 'text') {
       if (this.#phase === 'welcome') return this.#handleWelcome(frame.text)
       return this.#violation(
-        this.#phase === 'ready' ? 'a text frame after the handshake' : 'a second welcome or a text frame after it',
+        this.#phase === 'ready'
+          ? 'a text frame after the handshake'
+          : 'a second welcome or a text frame after it',
       )
     }
     if (frame.type === 'unreadable') return this.#violation('a frame that is neither text nor bytes')
@@ -148,7 +167,10 @@ export class V2Protocol implements Protocol {
     if (this.#context.disposed) return
     if (!opened.ok) {
       if (frame.n === 0) {
-        return this.#context.giveUp(CLIENT_CLOSE.PROTOCOL_VIOLATION, keyMismatch('the server’s ready does not open'))
+        return this.#context.giveUp(
+          CLIENT_CLOSE.PROTOCOL_VIOLATION,
+          keyMismatch('the server’s ready does not open'),
+        )
       }
       const error = opened.error instanceof EncryptedSocketError ? opened.error : undefined
       return this.#context.fail(
@@ -189,7 +211,8 @@ export class V2Protocol implements Protocol {
         cause instanceof EncryptedSocketError
           ? cause
           : new EncryptedSocketError('ERR_PROTOCOL', 'Key derivation failed.', { cause })
-      const code = error.code === 'ERR_SERVER_AUTH' ? CLIENT_CLOSE.SERVER_AUTH : CLIENT_CLOSE.PROTOCOL_VIOLATION
+      const code =
+        error.code === 'ERR_SERVER_AUTH' ? CLIENT_CLOSE.SERVER_AUTH : CLIENT_CLOSE.PROTOCOL_VIOLATION
       return context.fail(code, error)
     }
     const token = await context.token()
@@ -197,7 +220,8 @@ export class V2Protocol implements Protocol {
     this.#keys = keys
     this.#phase = 'ready-wait'
     context.write(encodeHello(publicKey))
-    void this.#sendMessage({ t: 'auth', token })
+    const resume = context.session.resumeRequest()
+    void this.#sendMessage(resume ? { t: 'auth', token, resume } : { t: 'auth', token })
   }
 
   /** With a pinned identity: the signature over the welcome, and `validUntil` near our clock. */
@@ -228,7 +252,9 @@ export class V2Protocol implements Protocol {
     if (message.t === 'error') {
       const reason = `${context.scrub(message.code)}: ${context.scrub(message.message)}`
       if (message.code === 'TOKEN_EXPIRED') {
-        const error = new EncryptedSocketError('ERR_REJECTED', `The token expired (${reason}).`, { closeCode: 4401 })
+        const error = new EncryptedSocketError('ERR_REJECTED', `The token expired (${reason}).`, {
+          closeCode: 4401,
+        })
         return context.fail(4401, error, 'token-expired')
       }
       // AUTH_FAILED (then 1008) or another refusal (too many connections…): the server's close
@@ -236,8 +262,19 @@ export class V2Protocol implements Protocol {
       return context.report(new EncryptedSocketError('ERR_SERVER', `Server error ${reason}`))
     }
     if (message.t !== 'ready') return this.#violation(`record #0 is a ${message.t}, not a ready`)
+    const { session } = context
+    const resumed = message.resumed && message.session === session.id
+    if (resumed && message.seq > session.sent) {
+      return this.#violation(`ready.seq ${message.seq} is beyond what was sent (${session.sent})`)
+    }
     this.#phase = 'ready'
-    context.authenticated({ clientId: message.id, userId: message.userId })
+    const start = session.start(message.session, resumed, message.rooms)
+    if (resumed) session.sent = message.seq
+    context.authenticated({
+      clientId: message.id,
+      userId: message.userId,
+      session: { ...start, resumed, processed: resumed ? message.seq : 0 },
+    })
     const interval = message.heartbeat > 0 ? message.heartbeat : context.options.heartbeatInterval
     if (context.disposed || interval <= 0) return
     this.#pingTimer = setInterval(() => this.#ping(), interval)
@@ -247,15 +284,31 @@ export class V2Protocol implements Protocol {
     const context = this.#context
     switch (message.t) {
       case 'msg':
-        return context.event(message.event, message.data)
+        return this.#handleMsg(message)
+      case 'res': {
+        if (!this.#arrive(message.seq, undefined)) return
+        const { id, error, data } = message
+        return context.answered(id, error ? { error } : { data })
+      }
       case 'ack':
-        if (message.seq > this.#seq) return this.#violation(`an ack of seq ${message.seq}, beyond what was sent`)
+        if (message.seq > context.session.sent) {
+          return this.#violation(`an ack of seq ${message.seq}, beyond what was sent`)
+        }
+        return context.acknowledged(message.seq)
+      case 'joined':
+        if (context.session.joined(message.room, message.epoch, message.seq, message.recovered)) {
+          context.gap({ scope: 'room', room: message.room })
+        }
         return
       case 'error':
         return context.report(
-          new EncryptedSocketError('ERR_SERVER', `Server error (${context.scrub(message.code)}): ${context.scrub(message.message)}`),
+          new EncryptedSocketError(
+            'ERR_SERVER',
+            `Server error (${context.scrub(message.code)}): ${context.scrub(message.message)}`,
+          ),
         )
       case 'denied':
+        context.session.left(message.room)
         return context.report(
           new EncryptedSocketError(
             'ERR_ROOM_DENIED',
@@ -265,11 +318,35 @@ export class V2Protocol implements Protocol {
       case 'ready':
         return this.#violation('a second ready')
       case 'pong':
-      case 'joined':
-      case 'res':
       case 'token_ok':
         return
     }
+  }
+
+  #handleMsg(message: Extract<ServerMessage, { t: 'msg' }>): void {
+    if (message.seq !== undefined && !this.#arrive(message.seq, message.room)) return
+    this.#context.event(message.event, message.data)
+  }
+
+  /**
+   * A numbered message: false for a repeat (a replay overlapping what was delivered). A hole
+   * before it is reported as a gap; the session stream's position is acknowledged soon.
+   */
+  #arrive(seq: number, room: string | undefined): boolean {
+    const { session } = this.#context
+    const arrival = room === undefined ? session.arriveOnSession(seq) : session.arriveInRoom(room, seq)
+    if (arrival === 'duplicate') return false
+    if (arrival === 'gap')
+      this.#context.gap(room === undefined ? { scope: 'session' } : { scope: 'room', room })
+    if (room === undefined) this.#ackSoon()
+    return true
+  }
+
+  #ackSoon(): void {
+    this.#ackTimer ??= setTimeout(() => {
+      this.#ackTimer = undefined
+      void this.#sendMessage({ t: 'ack', seq: this.#context.session.delivered })
+    }, ACK_DELAY_MS)
   }
 
   #ping(): void {
@@ -314,4 +391,3 @@ function toBytes(data: unknown): Uint8Array<ArrayBuffer> | null {
   }
   return null
 }
-
