@@ -108,16 +108,15 @@ describe('useEncryptedSocket', () => {
     const server = mockServer()
     const seen: unknown[][] = []
     function Actions() {
-      const { send, joinRooms, leaveRooms, connect, disconnect, client, state } = useEncryptedSocket(
-        clientOptions(server.url),
-      )
-      seen.push([send, joinRooms, leaveRooms, connect, disconnect, client, state])
+      const { send, request, joinRooms, leaveRooms, connect, reconnect, disconnect, client, state } =
+        useEncryptedSocket(clientOptions(server.url))
+      seen.push([send, request, joinRooms, leaveRooms, connect, reconnect, disconnect, client, state])
       return null
     }
     render(<Actions />)
-    await waitFor(() => expect(seen.at(-1)?.[6]).toBe('authenticated'))
+    await waitFor(() => expect(seen.at(-1)?.[8]).toBe('authenticated'))
     expect(seen.length).toBeGreaterThan(2)
-    for (const row of seen) expect(row.slice(0, 6)).toEqual(seen[0]!.slice(0, 6))
+    for (const row of seen) expect(row.slice(0, 8)).toEqual(seen[0]!.slice(0, 8))
   })
 
   it('reconnects to the new server when the url changes, and closes the old connection', async () => {

@@ -10,6 +10,8 @@ export type UseEncryptedSocketOptions<Events extends EventMap = RegisteredEvents
 
 export interface UseEncryptedSocketResult<Events extends EventMap = RegisteredEvents> extends ClientSnapshot {
   send: EncryptedWebSocketClient<Events>['send']
+  /** v2: a request answered by the server's handler (see the client's `request`). */
+  request: EncryptedWebSocketClient<Events>['request']
   joinRooms: EncryptedWebSocketClient<Events>['joinRooms']
   leaveRooms: EncryptedWebSocketClient<Events>['leaveRooms']
   connect: EncryptedWebSocketClient<Events>['connect']
@@ -40,6 +42,7 @@ export function useEncryptedSocket<Events extends EventMap = RegisteredEvents>(
   const actions = useMemo(
     () => ({
       send: client.send.bind(client) as EncryptedWebSocketClient<Events>['send'],
+      request: client.request.bind(client) as EncryptedWebSocketClient<Events>['request'],
       joinRooms: client.joinRooms.bind(client),
       leaveRooms: client.leaveRooms.bind(client),
       connect: client.connect.bind(client),

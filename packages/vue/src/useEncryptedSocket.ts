@@ -9,13 +9,15 @@ import { injectClient, missingClient, type RegisteredEvents } from './context'
 import { useClientSnapshot } from './useClientSnapshot'
 import { useOwnedClient, type OwnedClientOptions } from './useOwnedClient'
 
-/** Every snapshot field as a read-only ref (state, clientId, userId, encrypted, protocol, retryCount, nextRetryAt, lastError, rooms). */
+/** Every snapshot field as a read-only ref (state, clientId, userId, encrypted, protocol, resumed, retryCount, nextRetryAt, lastError, rooms). */
 export type SnapshotRefs = { readonly [K in keyof ClientSnapshot]: ComputedRef<ClientSnapshot[K]> }
 
 export interface UseEncryptedSocketReturn<Events extends EventMap = RegisteredEvents> extends SnapshotRefs {
   /** The whole snapshot, replaced only when something in it changed. */
   snapshot: Readonly<ShallowRef<ClientSnapshot>>
   send: EncryptedWebSocketClient<Events>['send']
+  /** v2: a request answered by the server's handler (see the client's `request`). */
+  request: EncryptedWebSocketClient<Events>['request']
   joinRooms: EncryptedWebSocketClient<Events>['joinRooms']
   leaveRooms: EncryptedWebSocketClient<Events>['leaveRooms']
   connect: EncryptedWebSocketClient<Events>['connect']
@@ -49,6 +51,7 @@ export function useEncryptedSocket<Events extends EventMap = RegisteredEvents>(
     snapshot,
     ...fields,
     send: (event, data, sendOptions) => client.value.send(event, data, sendOptions),
+    request: (event, data, requestOptions) => client.value.request(event, data, requestOptions),
     joinRooms: (rooms) => client.value.joinRooms(rooms),
     leaveRooms: (rooms) => client.value.leaveRooms(rooms),
     connect: () => client.value.connect(),

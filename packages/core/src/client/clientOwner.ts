@@ -62,13 +62,17 @@ function refusedClient(error: Error): EncryptedWebSocketClient<EventMap> {
     connect: reject,
     reconnect: reject,
     send: reject,
+    request: reject,
     joinRooms: refuse,
     leaveRooms: refuse,
     disconnect: noop,
     destroy: noop,
     updateToken: noop,
     setDebug: noop,
-  } as unknown as EncryptedWebSocketClient<EventMap>
+  } satisfies Record<
+    keyof EncryptedWebSocketClient<EventMap>,
+    unknown
+  > as unknown as EncryptedWebSocketClient<EventMap>
 }
 
 /**
