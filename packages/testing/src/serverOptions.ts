@@ -53,7 +53,8 @@ export interface MockServerOptions {
   /**
    * Called with every decrypted application event, e.g. to answer it with `connection.send()`.
    * In v2, for a request (a `msg` with `id`) what it returns becomes the `res` (a Uint8Array as an
-   * attachment), and what it throws the `res` error.
+   * attachment), and what it throws the `res` error (its `code` if it has a string one, else
+   * `HANDLER_ERROR`).
    */
   onEvent?: (connection: MockConnection, message: MockMessage) => unknown
   /**

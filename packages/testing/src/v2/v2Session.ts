@@ -126,7 +126,7 @@ export class V2Session {
         t: 'res',
         id,
         seq,
-        error: { code: 'HANDLER_ERROR', message: describe(result.error) },
+        error: { code: errorCode(result.error), message: describe(result.error) },
       }),
     })
   }
@@ -160,6 +160,12 @@ export class V2Session {
       .write([item])
       .catch((error: unknown) => this.#connection.errors.push(describe(error)))
   }
+}
+
+/** A thrown error's own `code` (as the real server answers it), else HANDLER_ERROR. */
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : 'HANDLER_ERROR'
 }
 
 function describe(error: unknown): string {
