@@ -94,3 +94,34 @@ describe('useRoom', () => {
     expect(screen.getByTestId('m').textContent).toBe('left')
   })
 })
+
+describe('useRoom onGap (v2)', () => {
+  it("calls the latest onGap when the room's missed messages are gone after a reconnect, and not for other rooms", async () => {
+    const server = mockServer()
+    const calls: string[] = []
+    function Desk({ room, label }: { room: string; label: string }) {
+      useRoom(room, { onGap: () => calls.push(`${room}:${label}`) })
+      return null
+    }
+    const options = clientOptions(server.url, { reconnect: { interval: 1, maxInterval: 1 } })
+    const view = render(
+      <EncryptedSocketProvider options={options}>
+        <Desk room="desk-1" label="old" />
+        <Desk room="desk-2" label="old" />
+      </EncryptedSocketProvider>,
+    )
+    const first = await server.nextConnection()
+    await waitFor(() => expect(first.rooms.size).toBe(2))
+    view.rerender(
+      <EncryptedSocketProvider options={options}>
+        <Desk room="desk-1" label="new" />
+        <Desk room="desk-2" label="new" />
+      </EncryptedSocketProvider>,
+    )
+    server.loseRoomHistory('desk-1')
+    act(() => first.drop())
+    const second = await server.nextConnection()
+    await waitFor(() => expect(second.rooms.size).toBe(2))
+    await waitFor(() => expect(calls).toEqual(['desk-1:new']))
+  })
+})

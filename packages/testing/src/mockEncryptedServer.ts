@@ -36,6 +36,7 @@ export class MockEncryptedServer {
   readonly #options: ResolvedOptions
   readonly #server: Server
   readonly #context: ServerContext
+  readonly #historyLost = new Set<string>()
   #handshake: HandshakeMode = { type: 'normal' }
   #nextId = 1
   #authenticatedWaiters: ((connection: MockConnection) => void)[] = []
@@ -48,6 +49,7 @@ export class MockEncryptedServer {
       options: this.#options,
       mode: () => this.#handshake,
       authenticated: (connection) => this.#authenticated(connection),
+      historyLost: (room) => this.#historyLost.has(room),
     }
     this.#server = new Server(url, {
       selectProtocol: (offered) => selectProtocol(this.#options.protocol, offered),
@@ -105,6 +107,14 @@ export class MockEncryptedServer {
   /** v2: the following connections get this faulty welcome (see `WelcomeFault`); v1 ones are unaffected. */
   sendBadWelcome(fault: WelcomeFault): void {
     this.#handshake = { type: 'bad-welcome', fault }
+  }
+
+  /**
+   * v2: from now on a join of `room` with `since` answers `recovered: false`, as a server whose
+   * history no longer holds what the client missed: the client reports a room gap.
+   */
+  loseRoomHistory(room: string): void {
+    this.#historyLost.add(room)
   }
 
   /** Back to normal handshakes. */

@@ -9,4 +9,6 @@ export interface ServerContext {
   mode(): HandshakeMode
   /** A connection authenticated: hand it to `nextConnection()`. */
   authenticated(connection: MockConnection): void
+  /** v2: whether `room`'s history was lost (`loseRoomHistory`): a join with `since` recovers nothing. */
+  historyLost(room: string): boolean
 }

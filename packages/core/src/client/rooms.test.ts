@@ -141,3 +141,22 @@ describe.each(PROTOCOLS)('rooms (%s)', (protocol) => {
     )
   })
 })
+
+describe('v2 room streams after a reconnect', () => {
+  it('re-joins with since; a room whose history was lost is a room gap, one that recovered is not', async () => {
+    const server = mockServer()
+    const client = mockClient(server.url, { reconnect: { interval: 1, maxInterval: 1 } })
+    const gaps: unknown[] = []
+    client.onLifecycle('gap', (gap) => gaps.push(gap))
+    client.joinRooms(['kept', 'trimmed'])
+    await client.connect()
+    const first = await server.nextConnection()
+    await until(() => first.rooms.size === 2)
+    server.loseRoomHistory('trimmed')
+    first.drop()
+    const second = await server.nextConnection()
+    await until(() => second.rooms.size === 2 && gaps.length === 2)
+    // The mock resumes no session: the session gap, then the trimmed room's.
+    expect(gaps).toEqual([{ scope: 'session' }, { scope: 'room', room: 'trimmed' }])
+  })
+})

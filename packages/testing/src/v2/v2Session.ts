@@ -83,7 +83,10 @@ export class V2Session {
             epoch: MOCK_EPOCH,
             seq: 0,
             ...(message.since && {
-              recovered: message.since.epoch === MOCK_EPOCH && message.since.seq === 0,
+              recovered:
+                message.since.epoch === MOCK_EPOCH &&
+                message.since.seq === 0 &&
+                !this.#context.historyLost(message.room),
             }),
           }),
         )
