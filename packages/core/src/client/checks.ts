@@ -51,9 +51,7 @@ export function checkSend(event: string, options: SendOptions, context: SendCont
     }
   } else if (options.queue === false) {
     throw refuse('ERR_NOT_CONNECTED', `"${state}" and { queue: false }`)
-  }
-  // v2 keeps sends until acknowledged: the bound holds while connected too.
-  if (context.waiting >= context.maxWaiting) {
+  } else if (context.waiting >= context.maxWaiting) {
     throw refuse('ERR_OUTBOX_FULL', `${context.waiting} messages already wait (outbox.maxSize)`)
   }
 }
