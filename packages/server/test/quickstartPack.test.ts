@@ -2,15 +2,13 @@
 // (as published), installed into a fresh npm app, `npx encrypted-socket-server --demo` started
 // there, and a script of that app importing the published names chats through it.
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { packTarballs } from '../../../scripts/test/packTarballs'
 import { onCleanup } from './helpers'
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const PNPM = join(ROOT, 'scripts/pnpm.mjs')
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx'
 
@@ -48,17 +46,11 @@ describe('quickstart from the packed packages, in a fresh npm app', () => {
   it('npx encrypted-socket-server --demo, then the README snippet on DEFAULT_ECDH_INFO', async () => {
     const app = mkdtempSync(join(tmpdir(), 'es-quickstart-'))
     onCleanup(() => rmSync(app, { recursive: true, force: true }))
-    const tarballs = join(app, 'tarballs')
-    for (const name of ['core', 'server'])
-      execFileSync(process.execPath, [PNPM, 'pack', '--pack-destination', tarballs], {
-        cwd: join(ROOT, 'packages', name),
-        stdio: 'pipe',
-      })
+    const packed = await packTarballs(['core', 'server'], join(app, 'tarballs'))
     writeFileSync(
       join(app, 'package.json'),
       JSON.stringify({ name: 'quickstart-app', private: true, type: 'module' }),
     )
-    const packed = readdirSync(tarballs).map((file) => join(tarballs, file))
     execFileSync(npm, ['install', '--no-audit', '--no-fund', '--loglevel=error', ...packed, 'ws@8.23.0'], {
       cwd: app,
       stdio: 'pipe',

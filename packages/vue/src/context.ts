@@ -1,5 +1,12 @@
 import type { EncryptedWebSocketClient, EventMap, UnknownEvents } from '@encrypted-socket/core'
-import { getCurrentScope, hasInjectionContext, inject, onScopeDispose, type InjectionKey } from 'vue'
+import {
+  getCurrentScope,
+  hasInjectionContext,
+  inject,
+  onScopeDispose,
+  ssrContextKey,
+  type InjectionKey,
+} from 'vue'
 
 /**
  * Declare your event map once, and every composable is typed by it:
@@ -21,6 +28,12 @@ export function injectClient<Events extends EventMap>(): EncryptedWebSocketClien
     ? (inject(encryptedSocketKey, null) as EncryptedWebSocketClient<Events> | null)
     : null
 }
+
+/**
+ * True in a setup() that renders on a server. Vue runs `immediate` watchers once there and, before
+ * 3.5, never calls their onCleanup: whatever they subscribe to must not be subscribed there.
+ */
+export const renderingOnServer = (): boolean => hasInjectionContext() && inject(ssrContextKey, null) !== null
 
 /** False while rendering on a server, where Vue runs watchers too: nothing connects there. */
 export const inBrowser = (): boolean => typeof window !== 'undefined'

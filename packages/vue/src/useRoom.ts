@@ -5,7 +5,7 @@ import {
   type RoomStatus,
 } from '@encrypted-socket/core'
 import { computed, toValue, watch, type ComputedRef, type MaybeRefOrGetter } from 'vue'
-import { injectClient, missingClient, type RegisteredEvents } from './context'
+import { injectClient, missingClient, renderingOnServer, type RegisteredEvents } from './context'
 import { useClientSnapshot } from './useClientSnapshot'
 
 /**
@@ -24,10 +24,11 @@ export function useRoom<Events extends EventMap = RegisteredEvents>(
   const injected = options.client ? null : injectClient<Events>()
   if (!options.client && !injected) throw missingClient('useRoom', '{ client }')
   const client = computed(() => toValue(options.client) ?? injected!)
+  const server = renderingOnServer()
   watch(
     [client, () => toValue(room)],
     ([current, name], _previous, onCleanup) => {
-      if (name) onCleanup(current.joinRoom(name))
+      if (name && !server) onCleanup(current.joinRoom(name))
     },
     { immediate: true },
   )

@@ -1,6 +1,6 @@
 import type { EncryptedWebSocketClient, EventMap, EventName } from '@encrypted-socket/core'
 import { toValue, watch, type MaybeRefOrGetter } from 'vue'
-import { injectClient, missingClient, type RegisteredEvents } from './context'
+import { injectClient, missingClient, renderingOnServer, type RegisteredEvents } from './context'
 
 /**
  * Calls `handler` for every decrypted `event` until the scope ends. Follows a client ref (an
@@ -17,6 +17,7 @@ export function useSocketEvent<K extends EventName<Events>, Events extends Event
 ): void {
   const injected = options.client ? null : injectClient<Events>()
   if (!options.client && !injected) throw missingClient('useSocketEvent', '{ client }')
+  if (renderingOnServer()) return
   watch(
     () => toValue(options.client) ?? injected!,
     (client, _previous, onCleanup) => onCleanup(client.on(event, handler)),
