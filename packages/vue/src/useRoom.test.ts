@@ -84,3 +84,26 @@ describe('useRoom', () => {
     },
   )
 })
+
+describe('useRoom onGap (v2)', () => {
+  it("is called when the room's missed messages are gone after a reconnect, and not for other rooms", async () => {
+    const server = mockServer()
+    const calls: string[] = []
+    const scope = effectScope()
+    scope.run(() => {
+      const socket = useEncryptedSocket(
+        clientOptions(server.url, { reconnect: { interval: 1, maxInterval: 1 } }),
+      )
+      for (const room of ['desk-1', 'desk-2'])
+        useRoom(room, { client: socket.client, onGap: () => calls.push(room) })
+    })
+    const first = await server.nextConnection()
+    await waitFor(() => expect(first.rooms.size).toBe(2))
+    server.loseRoomHistory('desk-1')
+    first.drop()
+    const second = await server.nextConnection()
+    await waitFor(() => expect(second.rooms.size).toBe(2))
+    await waitFor(() => expect(calls).toEqual(['desk-1']))
+    scope.stop()
+  })
+})

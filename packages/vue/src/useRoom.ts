@@ -8,18 +8,27 @@ import { computed, toValue, watch, type ComputedRef, type MaybeRefOrGetter } fro
 import { injectClient, missingClient, renderingOnServer, type RegisteredEvents } from './context'
 import { useClientSnapshot } from './useClientSnapshot'
 
+export interface UseRoomOptions<Events extends EventMap = RegisteredEvents> {
+  client?: MaybeRefOrGetter<EncryptedWebSocketClient<Events>>
+  /**
+   * v2: called when messages of this room were lost while away (its history no longer held
+   * them, so the re-join recovered nothing): re-fetch what you show from it.
+   */
+  onGap?: () => void
+}
+
 /**
  * Keeps the scope in `room` (a ref or getter: a new value leaves the old room and joins the new;
- * null joins nothing), re-joined after reconnects and reference-counted with other holders.
- * Returns `'joined'`, `'joining'` or `'left'`.
+ * null joins nothing), re-joined after reconnects (v2: with what was missed replayed) and
+ * reference-counted with other holders. Returns `'joined'`, `'joining'`, `'offline'` or `'left'`.
  *
  * ```ts
- * const status = useRoom(() => `desk-${props.deskId}`)
+ * const status = useRoom(() => `desk-${props.deskId}`, { onGap: () => refetchDesk() })
  * ```
  */
 export function useRoom<Events extends EventMap = RegisteredEvents>(
   room: MaybeRefOrGetter<string | null | undefined>,
-  options: { client?: MaybeRefOrGetter<EncryptedWebSocketClient<Events>> } = {},
+  options: UseRoomOptions<Events> = {},
 ): ComputedRef<RoomStatus> {
   const injected = options.client ? null : injectClient<Events>()
   if (!options.client && !injected) throw missingClient('useRoom', '{ client }')
@@ -28,7 +37,12 @@ export function useRoom<Events extends EventMap = RegisteredEvents>(
   watch(
     [client, () => toValue(room)],
     ([current, name], _previous, onCleanup) => {
-      if (name && !server) onCleanup(current.joinRoom(name))
+      if (!name || server) return
+      onCleanup(current.joinRoom(name))
+      const { onGap } = options
+      if (onGap) {
+        onCleanup(current.onLifecycle('gap', (gap) => gap.scope === 'room' && gap.room === name && onGap()))
+      }
     },
     { immediate: true },
   )
