@@ -16,6 +16,8 @@ export const SERVER_CLOSE = {
   REKEY: 4003,
   /** v2: no record from the client for 3 × `heartbeat`. */
   LIVENESS: 4007,
+  /** v2: the session was resumed on another connection (the client does not retry). */
+  SUPERSEDED: 4009,
   /** v2: the token expired (after an `error` record `TOKEN_EXPIRED`). */
   TOKEN_EXPIRED: 4401,
   /** The browser's `Origin` is not in `origins`: the upgrade is accepted only to be closed at once. */

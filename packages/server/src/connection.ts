@@ -1,6 +1,12 @@
 import { PROTOCOL_V2 } from '@encrypted-socket/core'
+import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import { SERVER_CLOSE } from './closeCodes'
+import type { DeliveryCounters } from './delivery/deliveryStats'
+import type { HandlerOutcome } from './delivery/answer'
+import type { KeyStore } from './delivery/idempotencyKeys'
+import type { RoomLog } from './delivery/roomLog'
+import type { Sessions } from './delivery/sessions'
 import type { KeyPool } from './keyPool'
 import type { ResolvedServerOptions } from './options'
 import { OutgoingMessage } from './outgoing'
@@ -51,10 +57,25 @@ export interface ConnectionHost {
   admitUser(userId: string): boolean
   onAuthenticated(connection: ServerConnection): void
   onRoomChange(connection: ServerConnection, type: 'join' | 'leave', rooms: readonly string[]): void
-  /** The epoch of a room this instance holds (v2 `joined`). */
-  roomEpoch(room: string): string
-  onEvent(connection: ServerConnection, event: string, data: unknown): Promise<void>
+  /** Runs the handlers; never rejects. `meta`: v2's idempotency key and request id. */
+  onEvent(
+    connection: ServerConnection,
+    event: string,
+    data: unknown,
+    meta?: EventMeta,
+  ): Promise<HandlerOutcome>
   onDrop(connection: ServerConnection, reason: keyof DropCounts): void
+  /** v2: sessions, room streams, idempotency keys, and what they count. */
+  sessions: Sessions
+  roomLog: RoomLog
+  keys: KeyStore
+  counters: DeliveryCounters
+}
+
+/** What a v2 message tells its handler besides the event and data. */
+export interface EventMeta {
+  key?: string
+  requestId?: number
 }
 
 /** A socket that does not finish the closing handshake in this time is cut. */
@@ -89,6 +110,7 @@ export class ServerConnection {
   /** Refused before authentication: nothing more from this client is handled. */
   #refused = false
   #closeRequested = false
+  #drainAwaited = false
   /** v2 records over the budgets, in arrival order, waiting for them to refill. */
   readonly #held: { size: number; handle: () => Promise<void> | void }[] = []
   #heldBytes = 0
@@ -136,17 +158,24 @@ export class ServerConnection {
   }
 
   /**
-   * Sends an encrypted event. Encryption is synchronous, so frames leave in the order of the
-   * calls. Resolves false when the connection cannot send (closed, not reading, or binary data to
-   * a v1 client).
+   * Sends an encrypted event to this connection. Encryption is synchronous, so frames leave in the
+   * order of the calls. Resolves false when the connection cannot send (v1: closed, not reading,
+   * or binary data; v2: not authenticated, or its session forgotten).
    */
   send(event: string, data?: unknown): Promise<boolean> {
     try {
-      const frame = this.seal(new OutgoingMessage(event, data))
-      return Promise.resolve(frame !== null && this.write(frame))
+      return Promise.resolve(this.deliver(new OutgoingMessage(event, data)))
     } catch (error) {
       return Promise.reject(error)
     }
+  }
+
+  /**
+   * A message to this connection (or its user): v2 puts it on the session stream (numbered, kept
+   * until acknowledged, written as soon as the client reads); v1 seals and writes it now.
+   */
+  deliver(message: OutgoingMessage): boolean {
+    return this.#authenticated && this.#protocol.deliver(message)
   }
 
   /**
@@ -328,11 +357,30 @@ export class ServerConnection {
     onFrame({ connectionId: this.id, direction, text, binary: Uint8Array.from(frame) })
   }
 
-  /** Whether the client is over `sendHighWaterMark` (counted as a slow-consumer drop). */
-  #behind(): boolean {
+  /**
+   * Calls `retry` once, when the bytes waiting for the client were all taken by the network (the
+   * TCP socket's `drain`; `ws` exposes no event of its own, and is pinned).
+   */
+  whenDrained(retry: () => void): void {
+    const raw = (this.socket as unknown as { _socket?: Duplex })._socket
+    if (this.#drainAwaited || !raw) return
+    this.#drainAwaited = true
+    raw.once('drain', () => {
+      this.#drainAwaited = false
+      retry()
+    })
+  }
+
+  /** Whether a frame may be written now: the socket is open and the client reads what it is sent. */
+  canWrite(): boolean {
+    return this.socket.readyState === this.socket.OPEN && !this.#behind(false)
+  }
+
+  /** Whether the client is over `sendHighWaterMark` (counted as a slow-consumer drop when `dropping`). */
+  #behind(dropping = true): boolean {
     if (this.socket.bufferedAmount > this.options.sendHighWaterMark) {
       this.#behindSince ??= Date.now()
-      this.drop('slowConsumer')
+      if (dropping) this.drop('slowConsumer')
       return true
     }
     this.#behindSince = null

@@ -134,7 +134,32 @@ export interface ServerOptions {
   createKeys?: () => Promise<EphemeralKeys>
   /** For test vectors only: the salt per connection. @default 32 random bytes */
   createSalt?: () => Uint8Array<ArrayBuffer>
-  /** For tests only: the clock of the v2 welcome's `validUntil` and `ready.time`, in ms. @default Date.now */
+  /**
+   * v2: how long a session waits for a resume after its connection ended, in ms: its
+   * unacknowledged session-stream messages, the last client seq processed and its rooms are kept
+   * that long, and so are the idempotency keys its connection processed (0: no resume). @default 120000
+   */
+  resumeWindow?: number
+  /**
+   * v2: unacknowledged session-stream messages kept per session; beyond, the oldest is dropped and
+   * a resume from before it is refused (`resumed: false`). @default 1000
+   */
+  resumeMaxMessages?: number
+  /**
+   * v2: idempotency keys remembered per user (the oldest dropped first); a repeated key is
+   * acknowledged, or answered with the original `res`, without calling the handler again. @default 1000
+   */
+  idempotencyKeysPerUser?: number
+  /**
+   * v2: each room's history, from which a `join` with `since` and a resume send what a client
+   * missed: the last `count` messages no older than `maxAge` ms (either 0: no history).
+   * @default { count: 100, maxAge: 300000 }
+   */
+  roomHistory?: { count?: number; maxAge?: number }
+  /**
+   * For tests only: the server's clock in ms: the v2 welcome's `validUntil`, `ready.time`, resume
+   * windows, idempotency keys and room history ages. @default Date.now
+   */
   now?: () => number
   /** For tests only: the number of the first v2 record in each direction (to reach the 2^32 limit). @default 0 */
   initialRecordCounter?: number
@@ -179,8 +204,12 @@ export type ResolvedServerOptions = Required<
     | 'heartbeat'
     | 'now'
     | 'initialRecordCounter'
+    | 'resumeWindow'
+    | 'resumeMaxMessages'
+    | 'idempotencyKeysPerUser'
   >
 > & {
+  roomHistory: { count: number; maxAge: number }
   clientAddress: (request: IncomingMessage) => string | undefined
   verifyToken: VerifyToken
   origins: readonly string[] | null
@@ -270,6 +299,13 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     heartbeat,
     now: options.now ?? Date.now,
     initialRecordCounter: options.initialRecordCounter ?? 0,
+    resumeWindow: wholeNumber('resumeWindow', options.resumeWindow, 120_000),
+    resumeMaxMessages: wholeNumber('resumeMaxMessages', options.resumeMaxMessages, 1000),
+    idempotencyKeysPerUser: wholeNumber('idempotencyKeysPerUser', options.idempotencyKeysPerUser, 1000),
+    roomHistory: {
+      count: wholeNumber('roomHistory.count', options.roomHistory?.count, 100),
+      maxAge: wholeNumber('roomHistory.maxAge', options.roomHistory?.maxAge, 300_000),
+    },
   }
 }
 
@@ -294,6 +330,15 @@ const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i
 /** Whether `host` is a loopback name or address (nothing beyond this machine can reach it). */
 export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_HOST.test(host)
+}
+
+/** `value` (or `fallback` when absent), checked to be a whole number ≥ 0. */
+function wholeNumber(name: string, value: number | undefined, fallback: number): number {
+  const chosen = value ?? fallback
+  if (!Number.isSafeInteger(chosen) || chosen < 0) {
+    throw new TypeError(`encrypted-socket server: \`${name}\` must be a whole number ≥ 0; got ${chosen}.`)
+  }
+  return chosen
 }
 
 function checkSecret(secret: string, host: string): void {

@@ -1,4 +1,5 @@
 import { encodeRecordPlaintext, EncryptedSocketError, msgJson } from '@encrypted-socket/core'
+import type { RoomEntry } from './delivery/roomLog'
 
 const encoder = new TextEncoder()
 
@@ -12,6 +13,8 @@ export class OutgoingMessage {
   readonly event: string
   /** The binary payload, or null when `data` is JSON. */
   readonly binary: Uint8Array | null
+  /** A room-stream message: its room and its entry in the room's stream (v2 carries `room` and `seq`). */
+  room: { name: string; entry: RoomEntry } | null = null
   readonly #dataJson: string | undefined
   #v1: Uint8Array | undefined
   #v2: Uint8Array | undefined
@@ -48,11 +51,15 @@ export class OutgoingMessage {
 
   /** The record plaintext of `{"t":"msg","event":…,"data":…}`, or of `"bin":true` and the attachment. */
   v2Plaintext(): Uint8Array {
-    this.#v2 ??= encodeRecordPlaintext(
-      msgJson({ t: 'msg' }, this.event, this.#dataJson, this.binary !== null),
+    return (this.#v2 ??= this.v2PlaintextWith({}))
+  }
+
+  /** The same with more fields, e.g. `{ seq: 3 }` on a session stream or `{ room, seq }` on a room's. */
+  v2PlaintextWith(fields: { seq?: number; room?: string }): Uint8Array {
+    return encodeRecordPlaintext(
+      msgJson({ t: 'msg', ...fields }, this.event, this.#dataJson, this.binary !== null),
       this.binary ?? undefined,
     )
-    return this.#v2
   }
 }
 

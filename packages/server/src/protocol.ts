@@ -17,7 +17,9 @@ export interface ConnectionProtocol {
   start(): void
   /** One frame from the client, in arrival order (never one of a connection already refused). */
   receive(data: Buffer, isBinary: boolean): void
-  /** An application message sealed for this connection, or null when it cannot carry it. */
+  /** A message to this connection or its user (`sendTo`, `sendToUser`, `reply`): false when it cannot take it. */
+  deliver(message: OutgoingMessage): boolean
+  /** An application message sealed for this connection (rooms, broadcasts), or null when it cannot carry it. */
   seal(message: OutgoingMessage): SealedFrame | null
   /** Writes what `seal` returned; false when the socket is no longer open. */
   write(frame: SealedFrame): boolean

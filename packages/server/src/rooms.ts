@@ -16,36 +16,32 @@ export function roomRefusal(
   return null
 }
 
-/**
- * The members of each room on this instance, and each room's epoch: a random id that lives as
- * long as the room has members here (there is no room history yet, so a room that empties
- * restarts with a new epoch).
- */
+/** The members of each room on this instance (the room streams live in the RoomLog). */
 export class RoomRegistry<Member> {
-  readonly #rooms = new Map<string, { members: Set<Member>; epoch: string }>()
+  readonly #rooms = new Map<string, Set<Member>>()
 
   join(room: string, member: Member): void {
-    let entry = this.#rooms.get(room)
-    if (!entry) this.#rooms.set(room, (entry = { members: new Set(), epoch: crypto.randomUUID() }))
-    entry.members.add(member)
+    let members = this.#rooms.get(room)
+    if (!members) this.#rooms.set(room, (members = new Set()))
+    members.add(member)
   }
 
   leave(room: string, member: Member): void {
-    const entry = this.#rooms.get(room)
-    if (!entry) return
-    entry.members.delete(member)
-    if (entry.members.size === 0) this.#rooms.delete(room)
+    const members = this.#rooms.get(room)
+    if (!members) return
+    members.delete(member)
+    if (members.size === 0) this.#rooms.delete(room)
   }
 
   members(room: string): Member[] {
-    return [...(this.#rooms.get(room)?.members ?? [])]
+    return [...(this.#rooms.get(room) ?? [])]
   }
 
-  epoch(room: string): string | undefined {
-    return this.#rooms.get(room)?.epoch
+  has(room: string): boolean {
+    return this.#rooms.has(room)
   }
 
-  *entries(): IterableIterator<[string, ReadonlySet<Member>]> {
-    for (const [room, { members }] of this.#rooms) yield [room, members]
+  entries(): IterableIterator<[string, ReadonlySet<Member>]> {
+    return this.#rooms.entries()
   }
 }

@@ -19,6 +19,13 @@ import { OutgoingMessage } from './outgoing'
 import { RoomRegistry } from './rooms'
 import { RedisFanout, type FanoutMessage, type Membership, type RedisRejections } from './redisFanout'
 import type { EventContext } from './eventContext'
+import type { EventMeta } from './connection'
+import { clientError, type HandlerOutcome } from './delivery/answer'
+import { emptyDeliveryCounters, type DeliveryStats } from './delivery/deliveryStats'
+import { MemoryKeyStore } from './delivery/idempotencyKeys'
+import { MemoryRoomLog } from './delivery/roomLog'
+import { MemorySessionStore } from './delivery/sessionStore'
+import { Sessions } from './delivery/sessions'
 import {
   isOriginAllowed,
   resolveServerOptions,
@@ -64,6 +71,10 @@ export class EncryptedSocketServer {
   readonly #drops = emptyDropCounts()
   readonly #host: ConnectionHost
   readonly #admission: Admission
+  readonly #counters = emptyDeliveryCounters()
+  readonly #sessions: Sessions
+  readonly #roomLog: MemoryRoomLog
+  readonly #keys: MemoryKeyStore
   #url: string | null = null
   #fanout: RedisFanout | null = null
   #idleSweep: ReturnType<typeof setInterval> | null = null
@@ -92,6 +103,15 @@ export class EncryptedSocketServer {
       socket.setTimeout(headersTimeout, () => socket.destroy())
     })
     this.#http.on('upgrade', (request, socket, head) => this.#upgrade(request, socket, head))
+    // In memory, per instance, even with Redis (see delivery/*Store.ts for what a shared store needs).
+    const { resumeWindow, resumeMaxMessages, maxConnectionsPerUser, roomHistory, now } = this.#options
+    this.#sessions = new Sessions(
+      new MemorySessionStore(),
+      { resumeWindow, resumeMaxMessages, waitingPerUser: maxConnectionsPerUser, now },
+      this.#counters,
+    )
+    this.#roomLog = new MemoryRoomLog(roomHistory, now)
+    this.#keys = new MemoryKeyStore(this.#options.idempotencyKeysPerUser, resumeWindow, now)
     this.#host = {
       options: this.#options,
       keyPool: new KeyPool(),
@@ -99,13 +119,15 @@ export class EncryptedSocketServer {
       onAuthenticated: (connection) =>
         this.#options.logger.info('authenticated', { connection: connection.id, userId: connection.userId }),
       onRoomChange: (connection, type, rooms) => this.#changeRooms(connection, type, rooms),
-      // A join still queued when its socket closed is not recorded: any epoch does for it.
-      roomEpoch: (room) => this.#rooms.epoch(room) ?? crypto.randomUUID(),
-      onEvent: (connection, event, data) => this.#dispatch(connection, event, data),
+      onEvent: (connection, event, data, meta) => this.#dispatch(connection, event, data, meta),
       onDrop: (connection, reason) => {
         this.#drops[reason]++
         this.#options.logger.debug('frame dropped', { connection: connection.id, reason })
       },
+      sessions: this.#sessions,
+      roomLog: this.#roomLog,
+      keys: this.#keys,
+      counters: this.#counters,
     }
   }
 
@@ -113,6 +135,24 @@ export class EncryptedSocketServer {
   get url(): string {
     if (!this.#url) throw new Error('encrypted-socket server: not listening yet; await listen() first.')
     return this.#url
+  }
+
+  /**
+   * v2 delivery so far (sessions, resumes, replays, duplicates, requests, room recovery) and what
+   * is held now. In memory, per instance.
+   */
+  stats(): DeliveryStats {
+    const { sessions, waiting, unacknowledged } = this.#sessions.size()
+    const { rooms, entries } = this.#roomLog.size
+    return {
+      ...this.#counters,
+      sessions,
+      sessionsWaiting: waiting,
+      unacknowledged,
+      idempotencyKeys: this.#keys.size,
+      roomStreams: rooms,
+      roomHistoryEntries: entries,
+    }
   }
 
   /** Frames dropped so far, by reason, over all connections. */
@@ -171,25 +211,37 @@ export class EncryptedSocketServer {
     return this.#rooms.members(room).map((connection) => connection.id)
   }
 
-  /** Sends an encrypted event to one connection. Resolves true when it was sent. */
+  /**
+   * Sends an encrypted event to one connection. v2: on its session stream (numbered, kept until
+   * the client acknowledges it, replayed on a resume). Resolves true when it was sent (v2: taken
+   * on the session stream).
+   */
   sendTo(connectionId: string, event: string, data?: unknown): Promise<boolean> {
     return this.#connections.get(connectionId)?.send(event, data) ?? Promise.resolve(false)
   }
 
   /**
-   * Sends to every connection of a user, on every instance. Resolves with the number of
-   * connections reached on this instance.
+   * Sends to every connection of a user, on every instance. v2: on each session stream of the
+   * user, including sessions waiting for a resume (they get it when they resume). Resolves with the
+   * number of connections reached on this instance.
    */
   sendToUser(userId: string, event: string, data?: unknown): Promise<number> {
     return this.#fanOut({ target: { kind: 'user', userId }, event, data })
   }
 
-  /** Sends to every connection in a room, on every instance (count: this instance's). */
+  /**
+   * Sends to every connection in a room, on every instance (count: this instance's). v2: numbered
+   * on the room's stream and kept in its history (`roomHistory`), for a `join` with `since` or a
+   * resume.
+   */
   sendToRoom(room: string, event: string, data?: unknown): Promise<number> {
     return this.#fanOut({ target: { kind: 'room', room }, event, data })
   }
 
-  /** Sends to every authenticated connection, on every instance (count: this instance's). */
+  /**
+   * Sends to every authenticated connection, on every instance (count: this instance's). Not
+   * resumable: no seq, not kept, not replayed (a client that was away misses it).
+   */
   broadcast(event: string, data?: unknown): Promise<number> {
     return this.#fanOut({ target: { kind: 'all' }, event, data })
   }
@@ -331,22 +383,40 @@ export class EncryptedSocketServer {
     return this.#deliverLocally(message)
   }
 
-  #deliverLocally({ target, event, data }: FanoutMessage): Promise<number> {
+  /**
+   * Encrypts once per recipient (their keys differ), in each one's protocol; never sends the
+   * plaintext; serialises the data once. Binary data does not reach v1 connections (they cannot
+   * carry it). A room message is first numbered on the room's stream; a user's v2 sessions each
+   * number it on their own stream.
+   */
+  async #deliverLocally({ target, event, data }: FanoutMessage): Promise<number> {
+    const message = new OutgoingMessage(event, data)
     const all = [...this.#connections.values()]
-    const recipients =
-      target.kind === 'room'
-        ? this.#rooms.members(target.room)
-        : target.kind === 'user'
-          ? all.filter((connection) => connection.userId === target.userId)
-          : all
-    return this.#sendToAll(recipients, event, data)
+    if (target.kind === 'all') return sealAndSend(all, message)
+    if (target.kind === 'user') {
+      const v1 = all.filter((c) => c.protocol === 1 && c.userId === target.userId)
+      const reached = v1.filter((connection) => connection.deliver(message)).length
+      return reached + this.#sessions.toUser(target.userId, (seq) => message.v2PlaintextWith({ seq }))
+    }
+    const { room } = target
+    const entry = await this.#roomLog.append(room, (seq) => message.v2PlaintextWith({ room, seq }))
+    message.room = { name: room, entry }
+    return sealAndSend(this.#rooms.members(room), message)
   }
 
-  async #dispatch(connection: ServerConnection, event: string, data: unknown): Promise<void> {
+  /** Runs the demo handlers and `onEvent`; resolves with what `onEvent` returned or what either threw. */
+  async #dispatch(
+    connection: ServerConnection,
+    event: string,
+    data: unknown,
+    meta: EventMeta = {},
+  ): Promise<HandlerOutcome> {
     const context: EventContext = {
       connectionId: connection.id,
       userId: connection.userId ?? '',
       rooms: connection.rooms,
+      ...(meta.key === undefined ? {} : { key: meta.key }),
+      ...(meta.requestId === undefined ? {} : { requestId: meta.requestId }),
       reply: async (replyEvent, replyData) => {
         await connection.send(replyEvent, replyData)
       },
@@ -354,22 +424,16 @@ export class EncryptedSocketServer {
     }
     try {
       if (this.#options.demo) await demoHandler(context, event, data)
-      await this.#options.onEvent?.(context, event, data)
+      return { value: await this.#options.onEvent?.(context, event, data) }
     } catch (error) {
-      this.#options.logger.error('event handler failed', {
+      // An error for the client (a v2 request's answer) is the application's; anything else is a failure.
+      this.#options.logger[clientError(error) ? 'debug' : 'error']('event handler failed', {
         connection: connection.id,
         event,
         error: String(error),
       })
+      return { error }
     }
-  }
-
-  /**
-   * Encrypts once per recipient (their keys differ), in each one's protocol; never sends the
-   * plaintext. Binary data does not reach v1 connections (they cannot carry it).
-   */
-  async #sendToAll(recipients: ServerConnection[], event: string, data: unknown): Promise<number> {
-    return sealAndSend(recipients, new OutgoingMessage(event, data)) // serialised once
   }
 
   #dropIdle(): void {
@@ -383,6 +447,10 @@ export class EncryptedSocketServer {
       }
     }
     this.#admission.sweep(now)
+    this.#sessions.sweep()
+    this.#keys.sweep()
+    const held = this.#sessions.roomsHeld()
+    this.#roomLog.sweep((room) => held.has(room) || this.#rooms.has(room))
   }
 }
 

@@ -10,6 +10,8 @@ export async function startFaultProxy(target: string) {
   const { hostname, port } = new URL(target)
   let fault: Fault = 'none'
   const pairs = new Set<[Socket, Socket]>()
+  /** Server-side sockets whose client was cut by `orphan()`: they stay open until the server closes them. */
+  const orphans = new Set<Socket>()
   const held: (() => void)[] = []
 
   const forward = (from: Socket, to: Socket) =>
@@ -35,10 +37,11 @@ export async function startFaultProxy(target: string) {
     forward(upstream, client)
     const end = () => {
       client.destroy()
-      upstream.destroy()
+      if (!orphans.has(upstream)) upstream.destroy()
       pairs.delete(pair)
     }
     client.on('close', end).on('error', end)
+    upstream.on('close', () => orphans.delete(upstream))
     upstream.on('close', end).on('error', end)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -59,6 +62,19 @@ export async function startFaultProxy(target: string) {
         b.destroy()
       }
     },
+    /**
+     * Cuts every connection on the client's side only: the server's socket stays open and hears
+     * nothing more (a client gone without a FIN reaching the server), until the server closes it.
+     */
+    orphan() {
+      held.length = 0
+      for (const [a, b] of pairs) {
+        orphans.add(b)
+        b.removeAllListeners('data')
+        b.resume()
+        a.destroy()
+      }
+    },
     connections: () => pairs.size,
     stop: () =>
       new Promise<void>((resolve) => {
@@ -66,6 +82,7 @@ export async function startFaultProxy(target: string) {
           a.destroy()
           b.destroy()
         }
+        for (const orphan of orphans) orphan.destroy()
         server.close(() => resolve())
       }),
   }

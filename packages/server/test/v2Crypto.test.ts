@@ -119,7 +119,7 @@ describe('a server with the vector keys, end to end', () => {
   const vectorToken = (basic.records[0]!.message as { token: string }).token
   const validUntil = (JSON.parse(basic.welcome) as { data: { validUntil: number } }).data.validUntil
 
-  it('sends the exact welcome, opens the vector records #0 and #1, and answers under the vector keys', async () => {
+  it('sends the exact welcome, opens the vector records #0 and #1, and answers with the vector record s2c #1 byte for byte', async () => {
     const events: { event: string; data: unknown }[] = []
     const seen: string[] = []
     const server = await startServer({
@@ -135,7 +135,10 @@ describe('a server with the vector keys, end to end', () => {
         if (token !== vectorToken) throw new Error('not the vector token')
         return 'ana'
       },
-      onEvent: (_context, event, data) => void events.push({ event, data }),
+      onEvent: (_context, event, data) => {
+        events.push({ event, data })
+        return { orderId: 'o-7', note: 'zürich ✓' }
+      },
     })
     const peer = v2Peer(server.url, {
       ecdhInfo: basic.ecdhInfo,
@@ -152,7 +155,16 @@ describe('a server with the vector keys, end to end', () => {
     peer.socket.send(b64(c2s[0]!.record), { binary: true })
     expect(await peer.next()).toMatchObject({ t: 'ready', userId: 'ana', resumed: false, seq: 0 })
     peer.socket.send(b64(c2s[1]!.record), { binary: true })
-    expect(await peer.expect('ack')).toEqual({ t: 'ack', seq: 1 })
+    // A request: the handler's return value comes back as the res, which also acknowledges seq 1.
+    expect(await peer.next()).toEqual({
+      t: 'res',
+      id: 1,
+      seq: 1,
+      data: { orderId: 'o-7', note: 'zürich ✓' },
+      binary: false,
+    })
+    const s2c = basic.records.filter((record) => record.direction === 's2c')
+    expect(peer.frames.at(-1)).toEqual(Buffer.from(b64(s2c[1]!.record)))
     expect(events).toEqual([{ event: 'order.create', data: Buffer.from(b64(c2s[1]!.attachment)) }])
     expect(seen.slice(0, 2)).toEqual([`out ${basic.welcome}`, `in ${basic.hello}`])
   })

@@ -121,16 +121,13 @@ describe('v2 under its budgets', () => {
     expect(server.drops.rateLimited).toBe(0)
   })
 
-  it('drops messages to a client that does not read before sealing them (the records it gets still open), and closes it with 1013', async () => {
+  it('drops broadcasts to a client that does not read before sealing them (the records it gets still open), and closes it with 1013', async () => {
     const server = await startServer({ sendHighWaterMark: 256 * 1024, slowConsumerTimeout: 300 })
     const peer = await readyPeer(server.url)
     ;(peer.socket as unknown as { _socket: Socket })._socket.pause()
-    const [info] = server.connections()
     const chunk = 'x'.repeat(64 * 1024)
-    const results = await Promise.all(
-      Array.from({ length: 200 }, () => server.sendTo(info!.id, 'bulk', chunk)),
-    )
-    const written = results.filter(Boolean).length
+    const counts = await Promise.all(Array.from({ length: 200 }, () => server.broadcast('bulk', chunk)))
+    const written = counts.reduce((sum, count) => sum + count, 0)
     expect(written).toBeLessThan(200)
     expect(server.drops.slowConsumer).toBe(200 - written)
     // A dropped message was never sealed: every record written is in counter order, and opens.
@@ -138,6 +135,25 @@ describe('v2 under its budgets', () => {
     const received = await drain(peer)
     expect(received.filter((m) => m.t === 'msg')).toHaveLength(written)
     expect((await peer.closed).code).toBe(1013)
+  })
+
+  it('holds session-stream messages to a client that does not read (never drops them) and writes them, in order, once it reads', async () => {
+    const server = await startServer({ sendHighWaterMark: 256 * 1024 })
+    const peer = await readyPeer(server.url)
+    ;(peer.socket as unknown as { _socket: Socket })._socket.pause()
+    const [info] = server.connections()
+    const chunk = 'x'.repeat(64 * 1024)
+    const results = await Promise.all(
+      Array.from({ length: 200 }, () => server.sendTo(info!.id, 'bulk', chunk)),
+    )
+    expect(results.every(Boolean)).toBe(true)
+    expect(server.connections()[0]!.bufferedAmount).toBeGreaterThan(256 * 1024)
+    expect(server.stats().unacknowledged).toBe(200)
+    ;(peer.socket as unknown as { _socket: Socket })._socket.resume()
+    const seqs: number[] = []
+    while (seqs.length < 200) seqs.push((await peer.expect('msg'))!.seq as number)
+    expect(seqs).toEqual(Array.from({ length: 200 }, (_, i) => i + 1))
+    expect(server.drops.slowConsumer).toBe(0)
   })
 })
 

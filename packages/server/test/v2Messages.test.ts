@@ -119,13 +119,20 @@ describe('v2 client messages', () => {
     await peer.record(msg(1, { text: 'hi' }, 'echo'))
     expect(await peer.expect('msg')).toEqual({
       t: 'msg',
+      seq: 1, // a reply is on the session stream
       event: 'echo.reply',
       data: { text: 'hi' },
       binary: false,
     })
     const bytes = new Uint8Array([0, 1, 2, 255])
     await peer.record({ t: 'msg', seq: 2, event: 'echo', bin: true }, bytes)
-    expect(await peer.expect('msg')).toEqual({ t: 'msg', event: 'echo.reply', data: bytes, binary: true })
+    expect(await peer.expect('msg')).toEqual({
+      t: 'msg',
+      seq: 2,
+      event: 'echo.reply',
+      data: bytes,
+      binary: true,
+    })
     expect(seen[1]!.data).toBeInstanceOf(Buffer)
     expect(seen[1]!.data).toEqual(Buffer.from(bytes))
   })

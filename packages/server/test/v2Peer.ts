@@ -11,6 +11,7 @@ import {
   sealRecord,
   type EphemeralKeys,
   type RecordKeys,
+  type ResumeRequest,
   type ServerMessage,
   type Welcome,
 } from '@encrypted-socket/core'
@@ -162,11 +163,11 @@ export function v2Peer(url: string, options: V2PeerOptions = {}) {
       }
     },
 
-    /** welcome → hello → record #0 `auth` → the first s2c record (`ready`, or an `error`). */
-    async handshake(token: string): Promise<Received | null> {
+    /** welcome → hello → record #0 `auth` (with `resume` when given) → the first s2c record (`ready`, or an `error`). */
+    async handshake(token: string, resume?: ResumeRequest): Promise<Received | null> {
       await opened
       await peer.hello()
-      await peer.record({ t: 'auth', token })
+      await peer.record({ t: 'auth', token, ...(resume ? { resume } : {}) })
       return peer.next()
     },
 

@@ -29,6 +29,7 @@ describe('v2 through Redis', () => {
     await a.sendToUser('zoe', 'blob', Buffer.from([1, 2, 3]))
     expect(await peer.expect('msg')).toEqual({
       t: 'msg',
+      seq: 1, // on the user's session stream
       event: 'blob',
       data: new Uint8Array([1, 2, 3]),
       binary: true,

@@ -76,6 +76,11 @@ export class V1Protocol implements ConnectionProtocol {
     connection.enqueue(data.length, () => this.#handle(frame))
   }
 
+  deliver(message: OutgoingMessage): boolean {
+    const frame = this.#connection.seal(message)
+    return frame !== null && this.write(frame)
+  }
+
   seal(message: OutgoingMessage): SealedFrame | null {
     const plaintext = message.v1Plaintext()
     if (!plaintext || !this.#key) {
@@ -221,7 +226,8 @@ export class V1Protocol implements ConnectionProtocol {
     const message = readOpenedFrame(plaintext, connection.options.maxDepth)
     if (!message) return connection.drop('undecryptable')
     this.#rememberIv(iv)
-    return connection.host.onEvent(connection, message.event, message.data)
+    // v1 has no requests: what the handler returns goes nowhere.
+    return connection.host.onEvent(connection, message.event, message.data).then(() => undefined)
   }
 
   /** Dropped; the first failure before any frame decrypted also tells the client why, once. */

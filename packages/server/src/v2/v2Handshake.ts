@@ -1,4 +1,4 @@
-import { parseHello, readMessage, WELCOME_LIFETIME } from '@encrypted-socket/core'
+import { parseHello, readMessage, WELCOME_LIFETIME, type ResumeRequest } from '@encrypted-socket/core'
 import type { DropCounts, ServerConnection } from '../connection'
 import { deriveRecordKeys, transcriptHash } from '../crypto/recordKeys'
 import { fromEphemeralKeys, type ServerKeyPair } from '../crypto/serverKeyPair'
@@ -16,7 +16,7 @@ const HELLO_DEPTH = 2
 /** What a frame before `ready` came to. */
 export type HandshakeStep =
   | { type: 'continue' }
-  | { type: 'auth'; channel: RecordChannel; token: string }
+  | { type: 'auth'; channel: RecordChannel; token: string; resume: ResumeRequest | undefined }
   | { type: 'violation'; reason: string; dropped: keyof DropCounts }
 
 /**
@@ -104,7 +104,7 @@ export class V2Handshake {
     const read = readMessage(viewOf(plaintext), 'client')
     if (read.type !== 'message' || read.message.t !== 'auth') return violation('Record #0 is not an auth')
     this.#state = 'done'
-    return { type: 'auth', channel, token: read.message.token }
+    return { type: 'auth', channel, token: read.message.token, resume: read.message.resume }
   }
 }
 

@@ -1,13 +1,24 @@
-import { encodeRecordPlaintext, readMessage, type ClientMessage } from '@encrypted-socket/core'
+import {
+  encodeRecordPlaintext,
+  readMessage,
+  type MsgMessage,
+  type ResumeRequest,
+} from '@encrypted-socket/core'
 import { verifyClientToken } from '../auth'
 import { SERVER_CLOSE } from '../closeCodes'
 import type { DropCounts, ServerConnection } from '../connection'
+import { resPlaintext, type Answer } from '../delivery/answer'
+import type { KeyHolder } from '../delivery/idempotencyKeys'
+import type { RoomEntry, RoomPosition } from '../delivery/roomLog'
+import type { Session, SessionOwner } from '../delivery/session'
 import type { OutgoingMessage } from '../outgoing'
 import type { ConnectionProtocol, SealedFrame } from '../protocol'
 import { roomRefusal } from '../rooms'
 import { ClientStream } from './clientStream'
 import type { RecordChannel, SealedRecord } from './recordChannel'
 import { recordJsonTooDeep, viewOf } from './recordJson'
+import { handleMessage } from './handleMessage'
+import { advance, countRecovery, release, reopenRooms, type ReopenedRooms } from './roomStreams'
 import { V2Handshake } from './v2Handshake'
 
 const RATE_NOTICE = 'Too many messages: the server holds the excess back.'
@@ -18,25 +29,34 @@ type Outgoing = { t: string } & Record<string, unknown>
 /**
  * Protocol v2 (docs/protocol-v2.md) on one connection: the handshake, then binary records in both
  * directions under per-direction keys and implicit counters. Every violation is fatal (4001);
- * records are held back, never dropped, when the client goes over its budget.
+ * records are held back, never dropped, when the client goes over its budget. Once ready, the
+ * connection is attached to a session (new, or resumed, §6): what it sends to the connection or
+ * its user is numbered on the session stream and kept until acknowledged; room messages carry
+ * their room stream's seq; requests are answered with `res`.
  */
 export class V2Protocol implements ConnectionProtocol {
   readonly version = 2
   readonly #connection: ServerConnection
   readonly #handshake: V2Handshake
-  readonly #stream: ClientStream
-  /** A fresh id per connection until sessions can be resumed. */
-  readonly #session = crypto.randomUUID()
   #state: 'handshake' | 'authenticating' | 'ready' | 'failed' = 'handshake'
   #channel: RecordChannel | null = null
   /** Sealed records wait here until every record before them was written. */
   readonly #held = new Map<number, Buffer>()
   #nextWrite: number
+  #stream: ClientStream | null = null
+  #session: Session | null = null
+  /** How the session sees this connection. */
+  readonly #owner: SessionOwner = { flush: () => this.#flush(), supersede: () => this.#superseded() }
+  /** The last session-stream seq written to this connection. */
+  #written = 0
+  /** `ready` and the replays are out: live messages may be written. */
+  #live = false
+  /** The idempotency keys this connection processes are remembered until after it ends. */
+  readonly #keyHolder: KeyHolder = { endedAt: null }
 
   constructor(connection: ServerConnection) {
     this.#connection = connection
     this.#handshake = new V2Handshake(connection)
-    this.#stream = new ClientStream((seq) => this.#send({ t: 'ack', seq }))
     this.#nextWrite = connection.options.initialRecordCounter
   }
 
@@ -48,8 +68,12 @@ export class V2Protocol implements ConnectionProtocol {
     this.#handshake.start()
   }
 
+  /** The socket closed: the session waits for a resume. */
   stop(): void {
-    this.#stream.stop()
+    this.#stream?.stop()
+    this.#live = false
+    this.#keyHolder.endedAt = this.#connection.options.now()
+    if (this.#session) this.#connection.host.sessions.end(this.#session, this.#owner)
   }
 
   receive(data: Buffer, isBinary: boolean): void {
@@ -60,11 +84,18 @@ export class V2Protocol implements ConnectionProtocol {
     if (step.type !== 'auth') return
     this.#channel = step.channel
     this.#state = 'authenticating'
-    this.#connection.enqueue(0, () => this.#authenticate(step.token))
+    this.#connection.enqueue(0, () => this.#authenticate(step.token, step.resume))
   }
 
+  /** On the session stream: numbered, kept until acknowledged, written when the client reads. */
+  deliver(message: OutgoingMessage): boolean {
+    return this.#session?.push((seq) => message.v2PlaintextWith({ seq })) ?? false
+  }
+
+  /** A room message (numbered on its room's stream) or a broadcast (not numbered, not resumable). */
   seal(message: OutgoingMessage): SealedFrame | null {
-    return this.#state === 'ready' ? this.#seal(message.v2Plaintext()) : null
+    if (message.room) return this.#sealRoomEntry(message.room.name, message.room.entry)
+    return this.#live ? this.#seal(message.v2Plaintext()) : null
   }
 
   /** Writes records in counter order: one sealed after another but written first waits for it. */
@@ -83,11 +114,11 @@ export class V2Protocol implements ConnectionProtocol {
     this.#send({ t: 'error', code, message })
   }
 
-  async #authenticate(token: string): Promise<void> {
+  async #authenticate(token: string, resume: ResumeRequest | undefined): Promise<void> {
     const connection = this.#connection
-    const { options } = connection
+    const { options, sessions } = connection.host
     const verified = await verifyClientToken(options.verifyToken, token)
-    if (connection.socket.readyState !== connection.socket.OPEN) return
+    if (!this.#open()) return
     if ('refused' in verified) {
       options.logger.warn('authentication refused', { connection: connection.id, reason: verified.reason })
       if (verified.refused === 'expired') {
@@ -103,20 +134,105 @@ export class V2Protocol implements ConnectionProtocol {
       return connection.close(SERVER_CLOSE.TRY_AGAIN_LATER, 'Too many connections for this user')
     }
     connection.expiresAt = expiresAt
-    this.#state = 'ready'
+    const resumed = resume ? await this.#resume(resume, userId) : null
+    if (!this.#open()) return
+    const session = resumed ?? this.#attach(sessions.open(userId))
     connection.markAuthenticated()
+    const rooms = resumed ? await reopenRooms(connection, resumed, resume!.rooms) : null
+    if (!this.#open() || session.owner !== this.#owner) return
+    this.#stream = new ClientStream((seq) => this.#send({ t: 'ack', seq }), session.lastProcessed)
+    this.#state = 'ready'
     this.#send({
       t: 'ready',
       id: connection.id,
       userId,
-      session: this.#session,
-      resumed: false,
-      seq: this.#stream.lastProcessed,
-      rooms: {},
+      session: session.id,
+      resumed: resumed !== null,
+      seq: session.lastProcessed,
+      rooms: rooms?.positions ?? {},
       heartbeat: options.heartbeat,
       time: options.now(),
       ...(expiresAt === undefined ? {} : { expiresAt }),
     })
+    // Replayed first, all before any live message: the session stream, then each room's.
+    this.#live = true
+    if (resumed) connection.host.counters.replayed += session.lastSeq - this.#written
+    this.#flush()
+    if (rooms) this.#replayRooms(rooms)
+  }
+
+  /**
+   * The session a resume asks for, attached to this connection, or null (a new session then).
+   * A connection still attached to it is closed with 4009, and the message it is processing
+   * finishes first, so that `ready.seq` counts it.
+   */
+  async #resume(request: ResumeRequest, userId: string): Promise<Session | null> {
+    const { sessions, counters, options } = this.#connection.host
+    const refuse = (reason: string) => {
+      counters.resumesRefused++
+      options.logger.info('resume refused', { connection: this.#connection.id, reason })
+      return null
+    }
+    const found = await sessions.find(request, userId)
+    if (typeof found === 'string') return refuse(found)
+    if (!this.#open()) return null
+    this.#attach(found)
+    await found.settled()
+    if (found.owner !== this.#owner) return null // resumed again meanwhile: this connection is closing
+    if (request.seq < found.floor) {
+      sessions.end(found, this.#owner)
+      this.#session = null
+      return refuse('overflowed')
+    }
+    found.acknowledge(request.seq)
+    this.#written = request.seq
+    counters.resumes++
+    return found
+  }
+
+  #attach(session: Session): Session {
+    this.#session = session
+    session.attach(this.#owner)
+    return session
+  }
+
+  /** Every room's missed messages in the order of `ready.rooms`, then the live ones held meanwhile. */
+  #replayRooms({ positions, missed }: ReopenedRooms): void {
+    const rooms = Object.keys(positions)
+    for (const room of rooms) this.#replay(missed.get(room)!)
+    for (const room of rooms) {
+      const cursor = this.#session!.rooms.get(room)
+      if (cursor) for (const entry of release(cursor, positions[room]!)) this.#sendPlaintext(entry.plaintext)
+    }
+  }
+
+  /** Another connection resumed the session. */
+  #superseded(): void {
+    this.#live = false
+    this.#connection.host.counters.superseded++
+    this.#connection.close(SERVER_CLOSE.SUPERSEDED, 'Superseded by a resume')
+  }
+
+  /** Writes the session-stream messages this connection has not had, while the client reads. */
+  #flush(): void {
+    const session = this.#session
+    if (!this.#live || !session || session.owner !== this.#owner) return
+    for (const entry of session.after(this.#written)) {
+      if (!this.#connection.canWrite()) return this.#connection.whenDrained(() => this.#flush())
+      if (!this.#sendPlaintext(entry.plaintext)) return
+      this.#written = entry.seq
+    }
+  }
+
+  /** A live room entry: written in order, held during a replay, skipped when sent already. */
+  #sealRoomEntry(room: string, entry: RoomEntry): SealedFrame | null {
+    const cursor = this.#owned()?.rooms.get(room)
+    if (!cursor) return null
+    if (cursor.held) {
+      cursor.held.push(entry)
+      return null
+    }
+    return this.#live && advance(cursor, entry) ? this.#seal(entry.plaintext) : null
   }
 
   /** A record after `ready`: opened now, in arrival order; handled in order through the queue. */
@@ -134,6 +250,8 @@ export class V2Protocol implements ConnectionProtocol {
     }
     const read = readMessage(viewOf(plaintext), 'client')
     if (read.type === 'violation') return this.#violation(read.reason)
+    // The client reads again: what waited behind the high-water mark goes out.
+    if (this.#session && this.#session.lastSeq > this.#written) this.#flush()
     if (read.type === 'unknown') return this.#queue(data.length, () => undefined) // ignored, but budgeted
     const message = read.message
     switch (message.t) {
@@ -144,11 +262,11 @@ export class V2Protocol implements ConnectionProtocol {
       case 'msg':
         return this.#receiveMsg(message, data.length)
       case 'ack':
-        // The server sends nothing numbered on the session stream yet: any ack past 0 is beyond it.
-        if (message.seq > 0) return this.#violation('An ack beyond what the server sent')
+        if (!this.#session!.acknowledge(message.seq))
+          return this.#violation('An ack beyond what the server sent')
         return this.#queue(data.length, () => undefined)
       case 'join':
-        return this.#queue(data.length, () => this.#join(message.room, message.since !== undefined))
+        return this.#queue(data.length, () => this.#join(message.room, message.since))
       case 'leave':
         return this.#queue(data.length, () => this.#leave(message.room))
       case 'token':
@@ -161,36 +279,90 @@ export class V2Protocol implements ConnectionProtocol {
     }
   }
 
-  #receiveMsg(message: Extract<ClientMessage, { t: 'msg' }>, size: number): void {
+  #receiveMsg(message: MsgMessage, size: number): void {
     const { seq } = message
     if (seq === undefined) return this.#violation('A msg without seq')
-    const arrival = this.#stream.arrive(seq)
+    const arrival = this.#stream!.arrive(seq)
     if (arrival === 'gap') return this.#violation(`msg seq ${seq} skips ahead`)
-    this.#queue(size, async () => {
-      if (arrival === 'repeat') return this.#stream.repeated()
-      const connection = this.#connection
-      const data = message.binary ? asBuffer(message.data as Uint8Array) : message.data
-      await connection.host.onEvent(connection, message.event, data)
-      this.#stream.processed(seq)
-    })
+    this.#queue(size, () => (arrival === 'repeat' ? this.#repeated() : this.#process(message, seq)))
   }
 
-  #join(room: string, since: boolean): void {
+  #repeated(): void {
+    this.#connection.host.counters.duplicatesRefused++
+    this.#stream!.repeated()
+  }
+
+  /** Processes a new client seq (unless superseded: the connection that resumed the session gets it again). */
+  async #process(message: MsgMessage, seq: number): Promise<void> {
+    const session = this.#owned()
+    if (!session) return
+    try {
+      await session.process(async () => {
+        const answer = await handleMessage(this.#connection, this.#keyHolder, message)
+        session.lastProcessed = seq
+        if (message.id !== undefined) this.#answer(session, message.id, answer)
+        this.#stream!.processed(seq, message.id !== undefined)
+      })
+    } catch (error) {
+      // Not processed and not acknowledged: the client sends it again after a resume.
+      this.#connection.options.logger.error('message not processed', {
+        connection: this.#connection.id,
+        error: String(error),
+      })
+      this.#connection.close(1011, 'Internal error')
+    }
+  }
+
+  /** A `res` on the session stream (it also acknowledges the request's seq). */
+  #answer(session: Session, id: number, answer: Answer): void {
+    const { counters } = this.#connection.host
+    counters.requests++
+    if (answer.error) counters.requestsFailed++
+    session.push((seq) => resPlaintext(id, seq, answer))
+  }
+
+  async #join(room: string, since: RoomPosition | undefined): Promise<void> {
     const connection = this.#connection
+    const session = this.#owned()
+    if (!session) return
     const refusal = roomRefusal(connection.rooms, room)
     if (refusal) return void this.#send({ t: 'denied', room, ...refusal })
+    const cursor = session.rooms.get(room) ?? { epoch: '', seq: 0, held: null }
+    cursor.held ??= [] // live messages wait while what was missed is read
+    session.rooms.set(room, cursor)
     if (!connection.rooms.has(room)) {
       connection.rooms.add(room)
       connection.host.onRoomChange(connection, 'join', [room])
     }
-    // No room history yet: a `since` is answered with nothing recovered.
-    const recovered = since ? { recovered: false } : {}
-    this.#send({ t: 'joined', room, epoch: connection.host.roomEpoch(room), seq: 0, ...recovered })
+    const { epoch, seq, missed } = await connection.host.roomLog.read(room, since)
+    if (session.rooms.get(room) !== cursor || !this.#owned()) return
+    if (since) countRecovery(connection.host.counters, missed)
+    this.#send({ t: 'joined', room, epoch, seq, ...(since ? { recovered: missed !== null } : {}) })
+    this.#replay(missed ?? [])
+    for (const entry of release(cursor, { epoch, seq })) this.#sendPlaintext(entry.plaintext)
   }
 
   #leave(room: string): void {
     const connection = this.#connection
+    const session = this.#owned()
+    if (!session) return
+    session.rooms.delete(room)
     if (connection.rooms.delete(room)) connection.host.onRoomChange(connection, 'leave', [room])
+  }
+
+  /** The session, while this connection is the one attached to it. */
+  #owned(): Session | null {
+    const session = this.#session
+    return session && session.owner === this.#owner ? session : null
+  }
+
+  #open(): boolean {
+    return this.#connection.socket.readyState === this.#connection.socket.OPEN
+  }
+
+  #replay(entries: readonly RoomEntry[]): void {
+    for (const entry of entries) this.#sendPlaintext(entry.plaintext)
+    this.#connection.host.counters.replayed += entries.length
   }
 
   /** Handles a record after the ones before it, once the budgets allow it. */
@@ -204,7 +376,11 @@ export class V2Protocol implements ConnectionProtocol {
   }
 
   #send(message: Outgoing): boolean {
-    const sealed = this.#seal(encodeRecordPlaintext(JSON.stringify(message)))
+    return this.#sendPlaintext(encodeRecordPlaintext(JSON.stringify(message)))
+  }
+
+  #sendPlaintext(plaintext: Uint8Array): boolean {
+    const sealed = this.#seal(plaintext)
     return sealed !== null && this.write(sealed)
   }
 
@@ -216,9 +392,4 @@ export class V2Protocol implements ConnectionProtocol {
     if (!sealed) this.#connection.close(SERVER_CLOSE.REKEY, 'Re-key: record limit reached')
     return sealed
   }
-}
-
-/** The attachment as a Buffer over the same bytes (no copy). */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
 }

@@ -1,0 +1,149 @@
+import type { RoomEntry } from './roomLog'
+
+/** A message on a session stream: its seq and the record plaintext that carries it. */
+export interface SessionEntry {
+  readonly seq: number
+  readonly plaintext: Uint8Array
+}
+
+/** The connection a session is attached to, as the session sees it. */
+export interface SessionOwner {
+  /** Messages were added to the session stream. */
+  flush(): void
+  /** Another connection resumed the session: this one closes with 4009. */
+  supersede(): void
+}
+
+/**
+ * A room of the session: the room stream's epoch and the last seq sent, and, while a replay is
+ * being read, the live entries that arrive meanwhile (`held`).
+ */
+export interface RoomCursor {
+  epoch: string
+  seq: number
+  held: RoomEntry[] | null
+}
+
+/** Counts shared by every session (see DeliveryStats). */
+export interface SessionCounters {
+  droppedOverflow: number
+}
+
+/**
+ * One v2 session (PROTOCOL-v2.md §6): the session stream (seqs 1, 2, 3… and the messages not yet
+ * acknowledged, at most `maxMessages`), the last client seq processed, the rooms joined with their
+ * positions, and the connection it is attached to, if any. It outlives its connections: a resume
+ * attaches another.
+ */
+export class Session {
+  readonly id = crypto.randomUUID()
+  readonly userId: string
+  /** The last session-stream seq given out. */
+  lastSeq = 0
+  /** The last client seq processed. */
+  lastProcessed = 0
+  readonly rooms = new Map<string, RoomCursor>()
+  owner: SessionOwner | null = null
+  /** When its last connection ended; null while one is attached. */
+  endedAt: number | null = null
+  /** Forgotten (its window ended): nothing is added any more. */
+  forgotten = false
+  /** Unacknowledged messages, oldest first, with consecutive seqs ending at `lastSeq`. */
+  readonly #unacked: SessionEntry[] = []
+  readonly #maxMessages: number
+  readonly #counters: SessionCounters
+  #inFlight: Promise<void> | null = null
+
+  constructor(userId: string, maxMessages: number, counters: SessionCounters) {
+    this.userId = userId
+    this.#maxMessages = maxMessages
+    this.#counters = counters
+  }
+
+  /** The highest seq no longer held: a resume from below it cannot be served. */
+  get floor(): number {
+    return this.lastSeq - this.#unacked.length
+  }
+
+  get unacknowledged(): number {
+    return this.#unacked.length
+  }
+
+  /**
+   * Adds a message with the next seq; the owner writes it. Beyond `maxMessages` the oldest is
+   * dropped (counted): a resume from before it is refused, and a client that had not received it
+   * sees a hole (a gap). False once forgotten.
+   */
+  push(plaintext: (seq: number) => Uint8Array): boolean {
+    if (this.forgotten) return false
+    const seq = ++this.lastSeq
+    this.#unacked.push({ seq, plaintext: plaintext(seq) })
+    this.owner?.flush()
+    const excess = this.#unacked.length - this.#maxMessages
+    if (excess > 0) {
+      this.#unacked.splice(0, excess)
+      this.#counters.droppedOverflow += excess
+    }
+    return true
+  }
+
+  /** The messages after `seq`, in order. */
+  after(seq: number): SessionEntry[] {
+    const first = this.#unacked[0]
+    return first ? this.#unacked.slice(Math.max(0, seq + 1 - first.seq)) : []
+  }
+
+  /** The client delivered everything up to `seq` (cumulative); false when `seq` was never sent. */
+  acknowledge(seq: number): boolean {
+    if (seq > this.lastSeq) return false
+    const first = this.#unacked[0]
+    if (first && seq >= first.seq) this.#unacked.splice(0, seq + 1 - first.seq)
+    return true
+  }
+
+  /** Attaches a connection; one still attached is superseded (closed with 4009). */
+  attach(owner: SessionOwner): void {
+    const previous = this.owner
+    this.owner = owner
+    this.endedAt = null
+    if (previous && previous !== owner) previous.supersede()
+  }
+
+  /** `owner`'s connection ended at `at`; false when the session was not attached to it. */
+  detach(owner: SessionOwner, at: number): boolean {
+    if (this.owner !== owner) return false
+    this.owner = null
+    this.endedAt = at
+    for (const cursor of this.rooms.values()) cursor.held = null
+    return true
+  }
+
+  /** Runs the processing of one client message; `settled` waits for it. */
+  async process(task: () => Promise<void>): Promise<void> {
+    const running = task()
+    const tracked = running.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.#inFlight = tracked
+    try {
+      await running
+    } finally {
+      if (this.#inFlight === tracked) this.#inFlight = null
+    }
+  }
+
+  /** Resolves once no client message is being processed (a resume reads `lastProcessed` after it). */
+  async settled(): Promise<void> {
+    while (this.#inFlight) await this.#inFlight
+  }
+
+  /** Drops what is held; returns how many unacknowledged messages that was. */
+  forget(): number {
+    this.forgotten = true
+    const dropped = this.#unacked.length
+    this.#unacked.length = 0
+    this.rooms.clear()
+    return dropped
+  }
+}
