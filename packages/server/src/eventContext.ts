@@ -28,4 +28,4 @@ export interface EventContext {
  * → JSON; an error it throws with a string `code` is answered `{ code, message }`, any other error
  * `HANDLER_FAILED`. For anything else the return value is ignored.
  */
-export type EventHandler = (context: EventContext, event: string, data: unknown) => unknown
+export type EventHandler = (context: EventContext, event: string, data: unknown) => unknown | Promise<unknown>
