@@ -1,7 +1,19 @@
 import { jsonDepthExceeds } from './jsonDepth'
 
 /** Who a fanned-out event is for. */
-export type FanoutTarget = { kind: 'room'; room: string } | { kind: 'user'; userId: string } | { kind: 'all' }
+export type FanoutTarget =
+  { kind: 'room'; room: string } | { kind: 'user'; userId: string } | { kind: 'all' } | SessionControl
+
+/**
+ * Between instances sharing sessions (no event): `supersede` asks the instance holding a session
+ * to close its connection (4009), finish what it processes and write it through, then answer
+ * `released`.
+ */
+export interface SessionControl {
+  kind: 'session'
+  session: string
+  op: 'supersede' | 'released'
+}
 
 export interface FanoutMessage {
   target: FanoutTarget
@@ -68,6 +80,13 @@ function parseTarget(target: unknown): FanoutTarget | null {
   if (target.kind === 'room' && typeof target.room === 'string') return { kind: 'room', room: target.room }
   if (target.kind === 'user' && typeof target.userId === 'string') {
     return { kind: 'user', userId: target.userId }
+  }
+  if (
+    target.kind === 'session' &&
+    typeof target.session === 'string' &&
+    (target.op === 'supersede' || target.op === 'released')
+  ) {
+    return { kind: 'session', session: target.session, op: target.op }
   }
   return null
 }

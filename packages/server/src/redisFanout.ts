@@ -28,6 +28,13 @@ export interface RedisOptions {
    * send any event to any room or user. @default false
    */
   allowPlaintext?: boolean
+  /**
+   * v2 delivery state in Redis too (sessions, client seqs, unacknowledged messages, idempotency
+   * keys, room streams): a client resumes on any instance, even after the one it was on died, and
+   * room seqs are allocated once per room across instances. Off: each instance keeps its own
+   * (a resume works on the same instance only). @default false
+   */
+  sharedDelivery?: boolean
 }
 
 /** Envelopes from Redis that were not delivered, by reason ('overflow': the inbox was full). */
@@ -62,7 +69,7 @@ const MAX_ENVELOPE_CHARS = 16 * 1024 * 1024
  * returns.
  */
 export class RedisFanout {
-  readonly instanceId = crypto.randomUUID()
+  readonly instanceId: string
   /** Fan-out messages that could not be published while Redis was down. */
   dropped = 0
   /** Envelopes received and not delivered: not readable (wrong secret), not valid, replayed, stale, or delivery threw. */
@@ -99,7 +106,9 @@ export class RedisFanout {
     logger: ServerLogger,
     deliver: (message: FanoutMessage) => void,
     localMemberships: () => Membership[],
+    instanceId: string = crypto.randomUUID(),
   ) {
+    this.instanceId = instanceId
     this.#prefix = options.keyPrefix ?? 'encrypted-socket'
     this.#channel = `${this.#prefix}:fanout`
     this.#logger = logger
@@ -198,6 +207,13 @@ export class RedisFanout {
       .filter(([field]) => live.has(field.slice(0, field.indexOf(':'))))
       .map(([, userId]) => userId)
     return [...new Set(users)].sort()
+  }
+
+  /** Disconnects at once, as a crash would (tests): nothing more is published, presence stays. */
+  abort(): void {
+    if (this.#heartbeat) clearInterval(this.#heartbeat)
+    this.#subscriber.disconnect()
+    this.#publisher.disconnect()
   }
 
   /** Removes this instance's presence and disconnects. */

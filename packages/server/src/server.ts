@@ -22,8 +22,9 @@ import type { EventContext } from './eventContext'
 import type { EventMeta } from './connection'
 import { clientError, type HandlerOutcome } from './delivery/answer'
 import { emptyDeliveryCounters, type DeliveryStats } from './delivery/deliveryStats'
-import { MemoryKeyStore } from './delivery/idempotencyKeys'
-import { MemoryRoomLog } from './delivery/roomLog'
+import { MemoryKeyStore, type KeyStore } from './delivery/idempotencyKeys'
+import { RedisDelivery } from './delivery/redisDelivery'
+import { MemoryRoomLog, type RoomLog } from './delivery/roomLog'
 import { MemorySessionStore } from './delivery/sessionStore'
 import { Sessions } from './delivery/sessions'
 import {
@@ -73,8 +74,11 @@ export class EncryptedSocketServer {
   readonly #admission: Admission
   readonly #counters = emptyDeliveryCounters()
   readonly #sessions: Sessions
-  readonly #roomLog: MemoryRoomLog
-  readonly #keys: MemoryKeyStore
+  readonly #roomLog: RoomLog
+  readonly #keys: KeyStore
+  /** With `redis.sharedDelivery`: sessions, keys and room streams in Redis. */
+  readonly #delivery: RedisDelivery | null = null
+  readonly #instanceId = crypto.randomUUID()
   #url: string | null = null
   #fanout: RedisFanout | null = null
   #idleSweep: ReturnType<typeof setInterval> | null = null
@@ -103,15 +107,40 @@ export class EncryptedSocketServer {
       socket.setTimeout(headersTimeout, () => socket.destroy())
     })
     this.#http.on('upgrade', (request, socket, head) => this.#upgrade(request, socket, head))
-    // In memory, per instance, even with Redis (see delivery/*Store.ts for what a shared store needs).
-    const { resumeWindow, resumeMaxMessages, maxConnectionsPerUser, roomHistory, now } = this.#options
+    // In memory, per instance, unless Redis shares them (redis.sharedDelivery).
+    const { resumeWindow, resumeMaxMessages, maxConnectionsPerUser, roomHistory, now, redis } = this.#options
+    if (redis?.sharedDelivery) {
+      this.#delivery = new RedisDelivery({
+        url: redis.url,
+        prefix: redis.keyPrefix ?? 'encrypted-socket',
+        secret: redis.secret,
+        instanceId: this.#instanceId,
+        resumeWindow,
+        resumeMaxMessages,
+        roomHistory,
+        idempotencyKeysPerUser: this.#options.idempotencyKeysPerUser,
+        now,
+        logger: this.#options.logger,
+        counters: this.#counters,
+        publish: (control) =>
+          this.#fanout
+            ? this.#fanout.publish({ target: control, event: '', data: null })
+            : Promise.resolve(false),
+        onRoomEntry: (room, entry, message) => {
+          message.room = { name: room, entry }
+          sealAndSend(this.#rooms.members(room), message)
+        },
+      })
+    }
+    const sessionLimits = { resumeWindow, resumeMaxMessages, waitingPerUser: maxConnectionsPerUser, now }
     this.#sessions = new Sessions(
-      new MemorySessionStore(),
-      { resumeWindow, resumeMaxMessages, waitingPerUser: maxConnectionsPerUser, now },
+      this.#delivery?.sessions ?? new MemorySessionStore(),
+      sessionLimits,
       this.#counters,
     )
-    this.#roomLog = new MemoryRoomLog(roomHistory, now)
-    this.#keys = new MemoryKeyStore(this.#options.idempotencyKeysPerUser, resumeWindow, now)
+    this.#roomLog = this.#delivery?.roomLog ?? new MemoryRoomLog(roomHistory, now)
+    this.#keys =
+      this.#delivery?.keys ?? new MemoryKeyStore(this.#options.idempotencyKeysPerUser, resumeWindow, now)
     this.#host = {
       options: this.#options,
       keyPool: new KeyPool(),
@@ -143,13 +172,14 @@ export class EncryptedSocketServer {
    */
   stats(): DeliveryStats {
     const { sessions, waiting, unacknowledged } = this.#sessions.size()
-    const { rooms, entries } = this.#roomLog.size
+    const { rooms, entries } =
+      this.#roomLog instanceof MemoryRoomLog ? this.#roomLog.size : { rooms: 0, entries: 0 }
     return {
       ...this.#counters,
       sessions,
       sessionsWaiting: waiting,
       unacknowledged,
-      idempotencyKeys: this.#keys.size,
+      idempotencyKeys: this.#keys instanceof MemoryKeyStore ? this.#keys.size : 0,
       roomStreams: rooms,
       roomHistoryEntries: entries,
     }
@@ -178,8 +208,12 @@ export class EncryptedSocketServer {
           this.#fanout = new RedisFanout(
             this.#options.redis,
             this.#options.logger,
-            (message) => void this.#deliverLocally(message),
+            (message) => {
+              if (message.target.kind === 'session') this.#delivery?.sessions.control(message.target)
+              else void this.#deliverLocally(message)
+            },
             () => this.#memberships(),
+            this.#instanceId,
           )
         }
         this.#options.logger.info('listening', {
@@ -277,6 +311,7 @@ export class EncryptedSocketServer {
       if (this.#idleSweep) clearInterval(this.#idleSweep)
       void this.#fanout?.close(this.#memberships())
       this.#http.close()
+      const delivery = this.#delivery
       const sockets = [...this.#wss.clients]
       const gone = sockets.map((socket) => new Promise<void>((done) => socket.once('close', () => done())))
       for (const socket of sockets) socket.close(SERVER_CLOSE.GOING_AWAY, 'Server shutting down')
@@ -284,11 +319,26 @@ export class EncryptedSocketServer {
       void Promise.all(gone).then(() => {
         clearTimeout(cut)
         this.#wss.close()
+        delivery?.close()
         this.#options.logger.info('closed')
         resolve()
       })
     })
     return this.#closing
+  }
+
+  /**
+   * Stops at once, as a crash would (for tests of what survives one): Redis is dropped first
+   * (nothing more reaches it), then every socket without a close frame. @internal
+   */
+  kill(): void {
+    this.#closing ??= Promise.resolve()
+    if (this.#idleSweep) clearInterval(this.#idleSweep)
+    this.#fanout?.abort()
+    this.#delivery?.close(true)
+    for (const socket of this.#wss.clients) socket.terminate()
+    this.#http.close()
+    this.#http.closeAllConnections()
   }
 
   #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -377,10 +427,27 @@ export class EncryptedSocketServer {
 
   /** Delivers here, and through Redis to the other instances (which deliver to theirs). */
   async #fanOut(message: FanoutMessage): Promise<number> {
+    if (this.#delivery && message.target.kind === 'room')
+      return this.#appendToRoom(message.target.room, message)
     if (this.#fanout && !(await this.#fanout.publish(message))) {
       this.#options.logger.warn('fan-out skipped: redis unreachable', { event: message.event })
     }
     return this.#deliverLocally(message)
+  }
+
+  /**
+   * A room message with a shared room log: numbered in Redis, which delivers it to every instance
+   * (this one included) in the room's seq order. Resolves with this instance's members.
+   */
+  async #appendToRoom(room: string, { event, data }: FanoutMessage): Promise<number> {
+    new OutgoingMessage(event, data) // ERR_INVALID_PAYLOAD before anything is stored
+    try {
+      await this.#roomLog.append(room, () => new Uint8Array(0), { event, data })
+    } catch (error) {
+      this.#options.logger.warn('room message not sent: redis unreachable', { event, error: String(error) })
+      return 0
+    }
+    return this.#rooms.members(room).length
   }
 
   /**
@@ -393,6 +460,7 @@ export class EncryptedSocketServer {
     const message = new OutgoingMessage(event, data)
     const all = [...this.#connections.values()]
     if (target.kind === 'all') return sealAndSend(all, message)
+    if (target.kind === 'session') return 0
     if (target.kind === 'user') {
       const v1 = all.filter((c) => c.protocol === 1 && c.userId === target.userId)
       const reached = v1.filter((connection) => connection.deliver(message)).length
@@ -448,9 +516,12 @@ export class EncryptedSocketServer {
     }
     this.#admission.sweep(now)
     this.#sessions.sweep()
-    this.#keys.sweep()
+    if (this.#keys instanceof MemoryKeyStore) this.#keys.sweep()
     const held = this.#sessions.roomsHeld()
-    this.#roomLog.sweep((room) => held.has(room) || this.#rooms.has(room))
+    if (this.#roomLog instanceof MemoryRoomLog)
+      this.#roomLog.sweep((room) => held.has(room) || this.#rooms.has(room))
+    if (this.#delivery)
+      this.#delivery.sweep(new Set([...held, ...[...this.#rooms.entries()].map(([room]) => room)]))
   }
 }
 

@@ -31,3 +31,24 @@ export function openHop(key: KeyObject, sealed: string, channel: string): string
   )
   return plaintext && plaintext.toString('utf8')
 }
+
+/**
+ * The at-rest key for what sessions, idempotency keys and room histories keep in Redis:
+ * HKDF-SHA-256(ikm = secret, salt = 'encrypted-socket/redis', info = 'store/1'). Another key than
+ * the hop's, from the same secret: a stored copy never opens as an envelope, nor the reverse.
+ */
+export function storeKey(secret: string): KeyObject {
+  return deriveAesKey(Buffer.from(secret, 'utf8'), Buffer.from('encrypted-socket/redis', 'utf8'), 'store/1')
+}
+
+/** base64(iv || ciphertext || tag) of `bytes`, with `aad` (where it is stored) authenticated. */
+export function sealStored(key: KeyObject, bytes: Uint8Array, aad: string): string {
+  const { iv, ct } = sealBytes(key, bytes, undefined, Buffer.from(aad, 'utf8'))
+  return Buffer.concat([iv, ct]).toString('base64')
+}
+
+/** The bytes, or null when they were not sealed with this key for this place. */
+export function openStored(key: KeyObject, sealed: string, aad: string): Buffer | null {
+  const bytes = Buffer.from(sealed, 'base64')
+  return openBytes(key, bytes.subarray(0, IV_LENGTH), bytes.subarray(IV_LENGTH), Buffer.from(aad, 'utf8'))
+}

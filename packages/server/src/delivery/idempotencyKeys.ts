@@ -19,6 +19,8 @@ export interface KeyStore {
   claim(userId: string, key: string, holder: KeyHolder): Promise<KeyClaim>
   /** The answer of a key that was claimed first (an empty answer for a message that was not a request). */
   settle(userId: string, key: string, answer: Answer): void
+  /** The holder's connection ended (`endedAt` is set): its keys expire `window` from now. */
+  ended?(holder: KeyHolder): void
 }
 
 interface KeyEntry {

@@ -28,9 +28,18 @@ export interface RoomRead extends RoomPosition {
  * every instance in seq order (the connections hold live entries while a replay is read, and
  * drop those at or below the position they were given).
  */
+/** What a room message says, for a store that keeps it without its seq (the seq is allocated there). */
+export interface RoomContent {
+  event: string
+  data: unknown
+}
+
 export interface RoomLog {
-  /** The next message of `room`: allocates its seq and keeps it in the history. */
-  append(room: string, plaintext: (seq: number) => Uint8Array): Promise<RoomEntry>
+  /**
+   * The next message of `room`: allocates its seq and keeps it in the history. A shared store
+   * keeps `content` (sealed) and delivers the entry to every instance itself.
+   */
+  append(room: string, plaintext: (seq: number) => Uint8Array, content?: RoomContent): Promise<RoomEntry>
   /** The room's position (starting its stream if it has none) and, given `from`, what followed it. */
   read(room: string, from?: RoomPosition): Promise<RoomRead>
 }

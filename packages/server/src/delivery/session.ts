@@ -24,6 +24,33 @@ export interface RoomCursor {
   held: RoomEntry[] | null
 }
 
+/**
+ * Where a session's changes are written through, in order, for another instance to resume it
+ * (a shared store; none in memory). Each call is fire-and-forget; `flushed` waits for them.
+ */
+export interface SessionJournal {
+  pushed(entry: SessionEntry): void
+  acknowledged(seq: number): void
+  processed(seq: number): void
+  roomJoined(room: string): void
+  roomLeft(room: string): void
+  attached(): void
+  detached(at: number): void
+  forgotten(): void
+  flushed(): Promise<void>
+}
+
+/** What a session held, as a shared store gives it back to the instance that resumes it. */
+export interface RestoredSession {
+  id: string
+  userId: string
+  lastSeq: number
+  lastProcessed: number
+  endedAt: number | null
+  unacked: SessionEntry[]
+  rooms: string[]
+}
+
 /** Counts shared by every session (see DeliveryStats). */
 export interface SessionCounters {
   droppedOverflow: number
@@ -36,7 +63,7 @@ export interface SessionCounters {
  * attaches another.
  */
 export class Session {
-  readonly id = crypto.randomUUID()
+  readonly id: string
   readonly userId: string
   /** The last session-stream seq given out. */
   lastSeq = 0
@@ -48,16 +75,37 @@ export class Session {
   endedAt: number | null = null
   /** Forgotten (its window ended): nothing is added any more. */
   forgotten = false
+  /** Being handed to another instance (a resume there): `sendToUser` here skips it. */
+  handingOff = false
+  /** Where changes are written through (a shared store), or null (in memory only). */
+  journal: SessionJournal | null = null
   /** Unacknowledged messages, oldest first, with consecutive seqs ending at `lastSeq`. */
   readonly #unacked: SessionEntry[] = []
   readonly #maxMessages: number
   readonly #counters: SessionCounters
   #inFlight: Promise<void> | null = null
 
-  constructor(userId: string, maxMessages: number, counters: SessionCounters) {
+  constructor(
+    userId: string,
+    maxMessages: number,
+    counters: SessionCounters,
+    id: string = crypto.randomUUID(),
+  ) {
+    this.id = id
     this.userId = userId
     this.#maxMessages = maxMessages
     this.#counters = counters
+  }
+
+  /** A session loaded from a shared store (a resume on another instance than the one that held it). */
+  static restore(state: RestoredSession, maxMessages: number, counters: SessionCounters): Session {
+    const session = new Session(state.userId, maxMessages, counters, state.id)
+    session.lastSeq = state.lastSeq
+    session.lastProcessed = state.lastProcessed
+    session.endedAt = state.endedAt
+    session.#unacked.push(...state.unacked.filter((entry) => entry.seq <= state.lastSeq))
+    for (const room of state.rooms) session.rooms.set(room, { epoch: '', seq: 0, held: null })
+    return session
   }
 
   /** The highest seq no longer held: a resume from below it cannot be served. */
@@ -77,7 +125,9 @@ export class Session {
   push(plaintext: (seq: number) => Uint8Array): boolean {
     if (this.forgotten) return false
     const seq = ++this.lastSeq
-    this.#unacked.push({ seq, plaintext: plaintext(seq) })
+    const entry = { seq, plaintext: plaintext(seq) }
+    this.#unacked.push(entry)
+    this.journal?.pushed(entry)
     this.owner?.flush()
     const excess = this.#unacked.length - this.#maxMessages
     if (excess > 0) {
@@ -97,8 +147,26 @@ export class Session {
   acknowledge(seq: number): boolean {
     if (seq > this.lastSeq) return false
     const first = this.#unacked[0]
-    if (first && seq >= first.seq) this.#unacked.splice(0, seq + 1 - first.seq)
+    if (first && seq >= first.seq) {
+      this.#unacked.splice(0, seq + 1 - first.seq)
+      this.journal?.acknowledged(seq)
+    }
     return true
+  }
+
+  /** Client seq `seq` was processed. */
+  markProcessed(seq: number): void {
+    this.lastProcessed = seq
+    this.journal?.processed(seq)
+  }
+
+  joinRoom(room: string, cursor: RoomCursor): void {
+    if (!this.rooms.has(room)) this.journal?.roomJoined(room)
+    this.rooms.set(room, cursor)
+  }
+
+  leaveRoom(room: string): void {
+    if (this.rooms.delete(room)) this.journal?.roomLeft(room)
   }
 
   /** Attaches a connection; one still attached is superseded (closed with 4009). */
@@ -106,6 +174,7 @@ export class Session {
     const previous = this.owner
     this.owner = owner
     this.endedAt = null
+    this.journal?.attached()
     if (previous && previous !== owner) previous.supersede()
   }
 
@@ -114,6 +183,7 @@ export class Session {
     if (this.owner !== owner) return false
     this.owner = null
     this.endedAt = at
+    this.journal?.detached(at)
     for (const cursor of this.rooms.values()) cursor.held = null
     return true
   }
@@ -141,6 +211,7 @@ export class Session {
   /** Drops what is held; returns how many unacknowledged messages that was. */
   forget(): number {
     this.forgotten = true
+    this.journal?.forgotten()
     const dropped = this.#unacked.length
     this.#unacked.length = 0
     this.rooms.clear()

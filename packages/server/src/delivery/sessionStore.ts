@@ -15,8 +15,11 @@ import type { Session } from './session'
  */
 export interface SessionStore {
   add(session: Session): void
-  /** The session with this id, if held (its window may have ended: the caller checks). */
-  get(id: string): Promise<Session | undefined>
+  /**
+   * The session with this id, if held (its window may have ended: the caller checks), for a
+   * resume by `userId` (a shared store loads and claims it only for its own user).
+   */
+  get(id: string, userId: string): Promise<Session | undefined>
   /** The user's sessions held here. */
   ofUser(userId: string): Iterable<Session>
   delete(session: Session): void
@@ -34,8 +37,13 @@ export class MemorySessionStore implements SessionStore {
     sessions.add(session)
   }
 
-  get(id: string): Promise<Session | undefined> {
+  get(id: string, _userId?: string): Promise<Session | undefined> {
     return Promise.resolve(this.#sessions.get(id))
+  }
+
+  /** The session with this id, if held here. */
+  peek(id: string): Session | undefined {
+    return this.#sessions.get(id)
   }
 
   ofUser(userId: string): Iterable<Session> {

@@ -41,7 +41,7 @@ export class Sessions {
 
   /** The session a resume asks for, if it may resume it; else why not. */
   async find(request: ResumeRequest, userId: string): Promise<Session | ResumeRefusal> {
-    const session = await this.#store.get(request.session)
+    const session = await this.#store.get(request.session, userId)
     if (!session || session.forgotten) return 'unknown'
     if (session.userId !== userId) return 'another-user'
     if (this.#expired(session, this.#limits.now())) {
@@ -68,6 +68,7 @@ export class Sessions {
   toUser(userId: string, plaintext: (seq: number) => Uint8Array): number {
     let attached = 0
     for (const session of [...this.#store.ofUser(userId)]) {
+      if (session.handingOff) continue // its next instance has it
       if (session.push(plaintext) && session.owner) attached++
     }
     return attached

@@ -73,6 +73,7 @@ export class V2Protocol implements ConnectionProtocol {
     this.#stream?.stop()
     this.#live = false
     this.#keyHolder.endedAt = this.#connection.options.now()
+    this.#connection.host.keys.ended?.(this.#keyHolder)
     if (this.#session) this.#connection.host.sessions.end(this.#session, this.#owner)
   }
 
@@ -299,7 +300,7 @@ export class V2Protocol implements ConnectionProtocol {
     try {
       await session.process(async () => {
         const answer = await handleMessage(this.#connection, this.#keyHolder, message)
-        session.lastProcessed = seq
+        session.markProcessed(seq)
         if (message.id !== undefined) this.#answer(session, message.id, answer)
         this.#stream!.processed(seq, message.id !== undefined)
       })
@@ -329,7 +330,7 @@ export class V2Protocol implements ConnectionProtocol {
     if (refusal) return void this.#send({ t: 'denied', room, ...refusal })
     const cursor = session.rooms.get(room) ?? { epoch: '', seq: 0, held: null }
     cursor.held ??= [] // live messages wait while what was missed is read
-    session.rooms.set(room, cursor)
+    session.joinRoom(room, cursor)
     if (!connection.rooms.has(room)) {
       connection.rooms.add(room)
       connection.host.onRoomChange(connection, 'join', [room])
@@ -346,7 +347,7 @@ export class V2Protocol implements ConnectionProtocol {
     const connection = this.#connection
     const session = this.#owned()
     if (!session) return
-    session.rooms.delete(room)
+    session.leaveRoom(room)
     if (connection.rooms.delete(room)) connection.host.onRoomChange(connection, 'leave', [room])
   }
 

@@ -1,0 +1,631 @@
+import type { KeyObject } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { openStored, sealStored, storeKey } from '../crypto/redisHop'
+import type { SessionControl } from '../fanoutEnvelope'
+import type { ServerLogger } from '../logger'
+import { OutgoingMessage } from '../outgoing'
+import type { Answer } from './answer'
+import type { DeliveryCounters } from './deliveryStats'
+import type { KeyClaim, KeyHolder, KeyStore } from './idempotencyKeys'
+import type { RoomContent, RoomEntry, RoomHistoryLimits, RoomLog, RoomPosition, RoomRead } from './roomLog'
+import { Session, type SessionEntry, type SessionJournal } from './session'
+import { MemorySessionStore, type SessionStore } from './sessionStore'
+import {
+  ROOM_APPEND,
+  ROOM_READ,
+  SESSION_ACK,
+  SESSION_CLAIM,
+  SESSION_DROP,
+  SESSION_OPEN,
+  SESSION_PUSH,
+  SESSION_ROOM,
+  SESSION_SET,
+} from './redisScripts'
+
+/** How long a resume waits for the instance holding the session to release it (a dead one never does). */
+export const RELEASE_WAIT_MS = 2000
+/** How long an attached session's keys live without being renewed (the sweep renews them far more often). */
+const ATTACHED_SLACK_MS = 60_000
+/** Idempotency keys of a connection still open live this long at most (then as if its window ended). */
+const KEY_OPEN_TTL_MS = 24 * 60 * 60 * 1000
+/** A second claim of a key still being processed elsewhere polls this often. */
+const KEY_POLL_MS = 20
+/** An instance whose heartbeat is older than this is taken for dead (as presence does). */
+const ALIVE_MS = 15_000
+
+export interface SharedDeliveryOptions {
+  url: string
+  prefix: string
+  secret: string | undefined
+  instanceId: string
+  resumeWindow: number
+  resumeMaxMessages: number
+  roomHistory: RoomHistoryLimits
+  idempotencyKeysPerUser: number
+  now: () => number
+  logger: ServerLogger
+  counters: DeliveryCounters
+  /** Publishes session control on the fan-out channel (in order with the user messages). */
+  publish: (control: SessionControl) => Promise<boolean>
+  /** A room entry, from whichever instance appended it, in the room's seq order. */
+  onRoomEntry: (room: string, entry: RoomEntry, message: OutgoingMessage) => void
+}
+
+type Reply = string | number | null | Reply[]
+
+interface Scripts {
+  esOpen(h: string, l: string, r: string, ...args: (string | number)[]): Promise<Reply>
+  esPush(h: string, l: string, r: string, ...args: (string | number)[]): Promise<Reply>
+  esAck(h: string, l: string, r: string, ...args: (string | number)[]): Promise<Reply>
+  esSet(h: string, l: string, r: string, ...args: (string | number)[]): Promise<Reply>
+  esRoom(h: string, l: string, r: string, ...args: (string | number)[]): Promise<Reply>
+  esDrop(h: string, l: string, r: string, ...args: (string | number)[]): Promise<Reply>
+  esClaim(h: string, l: string, r: string, ...args: (string | number)[]): Promise<Reply>
+  esRoomAppend(meta: string, history: string, ...args: (string | number)[]): Promise<Reply>
+  esRoomRead(meta: string, history: string, ...args: (string | number)[]): Promise<Reply>
+}
+
+/** Seals what is stored under the secret (AES-256-GCM, the stored place as additional data); base64 without one. */
+class Vault {
+  readonly #key: KeyObject | null
+  constructor(secret: string | undefined) {
+    this.#key = secret ? storeKey(secret) : null
+  }
+  seal(bytes: Uint8Array, aad: string): string {
+    return this.#key ? sealStored(this.#key, bytes, aad) : Buffer.from(bytes).toString('base64')
+  }
+  open(text: string, aad: string): Buffer | null {
+    return this.#key ? openStored(this.#key, text, aad) : Buffer.from(text, 'base64')
+  }
+}
+
+/**
+ * v2 delivery state in Redis, shared by every instance (PROTOCOL-v2.md §6, "scaled out"): the
+ * sessions (written through as they change, claimed by the instance a client resumes on), the
+ * idempotency keys and the room streams. One command connection (in order: a session's writes
+ * reach Redis in the order they were made) and one subscriber for room entries.
+ */
+export class RedisDelivery {
+  readonly sessions: RedisSessionStore
+  readonly roomLog: RedisRoomLog
+  readonly keys: RedisKeyStore
+  readonly redis: Redis & Scripts
+  readonly #subscriber: Redis
+  readonly #options: SharedDeliveryOptions
+  readonly vault: Vault
+  readonly roomsChannel: string
+  /** Room entries from Redis that could not be read (another secret, invalid). */
+  unreadable = 0
+
+  constructor(options: SharedDeliveryOptions) {
+    this.#options = options
+    this.vault = new Vault(options.secret)
+    this.redis = new Redis(options.url) as Redis & Scripts
+    const scripts: [keyof Scripts, string, number][] = [
+      ['esOpen', SESSION_OPEN, 3],
+      ['esPush', SESSION_PUSH, 3],
+      ['esAck', SESSION_ACK, 3],
+      ['esSet', SESSION_SET, 3],
+      ['esRoom', SESSION_ROOM, 3],
+      ['esDrop', SESSION_DROP, 3],
+      ['esClaim', SESSION_CLAIM, 3],
+      ['esRoomAppend', ROOM_APPEND, 2],
+      ['esRoomRead', ROOM_READ, 2],
+    ]
+    for (const [name, lua, numberOfKeys] of scripts) this.redis.defineCommand(name, { lua, numberOfKeys })
+    this.roomsChannel = `${options.prefix}:rooms`
+    this.#subscriber = new Redis(options.url)
+    for (const client of [this.redis, this.#subscriber]) {
+      client.on('error', (error: Error) =>
+        options.logger.warn('redis error', { client: 'delivery', error: error.message }),
+      )
+    }
+    this.#subscriber.on('message', (channel: string, text: unknown) => {
+      if (channel === this.roomsChannel && typeof text === 'string') this.#roomEntry(text)
+    })
+    void this.#subscriber
+      .subscribe(this.roomsChannel)
+      .catch((error: Error) => options.logger.warn('redis subscribe failed', { error: error.message }))
+    this.sessions = new RedisSessionStore(this, options)
+    this.roomLog = new RedisRoomLog(this, options)
+    this.keys = new RedisKeyStore(this, options)
+  }
+
+  get options(): SharedDeliveryOptions {
+    return this.#options
+  }
+
+  key(...parts: string[]): string {
+    return [this.#options.prefix, ...parts].join(':')
+  }
+
+  /** Whether an instance sent its heartbeat lately (the fan-out's `<prefix>:instances`). */
+  async alive(instanceId: string): Promise<boolean> {
+    const beat = await this.redis.zscore(this.key('instances'), instanceId).catch(() => null)
+    return beat !== null && Number(beat) >= Date.now() - ALIVE_MS
+  }
+
+  /** Renews what this instance holds: attached sessions, and the rooms it serves. */
+  sweep(roomsHeld: Iterable<string>): void {
+    this.sessions.renew()
+    const ttl = this.roomLog.ttl
+    for (const room of roomsHeld) {
+      void this.redis.pexpire(this.key('roomseq', room), ttl).catch(() => undefined)
+      void this.redis.pexpire(this.key('roomlog', room), ttl).catch(() => undefined)
+    }
+  }
+
+  /** Disconnects (gracefully: what was sent is written; `abort`: at once). */
+  close(abort = false): void {
+    if (abort) {
+      this.redis.disconnect()
+      this.#subscriber.disconnect()
+      return
+    }
+    void this.redis.quit().catch(() => undefined)
+    this.#subscriber.disconnect()
+  }
+
+  #roomEntry(text: string): void {
+    try {
+      const value = JSON.parse(text) as Record<string, unknown>
+      const { r: room, e: epoch, s: seq, a, b } = value
+      if (typeof room !== 'string' || typeof epoch !== 'string' || typeof b !== 'string')
+        throw new Error('shape')
+      if (!Number.isSafeInteger(seq)) throw new Error('seq')
+      const read = this.roomLog.decode(room, epoch, seq as number, Number(a), b)
+      if (!read) throw new Error('unreadable')
+      this.#options.onRoomEntry(room, read.entry, read.message)
+    } catch (error) {
+      this.unreadable++
+      this.#options.logger.warn('dropped a room entry from redis', { error: String(error) })
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+
+/** A session's changes, written through to Redis in order under the generation this instance claimed. */
+class RedisJournal implements SessionJournal {
+  readonly #shared: RedisDelivery
+  readonly #keys: [string, string, string]
+  gen: string
+  /** Handed to another instance: nothing more is written. */
+  closed = false
+  #last: Promise<unknown> = Promise.resolve()
+
+  constructor(shared: RedisDelivery, sessionId: string, gen: string) {
+    this.#shared = shared
+    this.#keys = [
+      shared.key('session', sessionId),
+      shared.key('session', sessionId, 'stream'),
+      shared.key('session', sessionId, 'rooms'),
+    ]
+    this.gen = gen
+  }
+
+  get streamKey(): string {
+    return this.#keys[1]
+  }
+
+  open(userId: string): void {
+    const { options } = this.#shared
+    this.#run('esOpen', userId, options.instanceId, this.#attachedTtl())
+  }
+
+  pushed(entry: SessionEntry): void {
+    const sealed = this.#shared.vault.seal(entry.plaintext, `${this.#keys[1]}#${entry.seq}`)
+    this.#run('esPush', this.gen, entry.seq, `${entry.seq}:${sealed}`, this.#shared.options.resumeMaxMessages)
+  }
+
+  acknowledged(seq: number): void {
+    this.#run('esAck', this.gen, seq)
+  }
+
+  processed(seq: number): void {
+    this.#run('esSet', this.gen, this.#attachedTtl(), 'lastProcessed', seq)
+  }
+
+  roomJoined(room: string): void {
+    this.#run('esRoom', this.gen, 'add', room)
+  }
+
+  roomLeft(room: string): void {
+    this.#run('esRoom', this.gen, 'rem', room)
+  }
+
+  attached(): void {
+    this.#run('esSet', this.gen, this.#attachedTtl(), 'endedAt', '', 'owner', this.#shared.options.instanceId)
+  }
+
+  detached(at: number): void {
+    // The window counts from now; a little more, so that the instance's own sweep forgets it first.
+    this.#run('esSet', this.gen, this.#shared.options.resumeWindow + 1000, 'endedAt', at)
+  }
+
+  /** Keeps an attached session's keys alive. */
+  renew(): void {
+    this.#run('esSet', this.gen, this.#attachedTtl())
+  }
+
+  forgotten(): void {
+    this.#run('esDrop', this.gen)
+  }
+
+  flushed(): Promise<void> {
+    return this.#last.then(() => undefined)
+  }
+
+  #attachedTtl(): number {
+    return this.#shared.options.resumeWindow + ATTACHED_SLACK_MS
+  }
+
+  #run(command: keyof Scripts, ...args: (string | number)[]): void {
+    if (this.closed) return
+    const [h, l, r] = this.#keys
+    const run = (this.#shared.redis[command] as (...a: (string | number)[]) => Promise<Reply>)
+      .call(this.#shared.redis, h, l, r, ...args)
+      .then((reply) => {
+        if (reply === 0)
+          this.#shared.options.logger.debug('session write refused: claimed elsewhere', { command })
+      })
+      .catch((error: Error) =>
+        this.#shared.options.logger.warn('session write to redis failed', { command, error: error.message }),
+      )
+    this.#last = run
+  }
+}
+
+/**
+ * Sessions in Redis, worked on in the memory of the instance holding them: every change is written
+ * through (`RedisJournal`), so that a resume on any instance, even after this one died, finds the
+ * session stream's unacknowledged messages, the last client seq processed and the rooms. A resume
+ * on another instance asks this one (fan-out channel, `supersede`) to close its connection with
+ * 4009, finish the message it processes and write it through, and answer `released`; then it
+ * claims the session (one Lua script: the generation it read, or nothing) and loads it.
+ */
+export class RedisSessionStore implements SessionStore {
+  readonly #shared: RedisDelivery
+  readonly #options: SharedDeliveryOptions
+  readonly #local = new MemorySessionStore()
+  /** Resumes waiting for another instance to release a session. */
+  readonly #releases = new Map<string, () => void>()
+
+  constructor(shared: RedisDelivery, options: SharedDeliveryOptions) {
+    this.#shared = shared
+    this.#options = options
+  }
+
+  add(session: Session): void {
+    this.#local.add(session)
+    if (session.journal) return // restored: its journal holds its claim
+    const journal = new RedisJournal(this.#shared, session.id, '1')
+    session.journal = journal
+    journal.open(session.userId)
+  }
+
+  async get(id: string, userId: string): Promise<Session | undefined> {
+    const held = this.#local.peek(id)
+    if (held) return held
+    const { redis } = this.#shared
+    const key = this.#shared.key('session', id)
+    const [user, owner, gen] = await redis.hmget(key, 'user', 'owner', 'gen')
+    if (user == null || gen == null || user !== userId) return undefined
+    if (owner != null && owner !== this.#options.instanceId) await this.#release(id, owner)
+    const journal = new RedisJournal(this.#shared, id, gen)
+    const claimed = (await redis.esClaim(
+      key,
+      journal.streamKey,
+      this.#shared.key('session', id, 'rooms'),
+      gen,
+      this.#options.instanceId,
+      this.#options.resumeWindow + ATTACHED_SLACK_MS,
+    )) as Reply[] | null
+    if (!Array.isArray(claimed) || claimed.length < 7) return undefined // gone, or claimed elsewhere meanwhile
+    const [newGen, claimedUser, lastSeq, lastProcessed, endedAt, entries, rooms] = claimed as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string[],
+      string[],
+    ]
+    journal.gen = newGen
+    const unacked: SessionEntry[] = []
+    for (const stored of entries) {
+      const colon = stored.indexOf(':')
+      const seq = Number(stored.slice(0, colon))
+      const plaintext = this.#shared.vault.open(stored.slice(colon + 1), `${journal.streamKey}#${seq}`)
+      if (!plaintext) {
+        this.#options.logger.warn('a stored session message does not open (another secret?)', { session: id })
+        unacked.length = 0 // a resume from before what is held is refused, as after an overflow
+        continue
+      }
+      unacked.push({ seq, plaintext: new Uint8Array(plaintext) })
+    }
+    const session = Session.restore(
+      {
+        id,
+        userId: claimedUser,
+        lastSeq: Number(lastSeq),
+        lastProcessed: Number(lastProcessed),
+        endedAt: endedAt === '' ? null : Number(endedAt),
+        unacked,
+        rooms,
+      },
+      this.#options.resumeMaxMessages,
+      this.#options.counters,
+    )
+    // No connection holds it here yet; when the instance that did died, its window counts from now.
+    session.endedAt ??= this.#options.now()
+    session.journal = journal
+    this.#local.add(session)
+    return session
+  }
+
+  ofUser(userId: string): Iterable<Session> {
+    return this.#local.ofUser(userId)
+  }
+
+  delete(session: Session): void {
+    this.#local.delete(session)
+  }
+
+  all(): Iterable<Session> {
+    return this.#local.all()
+  }
+
+  renew(): void {
+    for (const session of this.#local.all()) {
+      if (session.owner) (session.journal as RedisJournal | null)?.renew()
+    }
+  }
+
+  /** Session control from another instance. */
+  control(control: SessionControl): void {
+    if (control.op === 'released') {
+      this.#releases.get(control.session)?.()
+      return
+    }
+    void this.#handOff(control.session)
+  }
+
+  /** Another instance resumes a session held here: close its connection, finish, write through, release. */
+  async #handOff(id: string): Promise<void> {
+    const session = this.#local.peek(id)
+    if (session) {
+      session.handingOff = true
+      const previous = session.owner
+      session.detach(previous ?? { flush() {}, supersede() {} }, this.#options.now())
+      previous?.supersede()
+      await session.settled()
+      const journal = session.journal as RedisJournal | null
+      await journal?.flushed()
+      if (journal) journal.closed = true
+      this.#local.delete(session)
+      session.forgotten = true
+    }
+    await this.#options.publish({ kind: 'session', session: id, op: 'released' })
+  }
+
+  /** Asks the instance holding the session to release it, and waits for that (not for a dead one). */
+  async #release(id: string, owner: string): Promise<void> {
+    if (!(await this.#shared.alive(owner))) return
+    const released = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, RELEASE_WAIT_MS)
+      this.#releases.set(id, () => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+    await this.#options.publish({ kind: 'session', session: id, op: 'supersede' })
+    await released
+    this.#releases.delete(id)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Room streams
+
+/** A room message's content as stored: its event and data (binary data as base64). */
+function encodeContent({ event, data }: RoomContent): Uint8Array {
+  const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : null
+  const json = bytes
+    ? JSON.stringify({
+        event,
+        bin: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64'),
+      })
+    : JSON.stringify({ event, data })
+  return Buffer.from(json, 'utf8')
+}
+
+function decodeContent(bytes: Buffer): OutgoingMessage | null {
+  try {
+    const value = JSON.parse(bytes.toString('utf8')) as { event?: unknown; data?: unknown; bin?: unknown }
+    if (typeof value.event !== 'string') return null
+    if (typeof value.bin === 'string')
+      return new OutgoingMessage(value.event, Buffer.from(value.bin, 'base64'))
+    return new OutgoingMessage(value.event, value.data)
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Room streams in Redis: seqs allocated once per room across instances, the history trimmed by
+ * count and age, and each entry published to every instance by the same script that numbered it
+ * (so every instance sees a room's entries in seq order). A room's keys expire `ttl` after it was
+ * last used (renewed while an instance serves the room): then it restarts with a new epoch.
+ */
+export class RedisRoomLog implements RoomLog {
+  readonly #shared: RedisDelivery
+  readonly #options: SharedDeliveryOptions
+  readonly ttl: number
+
+  constructor(shared: RedisDelivery, options: SharedDeliveryOptions) {
+    this.#shared = shared
+    this.#options = options
+    this.ttl = Math.max(options.roomHistory.maxAge, options.resumeWindow) + ATTACHED_SLACK_MS
+  }
+
+  async append(
+    room: string,
+    plaintext: (seq: number) => Uint8Array,
+    content?: RoomContent,
+  ): Promise<RoomEntry> {
+    if (!content) throw new TypeError('a shared room log needs the message content')
+    const { count, maxAge } = this.#options.roomHistory
+    const at = this.#options.now()
+    const sealed = this.#shared.vault.seal(encodeContent(content), this.#aad(room))
+    const [epoch, seq] = (await this.#shared.redis.esRoomAppend(
+      this.#shared.key('roomseq', room),
+      this.#shared.key('roomlog', room),
+      crypto.randomUUID(),
+      at,
+      sealed,
+      count,
+      maxAge,
+      at,
+      this.ttl,
+      this.#shared.roomsChannel,
+      room,
+    )) as [string, number]
+    return { epoch, seq, at, plaintext: plaintext(seq) }
+  }
+
+  async read(room: string, from?: RoomPosition): Promise<RoomRead> {
+    const reply = (await this.#shared.redis.esRoomRead(
+      this.#shared.key('roomseq', room),
+      this.#shared.key('roomlog', room),
+      crypto.randomUUID(),
+      from ? from.epoch : '',
+      from ? from.seq : 0,
+      this.#options.roomHistory.maxAge,
+      this.#options.now(),
+      this.ttl,
+    )) as [string, number, number, string[]?]
+    const [epoch, seq, status, stored] = reply
+    if (status !== 1) return { epoch, seq, missed: null }
+    const missed: RoomEntry[] = []
+    for (const text of stored ?? []) {
+      const first = text.indexOf(':')
+      const second = text.indexOf(':', first + 1)
+      const read = this.decode(
+        room,
+        epoch,
+        Number(text.slice(0, first)),
+        Number(text.slice(first + 1, second)),
+        text.slice(second + 1),
+      )
+      if (!read) {
+        this.#options.logger.warn('a stored room message does not open (another secret?)', { room })
+        return { epoch, seq, missed: null }
+      }
+      missed.push(read.entry)
+    }
+    return { epoch, seq, missed }
+  }
+
+  /** A stored or published entry: its plaintext, or null when it does not open. */
+  decode(
+    room: string,
+    epoch: string,
+    seq: number,
+    at: number,
+    sealed: string,
+  ): { entry: RoomEntry; message: OutgoingMessage } | null {
+    const bytes = this.#shared.vault.open(sealed, this.#aad(room))
+    const message = bytes && decodeContent(bytes)
+    if (!message) return null
+    return { entry: { epoch, seq, at, plaintext: message.v2PlaintextWith({ room, seq }) }, message }
+  }
+
+  #aad(room: string): string {
+    return this.#shared.key('roomlog', room)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idempotency keys
+
+/**
+ * Idempotency keys in Redis, per user: claimed with SET NX of a pending marker, then replaced by
+ * the answer (sealed); a second claim while one is pending waits for it (polling). A key lives
+ * until `window` after the connection that processed it ended (at most a day while it is open,
+ * or when its instance died).
+ */
+export class RedisKeyStore implements KeyStore {
+  readonly #shared: RedisDelivery
+  readonly #options: SharedDeliveryOptions
+  readonly #held = new WeakMap<KeyHolder, Set<string>>()
+
+  constructor(shared: RedisDelivery, options: SharedDeliveryOptions) {
+    this.#shared = shared
+    this.#options = options
+  }
+
+  async claim(userId: string, key: string, holder: KeyHolder): Promise<KeyClaim> {
+    if (this.#options.idempotencyKeysPerUser === 0) return { first: true }
+    const name = this.#name(userId, key)
+    const set = await this.#shared.redis.set(name, 'pending', 'PX', KEY_OPEN_TTL_MS, 'NX')
+    if (set === 'OK') {
+      let keys = this.#held.get(holder)
+      if (!keys) this.#held.set(holder, (keys = new Set()))
+      keys.add(name)
+      return { first: true }
+    }
+    return { first: false, answer: this.#answer(name) }
+  }
+
+  settle(userId: string, key: string, answer: Answer): void {
+    const name = this.#name(userId, key)
+    const json = JSON.stringify({
+      ...(answer.dataJson === undefined ? {} : { data: answer.dataJson }),
+      ...(answer.binary ? { bin: Buffer.from(answer.binary).toString('base64') } : {}),
+      ...(answer.error ? { error: answer.error } : {}),
+    })
+    const sealed = this.#shared.vault.seal(Buffer.from(json, 'utf8'), name)
+    void this.#shared.redis
+      .set(name, `a:${sealed}`, 'PX', KEY_OPEN_TTL_MS, 'XX')
+      .catch((error: Error) =>
+        this.#options.logger.warn('idempotency key not stored', { error: error.message }),
+      )
+  }
+
+  ended(holder: KeyHolder): void {
+    const keys = this.#held.get(holder)
+    if (!keys) return
+    this.#held.delete(holder)
+    for (const name of keys)
+      void this.#shared.redis.pexpire(name, this.#options.resumeWindow).catch(() => undefined)
+  }
+
+  /** The answer of a key processed (or being processed) elsewhere, once it is known. */
+  async #answer(name: string): Promise<Answer> {
+    for (;;) {
+      const value = await this.#shared.redis.get(name)
+      if (value === null) return {} // expired meanwhile
+      if (value.startsWith('a:')) {
+        const bytes = this.#shared.vault.open(value.slice(2), name)
+        if (!bytes) return { error: { code: 'HANDLER_FAILED', message: 'The handler failed.' } }
+        const stored = JSON.parse(bytes.toString('utf8')) as {
+          data?: string
+          bin?: string
+          error?: Answer['error']
+        }
+        return {
+          ...(stored.data === undefined ? {} : { dataJson: stored.data }),
+          ...(stored.bin === undefined ? {} : { binary: new Uint8Array(Buffer.from(stored.bin, 'base64')) }),
+          ...(stored.error ? { error: stored.error } : {}),
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, KEY_POLL_MS))
+    }
+  }
+
+  #name(userId: string, key: string): string {
+    return this.#shared.key('key', `${userId.length}`, userId, key)
+  }
+}
