@@ -6,9 +6,10 @@ import { v2Peer, type Received, type V2Peer } from './v2Peer'
  * resumes with the last session-stream seq it delivered and its room positions, re-sends what
  * the server did not acknowledge with the same seqs, acknowledges what it delivers, and records
  * each stream's messages in order. Anything a correct server never causes (a hole, a duplicate, a
- * refused resume, a room not recovered) goes into `problems`. `connect()` again after each loss.
+ * refused resume, a room not recovered) goes into `problems`. `connect()` again after each loss
+ * (to `url()` each time when `url` is a function: another instance, say).
  */
-export function sessionClient(url: string, jwt: string) {
+export function sessionClient(url: string | (() => string), jwt: string) {
   let peer: V2Peer | null = null
   let session: string | null = null
   /** The last session-stream seq delivered. */
@@ -99,7 +100,7 @@ export function sessionClient(url: string, jwt: string) {
     async connect(): Promise<Received | null> {
       ready = false
       await reading // what the lost connection received before it closed is delivered first
-      const p = v2Peer(url)
+      const p = v2Peer(typeof url === 'string' ? url : url()) // a function: where each connection goes
       peer = p
       const resume: ResumeRequest | undefined = session
         ? { session, seq: delivered, rooms: Object.fromEntries(rooms) }
