@@ -307,7 +307,7 @@ export class RedisSessionStore implements SessionStore {
 
   async get(id: string, userId: string): Promise<Session | undefined> {
     const held = this.#local.peek(id)
-    if (held) return held
+    if (held && !held.handingOff) return held // being handed off: claimed from Redis like any other
     const { redis } = this.#shared
     const key = this.#shared.key('session', id)
     const [user, owner, gen] = await redis.hmget(key, 'user', 'owner', 'gen')
@@ -404,7 +404,7 @@ export class RedisSessionStore implements SessionStore {
       const journal = session.journal as RedisJournal | null
       await journal?.flushed()
       if (journal) journal.closed = true
-      this.#local.delete(session)
+      if (this.#local.peek(id) === session) this.#local.delete(session)
       session.forgotten = true
     }
     await this.#options.publish({ kind: 'session', session: id, op: 'released' })
