@@ -154,6 +154,8 @@ export class Outbox {
         const numbered = connection.numbered
         if (numbered) for (const item of batch) item.message.seq = ++session.sent
         const written = await connection.send(batch.map((item) => item.message))
+        // It ended meanwhile: its items were reset for the next connection, which numbers them.
+        if (connection.disposed) continue
         if (numbered) {
           session.sent -= batch.length - written
           for (const item of batch.slice(written)) item.message.seq = undefined
