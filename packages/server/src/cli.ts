@@ -33,8 +33,8 @@ Usage: encrypted-socket-server [options]
   --redis-secret <s>  the secret itself (visible in ps)        ENCRYPTED_SOCKET_REDIS_SECRET
   --redis-allow-plaintext  use a Redis beyond loopback without ENCRYPTED_SOCKET_REDIS_ALLOW_PLAINTEXT=1
                       a secret (anyone who can write to it can send any event to anyone)
-  --redis-shared-delivery  v2 sessions, idempotency keys and  ENCRYPTED_SOCKET_REDIS_SHARED_DELIVERY=1
-                      room streams in Redis too (a resume works on any instance)
+  --redis-local-delivery  keep v2 sessions, idempotency keys  ENCRYPTED_SOCKET_REDIS_LOCAL_DELIVERY=1
+                      and room streams per instance, not in Redis (a resume works on the same instance only)
   --signing-key <f>   PEM file of the identity clients pin     ENCRYPTED_SOCKET_SIGNING_KEY (the PEM itself)
   --require-v2        refuse protocol v1 clients (HTTP 426)    ENCRYPTED_SOCKET_REQUIRE_V2=1
   --generate-identity print a new identity (PEM private key, and the client's pinServerKey / pinServerFingerprint lines) and exit
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
       'redis-secret': { type: 'string' },
       'redis-secret-file': { type: 'string' },
       'redis-allow-plaintext': { type: 'boolean' },
-      'redis-shared-delivery': { type: 'boolean' },
+      'redis-local-delivery': { type: 'boolean' },
       'signing-key': { type: 'string' },
       'require-v2': { type: 'boolean' },
       'generate-identity': { type: 'boolean' },
@@ -104,8 +104,8 @@ async function main(): Promise<void> {
     env.ENCRYPTED_SOCKET_REDIS_SECRET
   const redisAllowPlaintext =
     values['redis-allow-plaintext'] ?? env.ENCRYPTED_SOCKET_REDIS_ALLOW_PLAINTEXT === '1'
-  const redisSharedDelivery =
-    values['redis-shared-delivery'] ?? env.ENCRYPTED_SOCKET_REDIS_SHARED_DELIVERY === '1'
+  const redisLocalDelivery =
+    values['redis-local-delivery'] ?? env.ENCRYPTED_SOCKET_REDIS_LOCAL_DELIVERY === '1'
   const jwtIssuer = values['jwt-issuer'] ?? env.ENCRYPTED_SOCKET_JWT_ISSUER
   const jwtAudience = values['jwt-audience'] ?? env.ENCRYPTED_SOCKET_JWT_AUDIENCE
   const allowTokensWithoutExpiry =
@@ -152,7 +152,7 @@ async function main(): Promise<void> {
           redis: {
             url: redisUrl,
             allowPlaintext: redisAllowPlaintext,
-            ...(redisSharedDelivery ? { sharedDelivery: true } : {}),
+            ...(redisLocalDelivery ? { sharedDelivery: false } : {}),
             ...(redisSecret ? { secret: redisSecret } : {}),
           },
         }

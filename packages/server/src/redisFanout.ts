@@ -31,8 +31,8 @@ export interface RedisOptions {
   /**
    * v2 delivery state in Redis too (sessions, client seqs, unacknowledged messages, idempotency
    * keys, room streams): a client resumes on any instance, even after the one it was on died, and
-   * room seqs are allocated once per room across instances. Off: each instance keeps its own
-   * (a resume works on the same instance only). @default false
+   * room seqs are allocated once per room across instances. `false`: each instance keeps its own
+   * (a resume works on the same instance only). @default true
    */
   sharedDelivery?: boolean
 }

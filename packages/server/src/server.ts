@@ -76,7 +76,7 @@ export class EncryptedSocketServer {
   readonly #sessions: Sessions
   readonly #roomLog: RoomLog
   readonly #keys: KeyStore
-  /** With `redis.sharedDelivery`: sessions, keys and room streams in Redis. */
+  /** With `redis` (unless `sharedDelivery: false`): sessions, keys and room streams in Redis. */
   readonly #delivery: RedisDelivery | null = null
   readonly #instanceId = crypto.randomUUID()
   #url: string | null = null
@@ -107,9 +107,9 @@ export class EncryptedSocketServer {
       socket.setTimeout(headersTimeout, () => socket.destroy())
     })
     this.#http.on('upgrade', (request, socket, head) => this.#upgrade(request, socket, head))
-    // In memory, per instance, unless Redis shares them (redis.sharedDelivery).
+    // In Redis with `redis` (unless sharedDelivery: false); else in memory, per instance.
     const { resumeWindow, resumeMaxMessages, maxConnectionsPerUser, roomHistory, now, redis } = this.#options
-    if (redis?.sharedDelivery) {
+    if (redis && redis.sharedDelivery !== false) {
       this.#delivery = new RedisDelivery({
         url: redis.url,
         prefix: redis.keyPrefix ?? 'encrypted-socket',
@@ -287,14 +287,20 @@ export class EncryptedSocketServer {
     return [...new Set(users)].sort()
   }
 
-  /** Messages from Redis that were not delivered, by reason (null without Redis). */
+  /** Messages from Redis that were not delivered, by reason (null without Redis): fan-out envelopes and room entries. */
   get redisRejected(): Readonly<RedisRejections> | null {
-    return this.#fanout ? { ...this.#fanout.rejected } : null
+    if (!this.#fanout) return null
+    const rejected = { ...this.#fanout.rejected }
+    const entries = this.#delivery?.rejected
+    if (entries)
+      for (const reason of Object.keys(entries) as (keyof typeof entries)[])
+        rejected[reason] += entries[reason]
+    return rejected
   }
 
-  /** Whether fan-out through Redis works now (null without Redis). */
+  /** Whether fan-out (and the shared delivery state) through Redis works now (null without Redis). */
   get redisReady(): boolean | null {
-    return this.#fanout ? this.#fanout.ready : null
+    return this.#fanout ? this.#fanout.ready && (this.#delivery?.ready ?? true) : null
   }
 
   /** Closes one connection. */

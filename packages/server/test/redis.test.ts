@@ -110,7 +110,7 @@ describe('scale-out through Redis', () => {
     onCleanup(() => spy.disconnect())
     const seen: string[] = []
     spy.on('message', (_channel: string, text: string) => seen.push(text))
-    await spy.subscribe('sealed:fanout')
+    await spy.subscribe('sealed:fanout', 'sealed:rooms') // room messages cross on their own channel
     await until(() => a.redisReady === true && b.redisReady === true)
     const sender = await chatter(a.url, 'ana')
     const receiver = await chatter(b.url, 'ben')
@@ -188,13 +188,14 @@ describe('Redis as an attacker writes to it', () => {
     const { url, b, writer, sender, receiver } = await pair({ secret: SECRET })
     const spy = new Redis(url)
     onCleanup(() => spy.disconnect())
-    const captured: string[] = []
-    spy.on('message', (_channel: string, text: string) => captured.push(text))
-    await spy.subscribe('app:fanout')
+    const captured: [string, string][] = []
+    spy.on('message', (channel: string, text: string) => captured.push([channel, text]))
+    // Room messages cross on their own channel (numbered and published by Redis), sealed alike.
+    await spy.subscribe('app:fanout', 'app:rooms')
     await sender.c.send('chat.send', { room: 'lobby', text: 'approve transfer' })
     await until(() => receiver.messages.length === 1 && captured.length >= 1)
     const envelopes = [...captured] // the spy sees the replays too
-    for (let i = 0; i < 3; i++) for (const text of envelopes) await writer.publish('app:fanout', text)
+    for (let i = 0; i < 3; i++) for (const [channel, text] of envelopes) await writer.publish(channel, text)
 
     const stale = JSON.stringify({
       origin: 'old-instance',

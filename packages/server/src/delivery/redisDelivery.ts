@@ -1,13 +1,21 @@
 import type { KeyObject } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { openStored, sealStored, storeKey } from '../crypto/redisHop'
-import type { SessionControl } from '../fanoutEnvelope'
+import { ReplayFilter, type Envelope, type SessionControl } from '../fanoutEnvelope'
 import type { ServerLogger } from '../logger'
 import { OutgoingMessage } from '../outgoing'
 import type { Answer } from './answer'
 import type { DeliveryCounters } from './deliveryStats'
-import type { KeyClaim, KeyHolder, KeyStore } from './idempotencyKeys'
-import type { RoomContent, RoomEntry, RoomHistoryLimits, RoomLog, RoomPosition, RoomRead } from './roomLog'
+import { MemoryKeyStore, type KeyClaim, type KeyHolder, type KeyStore } from './idempotencyKeys'
+import {
+  MemoryRoomLog,
+  type RoomContent,
+  type RoomEntry,
+  type RoomHistoryLimits,
+  type RoomLog,
+  type RoomPosition,
+  type RoomRead,
+} from './roomLog'
 import { Session, type SessionEntry, type SessionJournal } from './session'
 import { MemorySessionStore, type SessionStore } from './sessionStore'
 import {
@@ -32,6 +40,8 @@ const KEY_OPEN_TTL_MS = 24 * 60 * 60 * 1000
 const KEY_POLL_MS = 20
 /** An instance whose heartbeat is older than this is taken for dead (as presence does). */
 const ALIVE_MS = 15_000
+/** How old (or how far ahead) a published room entry may be when it arrives (as for fan-out envelopes). */
+const MAX_ENTRY_AGE_MS = 30_000
 
 export interface SharedDeliveryOptions {
   url: string
@@ -94,8 +104,11 @@ export class RedisDelivery {
   readonly #options: SharedDeliveryOptions
   readonly vault: Vault
   readonly roomsChannel: string
-  /** Room entries from Redis that could not be read (another secret, invalid). */
-  unreadable = 0
+  /** Room entries from Redis not delivered: not readable (another secret), not valid, replayed, stale. */
+  readonly rejected = { unreadable: 0, invalid: 0, replayed: 0, stale: 0 }
+  readonly #replays = new ReplayFilter(MAX_ENTRY_AGE_MS)
+  /** This instance's counter of the room entries it appends (sealed in each: replays are refused). */
+  #appended = 0
 
   constructor(options: SharedDeliveryOptions) {
     this.#options = options
@@ -135,6 +148,16 @@ export class RedisDelivery {
     return this.#options
   }
 
+  /** Whether Redis answers now (else rooms, keys and resumes fall back to this instance's memory). */
+  get ready(): boolean {
+    return this.redis.status === 'ready' && this.#subscriber.status === 'ready'
+  }
+
+  /** Who appended a room entry, its place among that instance's, and when (sealed with the content). */
+  nextOrigin(): { o: string; q: number; t: number } {
+    return { o: this.#options.instanceId, q: this.#appended++, t: Date.now() }
+  }
+
   key(...parts: string[]): string {
     return [this.#options.prefix, ...parts].join(':')
   }
@@ -147,6 +170,10 @@ export class RedisDelivery {
 
   /** Renews what this instance holds: attached sessions, and the rooms it serves. */
   sweep(roomsHeld: Iterable<string>): void {
+    this.#replays.prune()
+    this.keys.sweep()
+    this.roomLog.sweep()
+    if (!this.ready) return
     this.sessions.renew()
     const ttl = this.roomLog.ttl
     for (const room of roomsHeld) {
@@ -166,20 +193,38 @@ export class RedisDelivery {
     this.#subscriber.disconnect()
   }
 
+  /** A published room entry: delivered once, fresh, in its appending instance's order; never throws. */
   #roomEntry(text: string): void {
+    let value: Record<string, unknown> | null
     try {
-      const value = JSON.parse(text) as Record<string, unknown>
-      const { r: room, e: epoch, s: seq, a, b } = value
-      if (typeof room !== 'string' || typeof epoch !== 'string' || typeof b !== 'string')
-        throw new Error('shape')
-      if (!Number.isSafeInteger(seq)) throw new Error('seq')
-      const read = this.roomLog.decode(room, epoch, seq as number, Number(a), b)
-      if (!read) throw new Error('unreadable')
+      value = JSON.parse(text) as Record<string, unknown> | null
+    } catch {
+      return this.#reject('invalid')
+    }
+    if (typeof value !== 'object' || value === null) return this.#reject('invalid')
+    const { r: room, e: epoch, s: seq, a, b } = value
+    if (
+      typeof room !== 'string' ||
+      typeof epoch !== 'string' ||
+      typeof b !== 'string' ||
+      !Number.isSafeInteger(seq)
+    )
+      return this.#reject('invalid')
+    const read = this.roomLog.decode(room, epoch, seq as number, Number(a), b)
+    if (!read) return this.#reject('unreadable')
+    const { origin } = read
+    const rejection = this.#replays.check({ origin: origin.o, seq: origin.q, time: origin.t } as Envelope)
+    if (rejection) return this.#reject(rejection)
+    try {
       this.#options.onRoomEntry(room, read.entry, read.message)
     } catch (error) {
-      this.unreadable++
-      this.#options.logger.warn('dropped a room entry from redis', { error: String(error) })
+      this.#options.logger.error('room entry delivery failed', { error: String(error) })
     }
+  }
+
+  #reject(reason: keyof RedisDelivery['rejected']): void {
+    this.rejected[reason]++
+    this.#options.logger.warn('dropped a room entry from redis', { reason })
   }
 }
 
@@ -308,6 +353,7 @@ export class RedisSessionStore implements SessionStore {
   async get(id: string, userId: string): Promise<Session | undefined> {
     const held = this.#local.peek(id)
     if (held && !held.handingOff) return held // being handed off: claimed from Redis like any other
+    if (!this.#shared.ready) return undefined // Redis unreachable: a resume works on the instance holding it
     const { redis } = this.#shared
     const key = this.#shared.key('session', id)
     const [user, owner, gen] = await redis.hmget(key, 'user', 'owner', 'gen')
@@ -429,25 +475,31 @@ export class RedisSessionStore implements SessionStore {
 // ---------------------------------------------------------------------------------------------
 // Room streams
 
-/** A room message's content as stored: its event and data (binary data as base64). */
-function encodeContent({ event, data }: RoomContent): Uint8Array {
+type EntryOrigin = { o: string; q: number; t: number }
+
+/** A room message's content as stored: who appended it (o, q, t), its event and data (binary as base64). */
+function encodeContent({ event, data }: RoomContent, origin: EntryOrigin): Uint8Array {
   const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : null
   const json = bytes
     ? JSON.stringify({
+        ...origin,
         event,
         bin: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64'),
       })
-    : JSON.stringify({ event, data })
+    : JSON.stringify({ ...origin, event, data })
   return Buffer.from(json, 'utf8')
 }
 
-function decodeContent(bytes: Buffer): OutgoingMessage | null {
+function decodeContent(bytes: Buffer): { message: OutgoingMessage; origin: EntryOrigin } | null {
   try {
-    const value = JSON.parse(bytes.toString('utf8')) as { event?: unknown; data?: unknown; bin?: unknown }
-    if (typeof value.event !== 'string') return null
-    if (typeof value.bin === 'string')
-      return new OutgoingMessage(value.event, Buffer.from(value.bin, 'base64'))
-    return new OutgoingMessage(value.event, value.data)
+    const value = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>
+    const { event, data, bin, o, q, t } = value
+    if (typeof event !== 'string' || typeof o !== 'string' || !Number.isSafeInteger(q) || !Number.isFinite(t))
+      return null
+    const origin = { o, q: q as number, t: t as number }
+    if (typeof bin === 'string')
+      return { message: new OutgoingMessage(event, Buffer.from(bin, 'base64')), origin }
+    return { message: new OutgoingMessage(event, data), origin }
   } catch {
     return null
   }
@@ -463,39 +515,75 @@ export class RedisRoomLog implements RoomLog {
   readonly #shared: RedisDelivery
   readonly #options: SharedDeliveryOptions
   readonly ttl: number
+  /** While Redis is unreachable: this instance's own streams (another epoch), delivered here only. */
+  readonly #local: MemoryRoomLog
 
   constructor(shared: RedisDelivery, options: SharedDeliveryOptions) {
     this.#shared = shared
     this.#options = options
     this.ttl = Math.max(options.roomHistory.maxAge, options.resumeWindow) + ATTACHED_SLACK_MS
+    this.#local = new MemoryRoomLog(options.roomHistory, options.now)
   }
 
+  /**
+   * Numbers the message in Redis, which publishes it to every instance (this one included). While
+   * Redis is unreachable: in this instance's own stream, delivered here only.
+   */
   async append(
     room: string,
     plaintext: (seq: number) => Uint8Array,
     content?: RoomContent,
   ): Promise<RoomEntry> {
     if (!content) throw new TypeError('a shared room log needs the message content')
+    if (!this.#shared.ready) return this.#appendLocally(room, content)
     const { count, maxAge } = this.#options.roomHistory
     const at = this.#options.now()
-    const sealed = this.#shared.vault.seal(encodeContent(content), this.#aad(room))
-    const [epoch, seq] = (await this.#shared.redis.esRoomAppend(
-      this.#shared.key('roomseq', room),
-      this.#shared.key('roomlog', room),
-      crypto.randomUUID(),
-      at,
-      sealed,
-      count,
-      maxAge,
-      at,
-      this.ttl,
-      this.#shared.roomsChannel,
-      room,
-    )) as [string, number]
+    const sealed = this.#shared.vault.seal(encodeContent(content, this.#shared.nextOrigin()), this.#aad(room))
+    let reply: Reply
+    try {
+      reply = await this.#shared.redis.esRoomAppend(
+        this.#shared.key('roomseq', room),
+        this.#shared.key('roomlog', room),
+        crypto.randomUUID(),
+        at,
+        sealed,
+        count,
+        maxAge,
+        at,
+        this.ttl,
+        this.#shared.roomsChannel,
+        room,
+      )
+    } catch (error) {
+      this.#options.logger.warn('room message numbered locally: redis unreachable', { error: String(error) })
+      return this.#appendLocally(room, content)
+    }
+    const [epoch, seq] = reply as [string, number]
     return { epoch, seq, at, plaintext: plaintext(seq) }
   }
 
   async read(room: string, from?: RoomPosition): Promise<RoomRead> {
+    if (!this.#shared.ready) return this.#local.read(room, from)
+    try {
+      return await this.#readShared(room, from)
+    } catch {
+      return this.#local.read(room, from)
+    }
+  }
+
+  /** Forgets the local streams (used while Redis was unreachable) once their history is empty. */
+  sweep(): void {
+    this.#local.sweep(() => false)
+  }
+
+  async #appendLocally(room: string, content: RoomContent): Promise<RoomEntry> {
+    const message = new OutgoingMessage(content.event, content.data)
+    const entry = await this.#local.append(room, (seq) => message.v2PlaintextWith({ room, seq }))
+    this.#options.onRoomEntry(room, entry, message)
+    return entry
+  }
+
+  async #readShared(room: string, from?: RoomPosition): Promise<RoomRead> {
     const reply = (await this.#shared.redis.esRoomRead(
       this.#shared.key('roomseq', room),
       this.#shared.key('roomlog', room),
@@ -535,11 +623,12 @@ export class RedisRoomLog implements RoomLog {
     seq: number,
     at: number,
     sealed: string,
-  ): { entry: RoomEntry; message: OutgoingMessage } | null {
+  ): { entry: RoomEntry; message: OutgoingMessage; origin: EntryOrigin } | null {
     const bytes = this.#shared.vault.open(sealed, this.#aad(room))
-    const message = bytes && decodeContent(bytes)
-    if (!message) return null
-    return { entry: { epoch, seq, at, plaintext: message.v2PlaintextWith({ room, seq }) }, message }
+    const content = bytes && decodeContent(bytes)
+    if (!content) return null
+    const { message, origin } = content
+    return { entry: { epoch, seq, at, plaintext: message.v2PlaintextWith({ room, seq }) }, message, origin }
   }
 
   #aad(room: string): string {
@@ -560,16 +649,30 @@ export class RedisKeyStore implements KeyStore {
   readonly #shared: RedisDelivery
   readonly #options: SharedDeliveryOptions
   readonly #held = new WeakMap<KeyHolder, Set<string>>()
+  /** While Redis is unreachable: this instance's own keys. */
+  readonly #local: MemoryKeyStore
+  /** Keys claimed in `#local` (their answer is settled there). */
+  readonly #claimedLocally = new Set<string>()
 
   constructor(shared: RedisDelivery, options: SharedDeliveryOptions) {
     this.#shared = shared
     this.#options = options
+    this.#local = new MemoryKeyStore(options.idempotencyKeysPerUser, options.resumeWindow, options.now)
   }
 
   async claim(userId: string, key: string, holder: KeyHolder): Promise<KeyClaim> {
     if (this.#options.idempotencyKeysPerUser === 0) return { first: true }
     const name = this.#name(userId, key)
-    const set = await this.#shared.redis.set(name, 'pending', 'PX', KEY_OPEN_TTL_MS, 'NX')
+    let set: string | null
+    try {
+      if (!this.#shared.ready) throw new Error('redis unreachable')
+      set = await this.#shared.redis.set(name, 'pending', 'PX', KEY_OPEN_TTL_MS, 'NX')
+    } catch {
+      // This instance's memory until Redis returns (a repeat on another instance meanwhile is processed again).
+      const claim = await this.#local.claim(userId, key, holder)
+      if (claim.first) this.#claimedLocally.add(name)
+      return claim
+    }
     if (set === 'OK') {
       let keys = this.#held.get(holder)
       if (!keys) this.#held.set(holder, (keys = new Set()))
@@ -581,6 +684,7 @@ export class RedisKeyStore implements KeyStore {
 
   settle(userId: string, key: string, answer: Answer): void {
     const name = this.#name(userId, key)
+    if (this.#claimedLocally.delete(name)) return this.#local.settle(userId, key, answer)
     const json = JSON.stringify({
       ...(answer.dataJson === undefined ? {} : { data: answer.dataJson }),
       ...(answer.binary ? { bin: Buffer.from(answer.binary).toString('base64') } : {}),
@@ -594,6 +698,10 @@ export class RedisKeyStore implements KeyStore {
       )
   }
 
+  sweep(): void {
+    this.#local.sweep()
+  }
+
   ended(holder: KeyHolder): void {
     const keys = this.#held.get(holder)
     if (!keys) return
@@ -605,7 +713,7 @@ export class RedisKeyStore implements KeyStore {
   /** The answer of a key processed (or being processed) elsewhere, once it is known. */
   async #answer(name: string): Promise<Answer> {
     for (;;) {
-      const value = await this.#shared.redis.get(name)
+      const value = await this.#shared.redis.get(name).catch(() => null)
       if (value === null) return {} // expired meanwhile
       if (value.startsWith('a:')) {
         const bytes = this.#shared.vault.open(value.slice(2), name)
