@@ -89,7 +89,7 @@ export class RedisFanout {
   readonly #logger: ServerLogger
   readonly #key: KeyObject | null
   readonly #replays = new ReplayFilter(MAX_ENVELOPE_AGE_MS)
-  readonly #deliver: (message: FanoutMessage) => void
+  readonly #deliver: (message: FanoutMessage, own: boolean) => void
   /** What arrived and waits for its slice, with when it arrived (freshness counts from then). */
   readonly #inbox: { text: string; at: number }[] = []
   #inboxHead = 0
@@ -104,7 +104,8 @@ export class RedisFanout {
   constructor(
     options: RedisOptions,
     logger: ServerLogger,
-    deliver: (message: FanoutMessage) => void,
+    /** `own`: this instance's own session control, echoed back (its place in the channel's order). */
+    deliver: (message: FanoutMessage, own: boolean) => void,
     localMemberships: () => Membership[],
     instanceId: string = crypto.randomUUID(),
   ) {
@@ -158,6 +159,11 @@ export class RedisFanout {
       .subscribe(this.#channel)
       .catch((error: Error) => logger.warn('redis subscribe failed', { error: error.message }))
     this.#heartbeat = setInterval(() => void this.#beat(), HEARTBEAT_MS)
+  }
+
+  /** The sequence number of the last envelope this instance published (its place in the channel's order). */
+  get published(): number {
+    return this.#seq - 1
   }
 
   /** True while fan-out works. */
@@ -256,9 +262,12 @@ export class RedisFanout {
 
   #handle(text: string, receivedAt: number): void {
     const envelope = this.#open(text, receivedAt)
-    if (!envelope || envelope.origin === this.instanceId) return
+    if (!envelope) return
+    const own = envelope.origin === this.instanceId
+    // Our own, echoed back by Redis: delivered already, except session control.
+    if (own && envelope.target.kind !== 'session') return
     try {
-      this.#deliver({ target: envelope.target, event: envelope.event, data: envelope.data })
+      this.#deliver({ target: envelope.target, event: envelope.event, data: envelope.data }, own)
     } catch (error) {
       this.#reject('failed', error instanceof Error ? error.name : typeof error)
     }

@@ -122,6 +122,7 @@ export class EncryptedSocketServer {
         now,
         logger: this.#options.logger,
         counters: this.#counters,
+        published: () => this.#fanout?.published ?? -1,
         publish: (control) =>
           this.#fanout
             ? this.#fanout.publish({ target: control, event: '', data: null })
@@ -208,9 +209,9 @@ export class EncryptedSocketServer {
           this.#fanout = new RedisFanout(
             this.#options.redis,
             this.#options.logger,
-            (message) => {
-              if (message.target.kind === 'session') this.#delivery?.sessions.control(message.target)
-              else void this.#deliverLocally(message)
+            (message, own) => {
+              if (message.target.kind === 'session') this.#delivery?.sessions.control(message.target, own)
+              else if (!own) void this.#deliverLocally(message)
             },
             () => this.#memberships(),
             this.#instanceId,
@@ -435,10 +436,14 @@ export class EncryptedSocketServer {
   async #fanOut(message: FanoutMessage): Promise<number> {
     if (this.#delivery && message.target.kind === 'room')
       return this.#appendToRoom(message.target.room, message)
-    if (this.#fanout && !(await this.#fanout.publish(message))) {
-      this.#options.logger.warn('fan-out skipped: redis unreachable', { event: message.event })
+    let position: number | undefined
+    if (this.#fanout) {
+      const published = this.#fanout.publish(message)
+      position = this.#fanout.published
+      if (!(await published))
+        this.#options.logger.warn('fan-out skipped: redis unreachable', { event: message.event })
     }
-    return this.#deliverLocally(message)
+    return this.#deliverLocally(message, position)
   }
 
   /**
@@ -462,7 +467,11 @@ export class EncryptedSocketServer {
    * carry it). A room message is first numbered on the room's stream; a user's v2 sessions each
    * number it on their own stream.
    */
-  async #deliverLocally({ target, event, data }: FanoutMessage): Promise<number> {
+  async #deliverLocally(
+    { target, event, data }: FanoutMessage,
+    /** This instance's own message: its place among what it published (else from another instance). */
+    position?: number,
+  ): Promise<number> {
     const message = new OutgoingMessage(event, data)
     const all = [...this.#connections.values()]
     if (target.kind === 'all') return sealAndSend(all, message)
@@ -470,7 +479,10 @@ export class EncryptedSocketServer {
     if (target.kind === 'user') {
       const v1 = all.filter((c) => c.protocol === 1 && c.userId === target.userId)
       const reached = v1.filter((connection) => connection.deliver(message)).length
-      return reached + this.#sessions.toUser(target.userId, (seq) => message.v2PlaintextWith({ seq }))
+      const plaintext = (seq: number) => message.v2PlaintextWith({ seq })
+      // A session being claimed here from another instance gets what that one no longer takes.
+      this.#delivery?.sessions.capture(target.userId, plaintext, position)
+      return reached + this.#sessions.toUser(target.userId, plaintext)
     }
     const { room } = target
     const entry = await this.#roomLog.append(room, (seq) => message.v2PlaintextWith({ room, seq }))

@@ -109,17 +109,27 @@ describe('v2 resume on another instance (shared delivery in Redis)', () => {
     await client.send('c', 5)
     await client.send('c', 6)
     target = proxyB.url
-    const ready = await client.connect()
+    // B asks A (dead: it never answers) to release the session, on the fan-out channel…
+    const spy = new Redis(url)
+    onCleanup(() => spy.disconnect())
+    let published = 0
+    spy.on('message', () => published++)
+    await spy.subscribe(`${PREFIX}:fanout`)
+    const resuming = client.connect()
+    await until(() => published === 1)
+    // …and a message to the user meanwhile, which A will never take, is kept for the session.
+    await b.sendToUser('ana', 's', 6)
+    const ready = await resuming
     expect(ready).toMatchObject({ resumed: true, session, seq: 4 })
     expect((ready as Received)['rooms']).toMatchObject({ r: { seq: 4, recovered: true } })
-    await until(() => processed.length === 6 && client.received.length === 5)
+    await until(() => processed.length === 6 && client.received.length === 6)
     await until(() => client.roomReceived.get('r')?.length === 4)
 
     // Room seqs continue on B: 5 (and a join with since on B recovers from the shared history).
     await b.sendToRoom('r', 'room', 5)
     await until(() => client.roomReceived.get('r')?.length === 5)
     expect(client.problems).toEqual([])
-    expect(client.received).toEqual(range(1, 5))
+    expect(client.received).toEqual(range(1, 6))
     expect(client.roomReceived.get('r')).toEqual([1, 2, 3, { n: 4, note: MARKER }, 5])
     expect(processed).toEqual([
       { instance: 'a', data: 1 },
@@ -129,7 +139,7 @@ describe('v2 resume on another instance (shared delivery in Redis)', () => {
       { instance: 'b', data: 5 },
       { instance: 'b', data: 6 },
     ])
-    expect(b.stats()).toMatchObject({ resumes: 1, resumesRefused: 0, replayed: 2 + 2 })
+    expect(b.stats()).toMatchObject({ resumes: 1, resumesRefused: 0, replayed: 3 + 2 })
 
     const other = v2Peer(b.url)
     expect(await other.handshake(await token('ben'))).toMatchObject({ t: 'ready' })

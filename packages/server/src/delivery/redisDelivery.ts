@@ -57,6 +57,8 @@ export interface SharedDeliveryOptions {
   counters: DeliveryCounters
   /** Publishes session control on the fan-out channel (in order with the user messages). */
   publish: (control: SessionControl) => Promise<boolean>
+  /** The fan-out sequence number of the last envelope this instance published. */
+  published: () => number
   /** A room entry, from whichever instance appended it, in the room's seq order. */
   onRoomEntry: (room: string, entry: RoomEntry, message: OutgoingMessage) => void
 }
@@ -231,6 +233,18 @@ export class RedisDelivery {
 // ---------------------------------------------------------------------------------------------
 // Sessions
 
+/** A resume claiming a session held by another instance: what it waits for, and the user messages it keeps meanwhile. */
+interface PendingClaim {
+  userId: string
+  /** The fan-out sequence number of our `supersede` (null until published). */
+  position: number | null
+  /** Our `supersede` came back from Redis. */
+  echoed: boolean
+  buffer: ((seq: number) => Uint8Array)[]
+  echo(): void
+  release(): void
+}
+
 /** A session's changes, written through to Redis in order under the generation this instance claimed. */
 class RedisJournal implements SessionJournal {
   readonly #shared: RedisDelivery
@@ -334,8 +348,8 @@ export class RedisSessionStore implements SessionStore {
   readonly #shared: RedisDelivery
   readonly #options: SharedDeliveryOptions
   readonly #local = new MemorySessionStore()
-  /** Resumes waiting for another instance to release a session. */
-  readonly #releases = new Map<string, () => void>()
+  /** Resumes of sessions held elsewhere, being claimed here. */
+  readonly #claims = new Map<string, PendingClaim>()
 
   constructor(shared: RedisDelivery, options: SharedDeliveryOptions) {
     this.#shared = shared
@@ -354,11 +368,35 @@ export class RedisSessionStore implements SessionStore {
     const held = this.#local.peek(id)
     if (held && !held.handingOff) return held // being handed off: claimed from Redis like any other
     if (!this.#shared.ready) return undefined // Redis unreachable: a resume works on the instance holding it
+    const read = await this.#shared.redis
+      .hmget(this.#shared.key('session', id), 'user', 'owner', 'gen')
+      .catch(() => [null, null, null])
+    const [user, owner, gen] = read
+    if (user == null || gen == null || user !== userId) return undefined
+    const claim: PendingClaim = {
+      userId,
+      position: null,
+      echoed: false,
+      buffer: [],
+      echo: () => undefined,
+      release: () => undefined,
+    }
+    this.#claims.set(id, claim)
+    try {
+      if (owner != null && owner !== this.#options.instanceId) await this.#release(id, owner, claim)
+      return await this.#claim(id, gen, claim)
+    } catch (error) {
+      this.#options.logger.warn('resume not claimed: redis failed', { error: String(error) })
+      return undefined
+    } finally {
+      if (this.#claims.get(id) === claim) this.#claims.delete(id)
+    }
+  }
+
+  /** Claims the session in Redis (if still at `gen`) and loads it, with what was captured meanwhile. */
+  async #claim(id: string, gen: string, claim: PendingClaim): Promise<Session | undefined> {
     const { redis } = this.#shared
     const key = this.#shared.key('session', id)
-    const [user, owner, gen] = await redis.hmget(key, 'user', 'owner', 'gen')
-    if (user == null || gen == null || user !== userId) return undefined
-    if (owner != null && owner !== this.#options.instanceId) await this.#release(id, owner)
     const journal = new RedisJournal(this.#shared, id, gen)
     const claimed = (await redis.esClaim(
       key,
@@ -408,6 +446,8 @@ export class RedisSessionStore implements SessionStore {
     session.endedAt ??= this.#options.now()
     session.journal = journal
     this.#local.add(session)
+    this.#claims.delete(id)
+    for (const plaintext of claim.buffer) session.push(plaintext)
     return session
   }
 
@@ -430,12 +470,32 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /** Session control from another instance. */
-  control(control: SessionControl): void {
-    if (control.op === 'released') {
-      this.#releases.get(control.session)?.()
+  control(control: SessionControl, own = false): void {
+    if (own) {
+      // Our own supersede, back from Redis: what follows it on the channel, its holder no longer takes.
+      const claim = control.op === 'supersede' ? this.#claims.get(control.session) : undefined
+      if (claim) {
+        claim.echoed = true
+        claim.echo()
+      }
       return
     }
+    if (control.op === 'released') return void this.#claims.get(control.session)?.release()
     void this.#handOff(control.session)
+  }
+
+  /**
+   * A message to a user: kept for each of the user's sessions being claimed here that its previous
+   * holder will not take any more (it came after the `supersede` on the fan-out channel: from
+   * another instance, once our `supersede` came back; from this one, `position` after it).
+   */
+  capture(userId: string, plaintext: (seq: number) => Uint8Array, position?: number): void {
+    for (const claim of this.#claims.values()) {
+      if (claim.userId !== userId) continue
+      const after =
+        position === undefined ? claim.echoed : claim.position !== null && position > claim.position
+      if (after) claim.buffer.push(plaintext)
+    }
   }
 
   /** Another instance resumes a session held here: close its connection, finish, write through, release. */
@@ -457,18 +517,18 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /** Asks the instance holding the session to release it, and waits for that (not for a dead one). */
-  async #release(id: string, owner: string): Promise<void> {
-    if (!(await this.#shared.alive(owner))) return
-    const released = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, RELEASE_WAIT_MS)
-      this.#releases.set(id, () => {
-        clearTimeout(timer)
-        resolve()
-      })
-    })
-    await this.#options.publish({ kind: 'session', session: id, op: 'supersede' })
-    await released
-    this.#releases.delete(id)
+  async #release(id: string, owner: string, claim: PendingClaim): Promise<void> {
+    const alive = await this.#shared.alive(owner)
+    const echoed = new Promise<void>((resolve) => (claim.echo = resolve))
+    const released = new Promise<void>((resolve) => (claim.release = resolve))
+    const published = this.#options.publish({ kind: 'session', session: id, op: 'supersede' })
+    claim.position = this.#options.published()
+    if (!(await published)) return // nobody hears it: Redis pub/sub is down
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, RELEASE_WAIT_MS)))
+    // A dead holder never answers: its place in the channel's order is enough then.
+    await Promise.race([alive ? released : echoed, timeout])
+    clearTimeout(timer)
   }
 }
 
