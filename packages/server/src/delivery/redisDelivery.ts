@@ -36,8 +36,9 @@ export const RELEASE_WAIT_MS = 2000
 const ATTACHED_SLACK_MS = 60_000
 /** Idempotency keys of a connection still open live this long at most (then as if its window ended). */
 const KEY_OPEN_TTL_MS = 24 * 60 * 60 * 1000
-/** A second claim of a key still being processed elsewhere polls this often. */
+/** A second claim of a key still being processed elsewhere polls this often, for at most this long. */
 const KEY_POLL_MS = 20
+const KEY_WAIT_MS = 60_000
 /** An instance whose heartbeat is older than this is taken for dead (as presence does). */
 const ALIVE_MS = 15_000
 /** How old (or how far ahead) a published room entry may be when it arrives (as for fan-out envelopes). */
@@ -101,7 +102,10 @@ export class RedisDelivery {
   readonly sessions: RedisSessionStore
   readonly roomLog: RedisRoomLog
   readonly keys: RedisKeyStore
+  /** Fails fast while Redis is unreachable (rooms, keys and resumes then fall back to memory). */
   readonly redis: Redis & Scripts
+  /** Session write-through: queued while Redis is unreachable and written, in order, when it returns. */
+  readonly journalRedis: Redis & Scripts
   readonly #subscriber: Redis
   readonly #options: SharedDeliveryOptions
   readonly vault: Vault
@@ -115,7 +119,11 @@ export class RedisDelivery {
   constructor(options: SharedDeliveryOptions) {
     this.#options = options
     this.vault = new Vault(options.secret)
-    this.redis = new Redis(options.url) as Redis & Scripts
+    this.redis = new Redis(options.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+    }) as Redis & Scripts
+    this.journalRedis = new Redis(options.url, { maxRetriesPerRequest: null }) as Redis & Scripts
     const scripts: [keyof Scripts, string, number][] = [
       ['esOpen', SESSION_OPEN, 3],
       ['esPush', SESSION_PUSH, 3],
@@ -127,10 +135,13 @@ export class RedisDelivery {
       ['esRoomAppend', ROOM_APPEND, 2],
       ['esRoomRead', ROOM_READ, 2],
     ]
-    for (const [name, lua, numberOfKeys] of scripts) this.redis.defineCommand(name, { lua, numberOfKeys })
+    for (const [name, lua, numberOfKeys] of scripts) {
+      this.redis.defineCommand(name, { lua, numberOfKeys })
+      this.journalRedis.defineCommand(name, { lua, numberOfKeys })
+    }
     this.roomsChannel = `${options.prefix}:rooms`
     this.#subscriber = new Redis(options.url)
-    for (const client of [this.redis, this.#subscriber]) {
+    for (const client of [this.redis, this.journalRedis, this.#subscriber]) {
       client.on('error', (error: Error) =>
         options.logger.warn('redis error', { client: 'delivery', error: error.message }),
       )
@@ -188,10 +199,12 @@ export class RedisDelivery {
   close(abort = false): void {
     if (abort) {
       this.redis.disconnect()
+      this.journalRedis.disconnect()
       this.#subscriber.disconnect()
       return
     }
     void this.redis.quit().catch(() => undefined)
+    void this.journalRedis.quit().catch(() => undefined)
     this.#subscriber.disconnect()
   }
 
@@ -323,8 +336,9 @@ class RedisJournal implements SessionJournal {
   #run(command: keyof Scripts, ...args: (string | number)[]): void {
     if (this.closed) return
     const [h, l, r] = this.#keys
-    const run = (this.#shared.redis[command] as (...a: (string | number)[]) => Promise<Reply>)
-      .call(this.#shared.redis, h, l, r, ...args)
+    const { journalRedis } = this.#shared
+    const run = (journalRedis[command] as (...a: (string | number)[]) => Promise<Reply>)
+      .call(journalRedis, h, l, r, ...args)
       .then((reply) => {
         if (reply === 0)
           this.#shared.options.logger.debug('session write refused: claimed elsewhere', { command })
@@ -772,7 +786,9 @@ export class RedisKeyStore implements KeyStore {
 
   /** The answer of a key processed (or being processed) elsewhere, once it is known. */
   async #answer(name: string): Promise<Answer> {
+    const deadline = Date.now() + KEY_WAIT_MS
     for (;;) {
+      if (Date.now() > deadline) return { error: { code: 'HANDLER_FAILED', message: 'The handler failed.' } }
       const value = await this.#shared.redis.get(name).catch(() => null)
       if (value === null) return {} // expired meanwhile
       if (value.startsWith('a:')) {
