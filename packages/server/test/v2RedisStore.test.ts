@@ -55,6 +55,34 @@ describe('v2 delivery state in Redis', () => {
     expect(await inspector.hget(key, 'lastSeq')).toBe('2')
   })
 
+  it('a graceful shutdown hands the sessions over: the client resumes on another instance, its unacknowledged messages replayed', async () => {
+    const redis = await startRedis()
+    onCleanup(() => redis.stop())
+    const processed: unknown[] = []
+    const options = {
+      redis: { url: redis.url, secret: SECRET },
+      onEvent: (_context: unknown, _event: string, data: unknown) => void processed.push(data),
+    }
+    const [a, b] = await Promise.all([startServer(options), startServer(options)])
+    await until(() => a.redisReady === true && b.redisReady === true)
+    const first = await readyPeer(a.url)
+    await first.record({ t: 'msg', seq: 1, event: 'c', data: 'one' })
+    expect(await first.expect('ack')).toMatchObject({ seq: 1 })
+    await a.sendToUser('ana', 's', 1)
+    await a.sendToUser('ana', 's', 2)
+    expect(await first.expect('msg')).toMatchObject({ seq: 1 })
+    expect(await first.expect('msg')).toMatchObject({ seq: 2 })
+    await a.close() // 1001 to every client; their sessions wait, in Redis
+    expect((await first.closed).code).toBe(1001)
+
+    const second = await readyPeer(b.url, 'ana', { session: first.ready.session, seq: 1, rooms: {} })
+    expect(second.ready).toMatchObject({ resumed: true, seq: 1 })
+    expect(await second.expect('msg')).toMatchObject({ seq: 2, data: 2 }) // not acknowledged before the close
+    await second.record({ t: 'msg', seq: 2, event: 'c', data: 'two' })
+    expect(await second.expect('ack')).toMatchObject({ seq: 2 })
+    expect(processed).toEqual(['one', 'two'])
+  })
+
   it(
     'while Redis is down: room messages numbered and delivered locally, keys and resumes local',
     { timeout: 20_000 },
