@@ -19,9 +19,19 @@ type Phase = 'welcome' | 'handshake' | 'ready-wait' | 'ready'
 /** Acks of the session stream are coalesced and sent within 50 ms (§4). */
 const ACK_DELAY_MS = 25
 
-/** An idempotency key: 96 random bits, base64url (16 characters). */
+const KEY_BYTES = 12
+/** Random bytes for keys, drawn 256 keys at a time (one `getRandomValues` per 256 sends). */
+let keyPool = new Uint8Array(0)
+let keyOffset = 0
+
+/** An idempotency key: 96 random bits, base64 (16 characters). */
 function randomKey(): string {
-  return encodeBase64(crypto.getRandomValues(new Uint8Array(12)))
+  if (keyOffset === keyPool.length) {
+    keyPool = crypto.getRandomValues(new Uint8Array(KEY_BYTES * 256))
+    keyOffset = 0
+  }
+  keyOffset += KEY_BYTES
+  return encodeBase64(keyPool.subarray(keyOffset - KEY_BYTES, keyOffset))
 }
 
 export class V2Protocol implements Protocol {
