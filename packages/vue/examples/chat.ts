@@ -23,7 +23,7 @@ const Room = defineComponent({
     useSocketEvent('chat.message', (message) => {
       if (message.room === props.name) messages.value.push(message)
     })
-    const hello = () => send('chat.send', { room: props.name, text: 'hello' })
+    const hello = () => void send('chat.send', { room: props.name, text: 'hello' })
     return () =>
       h('section', [
         h('h2', `${props.name} (${status.value}, ${state.value})`),

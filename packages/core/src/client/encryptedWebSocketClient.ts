@@ -299,7 +299,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         tokenRefused: lastError?.code === 'ERR_REJECTED',
       })
       if (kind === 'request') message.id = this.#nextRequestId++
-      return new Promise((resolve, reject) => {
+      const settled = new Promise((resolve, reject) => {
         const item: OutboxItem = {
           message,
           request: kind === 'request',
@@ -314,6 +314,11 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         this.#outbox.push(item)
         this.#pump()
       })
+      // A send from an event handler is often not awaited: its failure (the component unmounted,
+      // the client was destroyed) must not surface as an unhandled rejection. Awaiting it still
+      // rejects; `lastError` and the `error` lifecycle event report what went wrong with the connection.
+      settled.catch(noop)
+      return settled
     } catch (error) {
       return Promise.reject(error)
     }

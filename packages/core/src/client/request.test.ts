@@ -26,3 +26,26 @@ describe('request() against the mock server (v2)', () => {
     await expect(client.request('quote', {})).rejects.toMatchObject({ code: 'ERR_PROTOCOL_VERSION' })
   })
 })
+
+describe('a send that nobody awaits', () => {
+  it('does not become an unhandled rejection when the client is destroyed; awaiting it still rejects', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const server = mockServer()
+      const client = mockClient(server.url)
+      await client.connect()
+      void client.send('chat.send', { text: 'from a click handler' })
+      const awaited = client.send('chat.send', { text: 'awaited' })
+      client.destroy()
+      await expect(awaited).rejects.toMatchObject({ code: 'ERR_DESTROYED' })
+      // Unhandled rejections are reported after the microtasks of a turn: let two turns pass.
+      await new Promise((resolve) => setImmediate(resolve))
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+})
