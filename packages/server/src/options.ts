@@ -1,3 +1,4 @@
+import { DEFAULT_RESUME_MAX_BYTES } from './delivery/session'
 import type { IncomingMessage } from 'node:http'
 import type { EphemeralKeys } from '@encrypted-socket/core'
 import { createHs256Verification, type VerifyToken } from './auth'
@@ -146,6 +147,12 @@ export interface ServerOptions {
    */
   resumeMaxMessages?: number
   /**
+   * v2: bytes of unacknowledged session-stream messages kept per session, as `resumeMaxMessages`
+   * (the oldest dropped beyond): a client that does not read cannot make the server hold
+   * `resumeMaxMessages` × `maxPayload`. @default 8388608 (8 MiB)
+   */
+  resumeMaxBytes?: number
+  /**
    * v2: idempotency keys remembered per user (the oldest dropped first); a repeated key is
    * acknowledged, or answered with the original `res`, without calling the handler again. @default 1000
    */
@@ -206,6 +213,7 @@ export type ResolvedServerOptions = Required<
     | 'initialRecordCounter'
     | 'resumeWindow'
     | 'resumeMaxMessages'
+    | 'resumeMaxBytes'
     | 'idempotencyKeysPerUser'
   >
 > & {
@@ -301,6 +309,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     initialRecordCounter: options.initialRecordCounter ?? 0,
     resumeWindow: wholeNumber('resumeWindow', options.resumeWindow, 120_000),
     resumeMaxMessages: wholeNumber('resumeMaxMessages', options.resumeMaxMessages, 1000),
+    resumeMaxBytes: wholeNumber('resumeMaxBytes', options.resumeMaxBytes, DEFAULT_RESUME_MAX_BYTES),
     idempotencyKeysPerUser: wholeNumber('idempotencyKeysPerUser', options.idempotencyKeysPerUser, 1000),
     roomHistory: {
       count: wholeNumber('roomHistory.count', options.roomHistory?.count, 100),

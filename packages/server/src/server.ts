@@ -108,7 +108,15 @@ export class EncryptedSocketServer {
     })
     this.#http.on('upgrade', (request, socket, head) => this.#upgrade(request, socket, head))
     // In Redis with `redis` (unless sharedDelivery: false); else in memory, per instance.
-    const { resumeWindow, resumeMaxMessages, maxConnectionsPerUser, roomHistory, now, redis } = this.#options
+    const {
+      resumeWindow,
+      resumeMaxMessages,
+      resumeMaxBytes,
+      maxConnectionsPerUser,
+      roomHistory,
+      now,
+      redis,
+    } = this.#options
     if (redis && redis.sharedDelivery !== false) {
       this.#delivery = new RedisDelivery({
         url: redis.url,
@@ -117,6 +125,7 @@ export class EncryptedSocketServer {
         instanceId: this.#instanceId,
         resumeWindow,
         resumeMaxMessages,
+        resumeMaxBytes,
         roomHistory,
         idempotencyKeysPerUser: this.#options.idempotencyKeysPerUser,
         now,
@@ -133,7 +142,13 @@ export class EncryptedSocketServer {
         },
       })
     }
-    const sessionLimits = { resumeWindow, resumeMaxMessages, waitingPerUser: maxConnectionsPerUser, now }
+    const sessionLimits = {
+      resumeWindow,
+      resumeMaxMessages,
+      resumeMaxBytes,
+      waitingPerUser: maxConnectionsPerUser,
+      now,
+    }
     this.#sessions = new Sessions(
       this.#delivery?.sessions ?? new MemorySessionStore(),
       sessionLimits,

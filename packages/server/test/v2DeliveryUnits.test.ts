@@ -26,6 +26,22 @@ describe('Session', () => {
     expect(session.push(bytes)).toBe(false)
   })
 
+  it('holds at most maxBytes unacknowledged (a client that does not read), always keeping the newest', () => {
+    const counters = emptyDeliveryCounters()
+    const session = new Session('ana', 1000, counters)
+    session.maxBytes = 250
+    const sized = () => new Uint8Array(100)
+    for (let i = 0; i < 3; i++) session.push(sized)
+    expect(session.after(0).map((entry) => entry.seq)).toEqual([2, 3])
+    expect(counters.droppedOverflow).toBe(1)
+    session.push(() => new Uint8Array(1000)) // larger than the bound on its own: kept, the rest dropped
+    expect(session.after(0).map((entry) => entry.seq)).toEqual([4])
+    expect(counters.droppedOverflow).toBe(3)
+    expect(session.acknowledge(4)).toBe(true)
+    for (let i = 0; i < 2; i++) session.push(sized) // the bytes acknowledged are free again
+    expect(session.after(0).map((entry) => entry.seq)).toEqual([5, 6])
+  })
+
   it('tells the attached owner to flush, and supersedes the previous one', () => {
     const session = new Session('ana', 10, emptyDeliveryCounters())
     const calls: string[] = []

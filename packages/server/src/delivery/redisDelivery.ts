@@ -51,6 +51,7 @@ export interface SharedDeliveryOptions {
   instanceId: string
   resumeWindow: number
   resumeMaxMessages: number
+  resumeMaxBytes: number
   roomHistory: RoomHistoryLimits
   idempotencyKeysPerUser: number
   now: () => number
@@ -456,6 +457,7 @@ export class RedisSessionStore implements SessionStore {
       this.#options.resumeMaxMessages,
       this.#options.counters,
     )
+    session.maxBytes = this.#options.resumeMaxBytes
     // No connection holds it here yet; when the instance that did died, its window counts from now.
     session.endedAt ??= this.#options.now()
     session.journal = journal

@@ -52,6 +52,9 @@ export interface RestoredSession {
 }
 
 /** Counts shared by every session (see DeliveryStats). */
+/** `resumeMaxBytes`'s default: 8 MiB of unacknowledged session messages per session. */
+export const DEFAULT_RESUME_MAX_BYTES = 8 * 2 ** 20
+
 export interface SessionCounters {
   droppedOverflow: number
 }
@@ -81,6 +84,10 @@ export class Session {
   journal: SessionJournal | null = null
   /** Unacknowledged messages, oldest first, with consecutive seqs ending at `lastSeq`. */
   readonly #unacked: SessionEntry[] = []
+  /** Their plaintext bytes. */
+  #bytes = 0
+  /** At most this many bytes are held unacknowledged (`resumeMaxBytes`): a client that does not read cannot make the server hold `resumeMaxMessages` × `maxPayload`. */
+  maxBytes = DEFAULT_RESUME_MAX_BYTES
   readonly #maxMessages: number
   readonly #counters: SessionCounters
   #inFlight: Promise<void> | null = null
@@ -104,6 +111,7 @@ export class Session {
     session.lastProcessed = state.lastProcessed
     session.endedAt = state.endedAt
     session.#unacked.push(...state.unacked.filter((entry) => entry.seq <= state.lastSeq))
+    session.#bytes = session.#unacked.reduce((sum, entry) => sum + entry.plaintext.length, 0)
     for (const room of state.rooms) session.rooms.set(room, { epoch: '', seq: 0, held: null })
     return session
   }
@@ -129,12 +137,25 @@ export class Session {
     this.#unacked.push(entry)
     this.journal?.pushed(entry)
     this.owner?.flush()
-    const excess = this.#unacked.length - this.#maxMessages
-    if (excess > 0) {
-      this.#unacked.splice(0, excess)
-      this.#counters.droppedOverflow += excess
-    }
+    this.#bytes += entry.plaintext.length
+    let excess = Math.max(0, this.#unacked.length - this.#maxMessages)
+    let bytes = this.#bytes
+    for (let i = 0; i < excess; i++) bytes -= this.#unacked[i]!.plaintext.length
+    // The newest is always kept: it has not been written yet.
+    while (excess < this.#unacked.length - 1 && bytes > this.maxBytes)
+      bytes -= this.#unacked[excess++]!.plaintext.length
+    if (excess > 0) this.#drop(excess)
     return true
+  }
+
+  /** Drops the oldest `count` unacknowledged messages, counted as overflow. */
+  #drop(count: number): void {
+    this.#forget(count)
+    this.#counters.droppedOverflow += count
+  }
+
+  #forget(count: number): void {
+    for (const entry of this.#unacked.splice(0, count)) this.#bytes -= entry.plaintext.length
   }
 
   /** The messages after `seq`, in order. */
@@ -148,7 +169,7 @@ export class Session {
     if (seq > this.lastSeq) return false
     const first = this.#unacked[0]
     if (first && seq >= first.seq) {
-      this.#unacked.splice(0, seq + 1 - first.seq)
+      this.#forget(seq + 1 - first.seq)
       this.journal?.acknowledged(seq)
     }
     return true
@@ -214,6 +235,7 @@ export class Session {
     this.journal?.forgotten()
     const dropped = this.#unacked.length
     this.#unacked.length = 0
+    this.#bytes = 0
     this.rooms.clear()
     return dropped
   }

@@ -8,6 +8,7 @@ export interface SessionLimits {
   resumeWindow: number
   /** Unacknowledged session-stream messages held per session. */
   resumeMaxMessages: number
+  resumeMaxBytes: number
   /** Sessions per user waiting for a resume; beyond, the oldest is dropped. */
   waitingPerUser: number
   now: () => number
@@ -35,6 +36,7 @@ export class Sessions {
   /** A new session of `userId`. */
   open(userId: string): Session {
     const session = new Session(userId, this.#limits.resumeMaxMessages, this.#counters)
+    session.maxBytes = this.#limits.resumeMaxBytes
     this.#store.add(session)
     return session
   }
