@@ -95,9 +95,4 @@ export class ClientSession {
   left(room: string): void {
     this.#rooms.delete(room)
   }
-
-  /** The rooms the session holds a position for. */
-  rooms(): string[] {
-    return [...this.#rooms.keys()]
-  }
 }

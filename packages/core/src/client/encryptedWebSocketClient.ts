@@ -12,7 +12,6 @@ import type {
   SendOptions,
   UnknownEvents,
 } from '../types'
-import { trafficTap, type TrafficTap } from './trafficTap'
 import {
   Connection,
   openConnection,
@@ -31,6 +30,7 @@ import { Outbox, type OutboxItem } from './outbox'
 import { REQUEST_TIMEOUT, requestFailed, watchSend } from './sendWatch'
 import type { SessionReady } from './session'
 import { TokenSource } from './tokenSource'
+import { trafficTap, type TrafficTap } from './trafficTap'
 import { isOffline, watchPageSignals } from './pageSignals'
 import { decideAfterClose } from './reconnect'
 import { RoomRegistry } from './roomRegistry'
