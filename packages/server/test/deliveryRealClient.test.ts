@@ -21,6 +21,15 @@ const COUNT = 1000
 const CUTS = 20
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1)
 
+/** The first numbers absent from `numbers` (1…COUNT), for a failure's message. */
+const missing = (numbers: number[]) => {
+  const seen = new Set(numbers)
+  return range(COUNT)
+    .filter((n) => !seen.has(n))
+    .slice(0, 12)
+    .join(',')
+}
+
 /** Resolves when the client is authenticated on a connection after `count` authentications. */
 function authentications(c: EncryptedWebSocketClient): () => number {
   let count = 0
@@ -59,10 +68,14 @@ describe('the real client and server under cuts (v2)', () => {
     const progress = (what: string) => async (condition: () => boolean) =>
       until(condition, 15_000).catch(() => {
         throw new Error(
-          `${what}, seed ${seed}: processed ${processed.length}, delivered ${delivered.length}, authenticated ${authenticated()} times, now ${c.getSnapshot().state}`,
+          `${what}, seed ${seed}: processed ${processed.length}, delivered ${delivered.length}, authenticated ${authenticated()} times, now ${c.getSnapshot().state}; missing ${missing(processed)}; ${JSON.stringify(server.stats())}; ${JSON.stringify(errors.slice(-6))}`,
         )
       })
     const cuts = new Set<number>()
+    const errors: string[] = []
+    c.onLifecycle('error', (error) =>
+      errors.push(`${error.code} ${error.closeCode ?? ''} ${error.message.slice(0, 60)}`),
+    )
     while (cuts.size < CUTS) cuts.add(1 + Math.floor(next() * (COUNT - 1)))
     const sends: Promise<void>[] = []
     for (let i = 1; i <= COUNT; i++) {
