@@ -3,23 +3,11 @@
 import type { EncryptedWebSocketClient } from '@encrypted-socket/core'
 import { describe, expect, it } from 'vitest'
 import { startFaultProxy } from './faultProxy'
+import { range, seededRandom } from './seededRandom'
 import { client, onCleanup, startServer, token, until } from './helpers'
-
-/** A small seeded generator, so that a failing run can be repeated (its seed is in the message). */
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
 
 const COUNT = 1000
 const CUTS = 20
-const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1)
 
 /** The first numbers absent from `numbers` (1…COUNT), for a failure's message. */
 const missing = (numbers: number[]) => {
@@ -40,7 +28,7 @@ function authentications(c: EncryptedWebSocketClient): () => number {
 describe('the real client and server under cuts (v2)', () => {
   it(`${COUNT} messages each way, the connection cut at ${CUTS} random points: each processed once and delivered once, in order; every send settled`, async () => {
     const seed = Date.now()
-    const next = random(seed)
+    const next = seededRandom(seed)
     const processed: number[] = []
     const server = await startServer({
       rateLimit: { perSecond: 1_000_000, burst: 1_000_000 },

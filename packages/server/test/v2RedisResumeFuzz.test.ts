@@ -1,29 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import { startFaultProxy } from './faultProxy'
+import { range, seededRandom } from './seededRandom'
 import { onCleanup, startServer, token, until } from './helpers'
 import { startRedis } from './redisServer'
 import { sessionClient } from './v2SessionClient'
 
-/** A small seeded generator, so that a failing run can be repeated (its seed is in the message). */
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
-
 const COUNT = 1000
 const CUTS = 20
-const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1)
 
 describe('v2 resume under cuts, across two instances sharing Redis', () => {
   it(`${COUNT} messages each way, ${CUTS} cuts, each reconnect to a random instance: each processed once, in order, each delivered once, in order, room seqs once`, async () => {
     const seed = Date.now()
-    const next = random(seed)
+    const next = seededRandom(seed)
     const processed: unknown[] = []
     const redis = await startRedis()
     onCleanup(() => redis.stop())
