@@ -297,6 +297,11 @@ export class V2Protocol implements ConnectionProtocol {
   async #process(message: MsgMessage, seq: number): Promise<void> {
     const session = this.#owned()
     if (!session) return
+    // Strictly in order: a record the server could not take (its queue was full, so it is
+    // closing) leaves a hole, and nothing after it may be processed or acknowledged past it.
+    if (seq !== session.lastProcessed + 1) {
+      return this.#connection.close(SERVER_CLOSE.TRY_AGAIN_LATER, 'Too many records in flight')
+    }
     try {
       await session.process(async () => {
         const answer = await handleMessage(this.#connection, this.#keyHolder, message)
