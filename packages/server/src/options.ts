@@ -4,6 +4,7 @@ import type { EphemeralKeys } from '@encrypted-socket/core'
 import { createHs256Verification, type VerifyToken } from './auth'
 import { createHandshakeSigner, type HandshakeSigner } from './crypto/handshakeSigner'
 import type { EventHandler } from './eventContext'
+import type { AuthorizeJoin } from './roomAuthorization'
 import { createJsonLogger, type ServerLogger } from './logger'
 import type { ServerIdentity } from './identity'
 import type { RedisOptions } from './redisFanout'
@@ -38,6 +39,14 @@ export interface ServerOptions {
   origins?: readonly string[]
   /** Called with every decrypted application event; under v2 binary data arrives as a Buffer. */
   onEvent?: EventHandler
+  /**
+   * Who may join which room, asked before every join (v1 and v2) and again for each room of a
+   * resumed v2 session: `true` lets the connection in, `false` refuses (`FORBIDDEN`), a
+   * `{ code, message }` refuses with that reason; a hook that throws refuses (`JOIN_FAILED`).
+   * Refused: v2 `denied`, v1 an `error` frame `JOIN_DENIED` naming the room. Without it, every
+   * authenticated user may join every room (the server warns at startup).
+   */
+  authorizeJoin?: AuthorizeJoin
   /** Built-in demo handlers: `echo` → `echo.reply`, `chat.send` → `chat.message` to the room. @default false */
   demo?: boolean
   /** Largest frame accepted once authenticated, in bytes; larger ones close the connection with 1009. @default 2 MiB (fits 1 MiB payloads) */
@@ -222,6 +231,7 @@ export type ResolvedServerOptions = Required<
   verifyToken: VerifyToken
   origins: readonly string[] | null
   onEvent: EventHandler | undefined
+  authorizeJoin: AuthorizeJoin | undefined
   onFrame: ServerOptions['onFrame']
   redis: RedisOptions | null
   identity: HandshakeSigner | null
@@ -278,6 +288,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     host,
     origins: options.origins ?? null,
     onEvent: options.onEvent,
+    authorizeJoin: options.authorizeJoin,
     onFrame: safeHook('onFrame', options.onFrame, logger),
     identity: options.identity ? createHandshakeSigner(options.identity) : null,
     redis,
@@ -321,6 +332,11 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
 /** What the server warns about when it starts: settings that are legal but easy to regret. */
 export function startupWarnings(options: ResolvedServerOptions): string[] {
   const warnings: string[] = []
+  if (!options.authorizeJoin) {
+    warnings.push(
+      'no authorizeJoin: every authenticated user may join every room and read what is sent to it; pass authorizeJoin(request, room) to decide who may.',
+    )
+  }
   if (options.origins?.includes('*')) {
     warnings.push(
       "origins '*': any web page can open connections with its visitors' tokens; list your app's origins instead.",

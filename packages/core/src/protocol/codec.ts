@@ -19,7 +19,8 @@ export interface ConnectedFrame {
 export type Frame =
   | { type: 'authenticate'; token: string; clientPublicKey: Uint8Array<ArrayBuffer> }
   | ConnectedFrame
-  | { type: 'error'; message: string; code?: string | number }
+  /** `room`: the room a `JOIN_DENIED` refused (an addition of this server; other v1 peers ignore it). */
+  | { type: 'error'; message: string; code?: string | number; room?: string }
   | { type: 'heartbeat' }
   | { type: 'join'; rooms: string[] }
   | { type: 'leave'; rooms: string[] }
@@ -144,7 +145,13 @@ function parseError(data: unknown): ServerFrame {
   ) {
     return malformed('"data" must hold a string "message" and an optional string or number "code"', 'error')
   }
-  return code === undefined ? { type: 'error', message } : { type: 'error', message, code }
+  const room = own(data, 'room')
+  return {
+    type: 'error',
+    message,
+    ...(code === undefined ? {} : { code }),
+    ...(typeof room === 'string' ? { room } : {}),
+  }
 }
 
 function parseRooms(event: 'join' | 'leave', data: unknown): IncomingFrame {
@@ -188,7 +195,10 @@ export function encodeFrame(frame: Frame): string {
         },
       })
     case 'error':
-      return JSON.stringify({ event: 'error', data: { code: frame.code, message: frame.message } })
+      return JSON.stringify({
+        event: 'error',
+        data: { code: frame.code, message: frame.message, ...(frame.room === undefined ? {} : { room: frame.room }) },
+      })
     case 'heartbeat':
       return HEARTBEAT_FRAME
     case 'join':

@@ -18,7 +18,7 @@ import { deriveSessionKey, isP256PublicKey } from '../crypto/sessionKey'
 import { jsonDepthExceeds } from '../jsonDepth'
 import type { OutgoingMessage } from '../outgoing'
 import type { ConnectionProtocol, SealedFrame } from '../protocol'
-import { roomRefusal } from '../rooms'
+import { refuseJoinOf, type JoinRefusal } from '../roomAuthorization'
 
 const UNDECRYPTABLE_NOTICE =
   "The first encrypted frame did not decrypt: check that the client's ecdhInfo matches the server's."
@@ -238,18 +238,37 @@ export class V1Protocol implements ConnectionProtocol {
     this.notice('UNDECRYPTABLE', UNDECRYPTABLE_NOTICE)
   }
 
-  #changeRooms(type: 'join' | 'leave', rooms: readonly string[]): void {
+  /** Frames are handled one at a time, so a leave after a join waits for the join's authorization. */
+  async #changeRooms(type: 'join' | 'leave', rooms: readonly string[]): Promise<void> {
     const connection = this.#connection
     const changed: string[] = []
     for (const room of rooms) {
-      if (type === 'join' && !connection.rooms.has(room) && !roomRefusal(connection.rooms, room)) {
-        connection.rooms.add(room)
-        changed.push(room)
-      } else if (type === 'leave' && connection.rooms.delete(room)) {
-        changed.push(room)
+      if (type === 'leave') {
+        if (connection.rooms.delete(room)) changed.push(room)
+        continue
       }
+      if (connection.rooms.has(room)) continue
+      const refusal = await refuseJoinOf(connection, room)
+      if (connection.socket.readyState !== connection.socket.OPEN) return
+      if (refusal) {
+        this.#denyJoin(room, refusal)
+        continue
+      }
+      connection.rooms.add(room)
+      changed.push(room)
     }
     if (changed.length > 0) connection.host.onRoomChange(connection, type, changed)
+  }
+
+  /** v1 has no `denied`: an `error` frame `JOIN_DENIED` that names the room (and carries it in `room`). */
+  #denyJoin(room: string, refusal: JoinRefusal): void {
+    this.#connection.options.logger.info('join refused', { connection: this.#connection.id, code: refusal.code })
+    this.#sendControl({
+      type: 'error',
+      code: 'JOIN_DENIED',
+      message: `Room "${room}" refused (${refusal.code}): ${refusal.message}`,
+      room,
+    })
   }
 
   #rememberIv(iv: Uint8Array): void {

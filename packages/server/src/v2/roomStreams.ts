@@ -1,5 +1,6 @@
 import type { ResumeRequest } from '@encrypted-socket/core'
 import type { ServerConnection } from '../connection'
+import { refuseJoinOf } from '../roomAuthorization'
 import type { DeliveryCounters } from '../delivery/deliveryStats'
 import type { RoomEntry, RoomPosition } from '../delivery/roomLog'
 import type { RoomCursor, Session } from '../delivery/session'
@@ -34,14 +35,20 @@ export interface ReopenedRooms {
  * Joins the connection to the rooms its resumed session holds (their live messages held
  * meanwhile) and reads what each missed since the position the client named: `recovered: false`
  * for a room it did not name, or named in another epoch. Rooms it named that the session does
- * not hold are not joined.
+ * not hold are not joined, and neither are those `authorizeJoin` now refuses.
  */
 export async function reopenRooms(
   connection: ServerConnection,
   session: Session,
   named: ResumeRequest['rooms'],
 ): Promise<ReopenedRooms> {
-  const rooms = [...session.rooms.keys()]
+  const rooms: string[] = []
+  for (const room of session.rooms.keys()) {
+    // Asked again: a right to a room may have been withdrawn while the client was away. A room
+    // refused here is not held: the client joins it again and is told why.
+    if (await refuseJoinOf(connection, room, true)) session.leaveRoom(room)
+    else rooms.push(room)
+  }
   for (const room of rooms) {
     session.rooms.get(room)!.held = []
     connection.rooms.add(room)

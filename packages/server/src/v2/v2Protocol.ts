@@ -13,7 +13,7 @@ import type { RoomEntry, RoomPosition } from '../delivery/roomLog'
 import type { Session, SessionOwner } from '../delivery/session'
 import type { OutgoingMessage } from '../outgoing'
 import type { ConnectionProtocol, SealedFrame } from '../protocol'
-import { roomRefusal } from '../rooms'
+import { refuseJoinOf } from '../roomAuthorization'
 import { ClientStream } from './clientStream'
 import type { RecordChannel, SealedRecord } from './recordChannel'
 import { recordJsonTooDeep, viewOf } from './recordJson'
@@ -331,8 +331,14 @@ export class V2Protocol implements ConnectionProtocol {
     const connection = this.#connection
     const session = this.#owned()
     if (!session) return
-    const refusal = roomRefusal(connection.rooms, room)
-    if (refusal) return void this.#send({ t: 'denied', room, ...refusal })
+    if (!connection.rooms.has(room)) {
+      const refusal = await refuseJoinOf(connection, room)
+      if (this.#owned() !== session) return
+      if (refusal) {
+        connection.options.logger.info('join refused', { connection: connection.id, code: refusal.code })
+        return void this.#send({ t: 'denied', room, ...refusal })
+      }
+    }
     const cursor = session.rooms.get(room) ?? { epoch: '', seq: 0, held: null }
     cursor.held ??= [] // live messages wait while what was missed is read
     session.joinRoom(room, cursor)
