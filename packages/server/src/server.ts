@@ -11,6 +11,7 @@ import {
   type DropCounts,
 } from './connection'
 import { Admission } from './admission'
+import { isForPath, mountPath, socketUrl, type AppHttpServer, type AttachOptions } from './mount'
 import { logHookFailure } from './safeHooks'
 import { demoHandler } from './demo'
 import { sealAndSend } from './fanOut'
@@ -83,6 +84,10 @@ export class EncryptedSocketServer {
   #fanout: RedisFanout | null = null
   #idleSweep: ReturnType<typeof setInterval> | null = null
   #closing: Promise<void> | null = null
+  /** The application's server this one is attached to (`attach`), its path and our listener. */
+  #mount: { server: AppHttpServer; path: string; onUpgrade: UpgradeListener } | null = null
+  /** Timers and Redis fan-out run (from `listen`, `attach` or the first `handleUpgrade`). */
+  #started = false
 
   constructor(options: ServerOptions) {
     this.#options = resolveServerOptions(options)
@@ -178,8 +183,12 @@ export class EncryptedSocketServer {
 
   /** The address clients connect to, e.g. `ws://127.0.0.1:8787` (known once listening). */
   get url(): string {
-    if (!this.#url) throw new Error('encrypted-socket server: not listening yet; await listen() first.')
-    return this.#url
+    const url = this.#url ?? (this.#mount && socketUrl(this.#mount.server, this.#mount.path))
+    if (!url)
+      throw new Error(
+        'encrypted-socket server: not listening yet; await listen() first (or listen on the server you attached to).',
+      )
+    return url
   }
 
   /**
@@ -214,32 +223,88 @@ export class EncryptedSocketServer {
         const address = this.#http.address() as AddressInfo
         const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
         this.#url = `ws://${host}:${address.port}`
-        const { idleTimeout, slowConsumerTimeout, heartbeat } = this.#options
-        const sweepEvery = Math.min(
-          10_000,
-          Math.max(10, Math.min(idleTimeout / 3, slowConsumerTimeout / 2, heartbeat)),
-        )
-        this.#idleSweep = setInterval(() => this.#dropIdle(), sweepEvery)
-        if (this.#options.redis) {
-          this.#fanout = new RedisFanout(
-            this.#options.redis,
-            this.#options.logger,
-            (message, own) => {
-              if (message.target.kind === 'session') this.#delivery?.sessions.control(message.target, own)
-              else if (!own) void this.#deliverLocally(message)
-            },
-            () => this.#memberships(),
-            this.#instanceId,
-          )
-        }
         this.#options.logger.info('listening', {
           url: this.url,
           protocols: this.#options.requireV2 ? ['v2'] : ['v1', 'v2'],
         })
-        for (const warning of startupWarnings(this.#options)) this.#options.logger.warn(warning)
+        this.#start()
         resolve()
       })
     })
+  }
+
+  /**
+   * Mounts on the application's HTTP or HTTPS server (Express, Fastify, a Next.js custom server…):
+   * takes the upgrade requests for `path` only, and nothing else: other upgrade paths are left to
+   * the server's other `upgrade` listeners, and plain HTTP requests to the application. The
+   * application listens and closes its server; `close()` detaches from it. The per-connection
+   * limits of the server's own `listen()` (headersTimeout, the idle socket timeout) are the
+   * application server's to set; each upgraded socket gets an `error` listener, as with `listen()`.
+   */
+  attach(server: AppHttpServer, options: AttachOptions = {}): this {
+    const path = mountPath(options)
+    if (this.#closing) throw new Error('encrypted-socket server: attach() after close().')
+    if (this.#mount) throw new Error('encrypted-socket server: already attached; one server per instance.')
+    const onUpgrade: UpgradeListener = (request, socket, head) => {
+      if (isForPath(request, path)) this.#take(request, socket, head)
+    }
+    server.on('upgrade', onUpgrade)
+    this.#mount = { server, path, onUpgrade }
+    this.#start()
+    this.#options.logger.info('attached', {
+      path,
+      protocols: this.#options.requireV2 ? ['v2'] : ['v1', 'v2'],
+    })
+    return this
+  }
+
+  /**
+   * Takes one upgrade request that a framework routed here itself (e.g. its own `upgrade` handler
+   * for a path): the same checks as `listen()`/`attach()` (closing, admission limits, Origin,
+   * `requireV2`), then the encrypted socket. The first call starts the timers and Redis fan-out.
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.#start()
+    this.#take(request, socket, head)
+  }
+
+  /** Starts the idle sweep and Redis fan-out, once (listen, attach or the first handleUpgrade). */
+  #start(): void {
+    if (this.#started || this.#closing) return
+    this.#started = true
+    const { idleTimeout, slowConsumerTimeout, heartbeat } = this.#options
+    const sweepEvery = Math.min(
+      10_000,
+      Math.max(10, Math.min(idleTimeout / 3, slowConsumerTimeout / 2, heartbeat)),
+    )
+    this.#idleSweep = setInterval(() => this.#dropIdle(), sweepEvery)
+    if (this.#options.redis) {
+      this.#fanout = new RedisFanout(
+        this.#options.redis,
+        this.#options.logger,
+        (message, own) => {
+          if (message.target.kind === 'session') this.#delivery?.sessions.control(message.target, own)
+          else if (!own) void this.#deliverLocally(message)
+        },
+        () => this.#memberships(),
+        this.#instanceId,
+      )
+    }
+    for (const warning of startupWarnings(this.#options)) this.#options.logger.warn(warning)
+  }
+
+  /** An upgrade from an application's server: its socket gets our 'error' listener, then the checks. */
+  #take(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node takes its own 'error' listener off an upgraded socket: a reset must not end the process.
+    if (!socket.listeners('error').includes(ignoreSocketError)) socket.on('error', ignoreSocketError)
+    this.#upgrade(request, socket, head)
+  }
+
+  /** Takes our listener off the application's server (which stays the application's to close). */
+  #detach(): void {
+    if (!this.#mount) return
+    this.#mount.server.off('upgrade', this.#mount.onUpgrade)
+    this.#options.logger.info('detached', { path: this.#mount.path })
   }
 
   /** The open connections. */
@@ -340,6 +405,7 @@ export class EncryptedSocketServer {
       const cut = setTimeout(() => sockets.forEach((socket) => socket.terminate()), timeout)
       void Promise.all(gone).then(() => {
         clearTimeout(cut)
+        this.#detach()
         this.#wss.close()
         delivery?.close()
         this.#options.logger.info('closed')
@@ -359,6 +425,7 @@ export class EncryptedSocketServer {
     this.#fanout?.abort()
     this.#delivery?.close(true)
     for (const socket of this.#wss.clients) socket.terminate()
+    this.#detach()
     this.#http.close()
     this.#http.closeAllConnections()
   }
@@ -557,6 +624,8 @@ export class EncryptedSocketServer {
       this.#delivery.sweep(new Set([...held, ...[...this.#rooms.entries()].map(([room]) => room)]))
   }
 }
+
+type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void
 
 /**
  * Picks protocol v2 when the client offers it; otherwise what ws does by default (the first
