@@ -1,5 +1,6 @@
 export { createEncryptedSocketServer, EncryptedSocketServer } from './server'
 export type { ConnectionInfo } from './server'
+export type { AppHttpServer, AttachOptions } from './mount'
 export type { ServerOptions, WireFrame } from './options'
 export type { EventContext, EventHandler } from './eventContext'
 export type { AuthorizeJoin, JoinDecision, JoinRefusal, JoinRequest } from './roomAuthorization'
