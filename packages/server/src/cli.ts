@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import { DEFAULT_ECDH_INFO } from '@encrypted-socket/core'
 import { SignJWT } from 'jose'
 import { startDevTokenEndpoint, type DevTokenEndpoint } from './devTokens'
+import { DEFAULT_DRAIN_TIMEOUT } from './drain'
 import { createServerIdentityText, loadServerIdentity } from './identity'
 import { createJsonLogger, type LogLevel } from './logger'
 import { isLoopbackHost, type ServerOptions } from './options'
@@ -43,9 +44,14 @@ Usage: encrypted-socket-server [options]
                       GET http://<host>:<token port>/token?user=<name> → { "token": "<JWT, 1 h>" }
   --token-port <n>    port of that endpoint (0: any free one)  ENCRYPTED_SOCKET_TOKEN_PORT [--port + 1]
   --log-level <l>     debug, info, warn or error               ENCRYPTED_SOCKET_LOG_LEVEL  [info]
+  --drain-timeout <ms>  on SIGTERM, how long handlers may      ENCRYPTED_SOCKET_DRAIN_TIMEOUT [${DEFAULT_DRAIN_TIMEOUT}]
+                      finish before clients are cut
   --help              this text
 
-SIGTERM or SIGINT closes every client with 1001 (they reconnect) and exits 0.`
+SIGTERM drains (a restart): no new connections (503), nothing more read from clients, the
+handlers of what was read finish and their sessions are written (Redis), then v2 clients are
+closed with 1012 (they resume on another instance) and v1 clients with 1001; exits 0.
+SIGINT closes every client with 1001 at once (they reconnect) and exits 0.`
 
 async function main(): Promise<void> {
   const env = process.env
@@ -71,6 +77,7 @@ async function main(): Promise<void> {
       'require-v2': { type: 'boolean' },
       'generate-identity': { type: 'boolean' },
       'log-level': { type: 'string' },
+      'drain-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -111,6 +118,10 @@ async function main(): Promise<void> {
   const allowTokensWithoutExpiry =
     values['allow-tokens-without-exp'] ?? env.ENCRYPTED_SOCKET_ALLOW_TOKENS_WITHOUT_EXP === '1'
   const logLevel = (values['log-level'] ?? env.ENCRYPTED_SOCKET_LOG_LEVEL ?? 'info') as LogLevel
+  const drainTimeoutText = values['drain-timeout'] ?? env.ENCRYPTED_SOCKET_DRAIN_TIMEOUT
+  const drainTimeout = drainTimeoutText === undefined ? DEFAULT_DRAIN_TIMEOUT : Number(drainTimeoutText)
+  if (!Number.isInteger(drainTimeout) || drainTimeout < 0)
+    fail(`--drain-timeout must be a whole number of ms (0 or more); got "${drainTimeoutText}".`)
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     fail(`--port must be 0..65535; got "${values.port ?? env.ENCRYPTED_SOCKET_PORT}".`)
   const tokenPortText = values['token-port'] ?? env.ENCRYPTED_SOCKET_TOKEN_PORT
@@ -202,8 +213,16 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return
     stopping = true
-    console.log(`${signal}: closing clients with 1001`)
-    void Promise.all([server.close(), tokens?.close()]).then(() => process.exit(0))
+    const draining = signal === 'SIGTERM'
+    console.log(
+      draining
+        ? `SIGTERM: draining (up to ${drainTimeout} ms), then closing v2 clients with 1012, v1 clients with 1001`
+        : `${signal}: closing clients with 1001`,
+    )
+    void Promise.all([
+      draining ? server.drain({ timeout: drainTimeout }) : server.close(),
+      tokens?.close(),
+    ]).then(() => process.exit(0))
   }
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))

@@ -2,6 +2,8 @@
 export const SERVER_CLOSE = {
   /** Server shutting down: clients reconnect (to another instance). */
   GOING_AWAY: 1001,
+  /** v2, `drain()`: service restart; the client reconnects and resumes its session elsewhere. */
+  SERVICE_RESTART: 1012,
   /** v1: the client's public key is not a P-256 point. */
   PROTOCOL_ERROR: 1002,
   /** The token was refused; v1: or the client sent something other than one `authenticate` first. */

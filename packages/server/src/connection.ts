@@ -115,6 +115,8 @@ export class ServerConnection {
   readonly #held: { size: number; handle: () => Promise<void> | void }[] = []
   #heldBytes = 0
   #releaseTimer: ReturnType<typeof setTimeout> | null = null
+  /** The server drains: nothing more from this client is handled. */
+  #draining = false
 
   constructor(socket: WebSocket, remoteAddress: string | undefined, host: ConnectionHost) {
     this.socket = socket
@@ -152,7 +154,7 @@ export class ServerConnection {
 
   /** Takes one incoming frame; nothing is read from a client refused before authenticating. */
   receive(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
-    if (this.#refused) return
+    if (this.#refused || this.#draining) return
     this.lastSeenAt = Date.now()
     this.#protocol.receive(toBuffer(data), isBinary)
   }
@@ -205,6 +207,21 @@ export class ServerConnection {
     this.#closeRequested = true
     this.socket.close(code, reason)
     setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref()
+  }
+
+  /**
+   * Drain (a graceful restart): nothing more the client sends is handled, nor what is held back
+   * over the budgets (a v2 client sends it again after its resume, elsewhere). Resolves once what
+   * was taken is handled, acknowledged and written through.
+   */
+  async drain(): Promise<void> {
+    this.#draining = true
+    if (this.#releaseTimer) clearTimeout(this.#releaseTimer)
+    this.#releaseTimer = null
+    this.#held.length = 0
+    this.#heldBytes = 0
+    for (let last: Promise<void> | null = null; last !== this.#incoming; ) await (last = this.#incoming)
+    await this.#protocol.drained?.()
   }
 
   /** Whether this client has been too slow a reader for longer than `slowConsumerTimeout`. */

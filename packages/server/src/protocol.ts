@@ -27,4 +27,6 @@ export interface ConnectionProtocol {
   notice(code: string, message: string): void
   /** The socket closed: stop timers. */
   stop(): void
+  /** Drain: what was handled is acknowledged now and written through to the shared store. */
+  drained?(): Promise<void>
 }

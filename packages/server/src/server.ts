@@ -11,6 +11,7 @@ import {
   type DropCounts,
 } from './connection'
 import { Admission } from './admission'
+import { DEFAULT_DRAIN_TIMEOUT, drainConnections } from './drain'
 import { isForPath, mountPath, socketUrl, type AppHttpServer, type AttachOptions } from './mount'
 import { logHookFailure } from './safeHooks'
 import { demoHandler } from './demo'
@@ -390,8 +391,43 @@ export class EncryptedSocketServer {
   }
 
   /**
+   * A graceful restart (a rolling deploy, SIGTERM): refuses new upgrades (503) and reads nothing
+   * more from any client; lets the handlers of what was taken finish, and their acknowledgements
+   * and the v2 sessions (in Redis, with `redis`) be written; then closes v2 clients with 1012 (they
+   * reconnect at once and resume their session on another instance: nothing lost, nothing
+   * processed twice) and v1 clients with 1001. Sockets still open after `timeout` ms are cut (a
+   * handler still running then may see its message sent again by the client). Then lets Redis go,
+   * detaches from an attached server (it does not close it) and resolves. `close()` meanwhile
+   * returns the same promise.
+   */
+  drain({ timeout = DEFAULT_DRAIN_TIMEOUT }: { timeout?: number } = {}): Promise<void> {
+    this.#closing ??= this.#drain(timeout)
+    return this.#closing
+  }
+
+  async #drain(timeout: number): Promise<void> {
+    this.#options.logger.info('draining', { connections: this.#connections.size, timeout })
+    const { cut } = await drainConnections(
+      () => this.#connections.values(),
+      () => this.#wss.clients,
+      timeout,
+    )
+    // What the closes changed (sessions waiting for their resume) is written before Redis goes.
+    const sessions = [...(this.#delivery?.sessions.all() ?? [])]
+    await Promise.all(sessions.map((session) => session.journal?.flushed()))
+    if (this.#idleSweep) clearInterval(this.#idleSweep)
+    await this.#fanout?.close(this.#memberships())
+    this.#http.close()
+    this.#detach()
+    this.#wss.close()
+    this.#delivery?.close()
+    this.#options.logger.info('closed', { drained: true, cut })
+  }
+
+  /**
    * Stops accepting connections, closes every client with 1001 (they reconnect, to another
-   * instance), and resolves when all are gone (sockets still open after `timeout` are cut).
+   * instance), and resolves when all are gone (sockets still open after `timeout` are cut). What
+   * handlers are processing may be lost: for a restart, `drain()`.
    */
   close({ timeout = 5000 }: { timeout?: number } = {}): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {

@@ -57,13 +57,16 @@ export class ClientStream {
     this.#timer = null
   }
 
+  /** Sends the acknowledgement that is due now, not after the delay (a drain). */
+  flush(): void {
+    this.stop()
+    if (this.#processed === this.#acknowledged && !this.#repeat) return
+    this.#repeat = false
+    this.#acknowledged = this.#processed
+    this.#sendAck(this.#processed)
+  }
+
   #scheduleAck(): void {
-    this.#timer ??= setTimeout(() => {
-      this.#timer = null
-      if (this.#processed === this.#acknowledged && !this.#repeat) return
-      this.#repeat = false
-      this.#acknowledged = this.#processed
-      this.#sendAck(this.#processed)
-    }, ACK_DELAY_MS)
+    this.#timer ??= setTimeout(() => this.flush(), ACK_DELAY_MS)
   }
 }

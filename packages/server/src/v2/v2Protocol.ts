@@ -115,6 +115,12 @@ export class V2Protocol implements ConnectionProtocol {
     this.#send({ t: 'error', code, message })
   }
 
+  /** Drain: the acknowledgement due goes out now; the session's changes reach the shared store. */
+  async drained(): Promise<void> {
+    this.#stream?.flush()
+    await this.#session?.journal?.flushed()
+  }
+
   async #authenticate(token: string, resume: ResumeRequest | undefined): Promise<void> {
     const connection = this.#connection
     const { options, sessions } = connection.host
