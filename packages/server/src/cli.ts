@@ -7,6 +7,7 @@ import { startDevTokenEndpoint, type DevTokenEndpoint } from './devTokens'
 import { DEFAULT_DRAIN_TIMEOUT } from './drain'
 import { createServerIdentityText, loadServerIdentity } from './identity'
 import { createJsonLogger, type LogLevel } from './logger'
+import { startMetricsEndpoint, type MetricsEndpoint } from './metricsEndpoint'
 import { isLoopbackHost, type ServerOptions } from './options'
 import { createEncryptedSocketServer, type EncryptedSocketServer } from './server'
 
@@ -43,6 +44,9 @@ Usage: encrypted-socket-server [options]
                       With no secret given (loopback only), also a development token endpoint:
                       GET http://<host>:<token port>/token?user=<name> → { "token": "<JWT, 1 h>" }
   --token-port <n>    port of that endpoint (0: any free one)  ENCRYPTED_SOCKET_TOKEN_PORT [--port + 1]
+  --metrics-port <n>  serve GET /metrics (Prometheus) and      ENCRYPTED_SOCKET_METRICS_PORT
+                      GET /healthz (200 while accepting, 503 while closing) on this port (0: any free one)
+  --metrics-host <a>  interface of that endpoint               ENCRYPTED_SOCKET_METRICS_HOST [127.0.0.1]
   --log-level <l>     debug, info, warn or error               ENCRYPTED_SOCKET_LOG_LEVEL  [info]
   --drain-timeout <ms>  on SIGTERM, how long handlers may      ENCRYPTED_SOCKET_DRAIN_TIMEOUT [${DEFAULT_DRAIN_TIMEOUT}]
                       finish before clients are cut
@@ -77,6 +81,8 @@ async function main(): Promise<void> {
       'require-v2': { type: 'boolean' },
       'generate-identity': { type: 'boolean' },
       'log-level': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
       'drain-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -128,6 +134,11 @@ async function main(): Promise<void> {
   const tokenPort = tokenPortText === undefined ? undefined : Number(tokenPortText)
   if (tokenPort !== undefined && (!Number.isInteger(tokenPort) || tokenPort < 0 || tokenPort > 65535))
     fail(`--token-port must be 0..65535; got "${tokenPortText}".`)
+  const metricsPortText = values['metrics-port'] ?? env.ENCRYPTED_SOCKET_METRICS_PORT
+  const metricsPort = metricsPortText === undefined ? undefined : Number(metricsPortText)
+  if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535))
+    fail(`--metrics-port must be 0..65535; got "${metricsPortText}".`)
+  const metricsHost = values['metrics-host'] ?? env.ENCRYPTED_SOCKET_METRICS_HOST ?? '127.0.0.1'
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel))
     fail(`--log-level must be debug, info, warn or error.`)
 
@@ -199,6 +210,22 @@ async function main(): Promise<void> {
       )
     }
   }
+  let metricsEndpoint: MetricsEndpoint | undefined
+  if (metricsPort !== undefined) {
+    try {
+      metricsEndpoint = await startMetricsEndpoint(server, { port: metricsPort, host: metricsHost })
+    } catch (error) {
+      await Promise.all([server.close({ timeout: 0 }), tokens?.close()])
+      const code = (error as NodeJS.ErrnoException).code
+      fail(
+        code === 'EADDRINUSE'
+          ? `the metrics port ${metricsPort} is in use; pick another with --metrics-port.`
+          : `--metrics-host ${metricsHost}: ${(error as Error).message}`,
+      )
+    }
+    // Printed before the line below, which tells that everything is up.
+    console.log(`metrics: ${metricsEndpoint.url}/metrics  (health: ${metricsEndpoint.url}/healthz)`)
+  }
   console.log(
     `encrypted-socket server listening on ${server.url} (${requireV2 ? 'protocol v2 only' : 'protocols v2 and v1'}, ecdhInfo "${ecdhInfo}"${demo ? ', demo handlers on' : ''}${redisUrl ? ', scaled out through Redis' : ''})`,
   )
@@ -219,10 +246,13 @@ async function main(): Promise<void> {
         ? `SIGTERM: draining (up to ${drainTimeout} ms), then closing v2 clients with 1012, v1 clients with 1001`
         : `${signal}: closing clients with 1001`,
     )
+    // The metrics endpoint stays up while clients are closed: /healthz answers 503 meanwhile.
     void Promise.all([
       draining ? server.drain({ timeout: drainTimeout }) : server.close(),
       tokens?.close(),
-    ]).then(() => process.exit(0))
+    ])
+      .then(() => metricsEndpoint?.close())
+      .then(() => process.exit(0))
   }
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import { SERVER_CLOSE } from './closeCodes'
 import type { DeliveryCounters } from './delivery/deliveryStats'
+import type { ServerEventCounts } from './serverEventCounts'
 import type { HandlerOutcome } from './delivery/answer'
 import type { KeyStore } from './delivery/idempotencyKeys'
 import type { RoomLog } from './delivery/roomLog'
@@ -70,6 +71,8 @@ export interface ConnectionHost {
   roomLog: RoomLog
   keys: KeyStore
   counters: DeliveryCounters
+  /** What only the metrics count (handshakes, token refusals, paused reads). */
+  events: ServerEventCounts
 }
 
 /** What a v2 message tells its handler besides the event and data. */
@@ -145,6 +148,11 @@ export class ServerConnection {
   /** Whether the client has not yet sent a valid `authenticate` (v1) or record #0 (v2). */
   get awaitingAuth(): boolean {
     return this.#protocol.awaitingAuth
+  }
+
+  /** Whether `close` was called (the socket may still be open, waiting for the peer's close). */
+  get closing(): boolean {
+    return this.#closeRequested
   }
 
   /** The socket is open: starts the handshake (v2 sends its welcome). */
@@ -260,7 +268,10 @@ export class ServerConnection {
     }
     this.#queued.frames++
     this.#queued.bytes += size
-    if (this.#queued.frames >= limit.frames || this.#queued.bytes >= limit.bytes) this.socket.pause()
+    if (this.#queued.frames >= limit.frames || this.#queued.bytes >= limit.bytes) {
+      if (!this.socket.isPaused) this.host.events.readsPaused++
+      this.socket.pause()
+    }
     this.#incoming = this.#incoming
       .then(() => (this.#refused || this.socket.readyState === this.socket.CLOSED ? undefined : handle()))
       .catch((error: unknown) => {

@@ -9,6 +9,7 @@ import {
   type EnvelopeRejection,
   type FanoutMessage,
 } from './fanoutEnvelope'
+import { HopTimer } from './hopTimer'
 import type { ServerLogger } from './logger'
 
 export type { FanoutMessage, FanoutTarget } from './fanoutEnvelope'
@@ -81,6 +82,8 @@ export class RedisFanout {
     failed: 0,
     overflow: 0,
   }
+  /** Times the hop of this instance's own envelopes, PUBLISH to their echo (the `redis_hop_seconds` metric). */
+  readonly hops = new HopTimer()
 
   readonly #publisher: Redis
   readonly #subscriber: Redis
@@ -90,8 +93,8 @@ export class RedisFanout {
   readonly #key: KeyObject | null
   readonly #replays = new ReplayFilter(MAX_ENVELOPE_AGE_MS)
   readonly #deliver: (message: FanoutMessage, own: boolean) => void
-  /** What arrived and waits for its slice, with when it arrived (freshness counts from then). */
-  readonly #inbox: { text: string; at: number }[] = []
+  /** What arrived and waits for its slice, with when it arrived (freshness counts from then; `hr`: performance.now()). */
+  readonly #inbox: { text: string; at: number; hr: number }[] = []
   #inboxHead = 0
   #inboxChars = 0
   #draining = false
@@ -151,7 +154,7 @@ export class RedisFanout {
       ) {
         return void this.#reject('overflow')
       }
-      this.#inbox.push({ text, at: Date.now() })
+      this.#inbox.push({ text, at: Date.now(), hr: performance.now() })
       this.#inboxChars += text.length
       this.#scheduleDrain()
     })
@@ -179,9 +182,11 @@ export class RedisFanout {
     // Publishing in call order: one instance's events keep their order.
     const published = this.#publishing.then(async () => {
       try {
+        this.hops.sent(envelope.seq)
         await this.#publisher.publish(this.#channel, sealed)
         return true
       } catch {
+        this.hops.failed(envelope.seq)
         this.dropped++
         return false
       }
@@ -243,9 +248,9 @@ export class RedisFanout {
   #drain(): void {
     const deadline = performance.now() + SLICE_MS
     while (this.#inboxHead < this.#inbox.length && performance.now() < deadline) {
-      const { text, at } = this.#inbox[this.#inboxHead++]!
+      const { text, at, hr } = this.#inbox[this.#inboxHead++]!
       this.#inboxChars -= text.length
-      this.#handle(text, at)
+      this.#handle(text, at, hr)
     }
     if (this.#inboxHead === this.#inbox.length) {
       this.#inbox.length = 0
@@ -260,10 +265,11 @@ export class RedisFanout {
     setImmediate(() => this.#drain())
   }
 
-  #handle(text: string, receivedAt: number): void {
+  #handle(text: string, receivedAt: number, arrivedAt: number): void {
     const envelope = this.#open(text, receivedAt)
     if (!envelope) return
     const own = envelope.origin === this.instanceId
+    if (own) this.hops.arrived(envelope.seq, arrivedAt)
     // Our own, echoed back by Redis: delivered already, except session control.
     if (own && envelope.target.kind !== 'session') return
     try {

@@ -2,6 +2,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server as HttpSe
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { PROTOCOL_V2 } from '@encrypted-socket/core'
+import type { Registry } from 'prom-client'
 import { WebSocketServer, type WebSocket } from 'ws'
 import {
   emptyDropCounts,
@@ -17,6 +18,8 @@ import { logHookFailure } from './safeHooks'
 import { demoHandler } from './demo'
 import { sealAndSend } from './fanOut'
 import { KeyPool } from './keyPool'
+import { ServerMetrics } from './metrics'
+import { emptyServerEventCounts } from './serverEventCounts'
 import { OutgoingMessage } from './outgoing'
 import { RoomRegistry } from './rooms'
 import { RedisFanout, type FanoutMessage, type Membership, type RedisRejections } from './redisFanout'
@@ -75,6 +78,9 @@ export class EncryptedSocketServer {
   readonly #host: ConnectionHost
   readonly #admission: Admission
   readonly #counters = emptyDeliveryCounters()
+  /** What only the metrics count: handshakes, refusals, back-pressure. */
+  readonly #events = emptyServerEventCounts()
+  readonly #metrics: ServerMetrics
   readonly #sessions: Sessions
   readonly #roomLog: RoomLog
   readonly #keys: KeyStore
@@ -167,8 +173,10 @@ export class EncryptedSocketServer {
       options: this.#options,
       keyPool: new KeyPool(),
       admitUser: (userId) => this.#admission.admitUser(userId),
-      onAuthenticated: (connection) =>
-        this.#options.logger.info('authenticated', { connection: connection.id, userId: connection.userId }),
+      onAuthenticated: (connection) => {
+        this.#events.handshakes[connection.protocol]++
+        this.#options.logger.info('authenticated', { connection: connection.id, userId: connection.userId })
+      },
       onRoomChange: (connection, type, rooms) => this.#changeRooms(connection, type, rooms),
       onEvent: (connection, event, data, meta) => this.#dispatch(connection, event, data, meta),
       onDrop: (connection, reason) => {
@@ -179,7 +187,46 @@ export class EncryptedSocketServer {
       roomLog: this.#roomLog,
       keys: this.#keys,
       counters: this.#counters,
+      events: this.#events,
     }
+    this.#metrics = new ServerMetrics({
+      connections: () => this.#connections.values(),
+      rooms: () => {
+        let rooms = 0
+        for (const _ of this.#rooms.entries()) rooms++
+        return rooms
+      },
+      stats: () => this.stats(),
+      drops: () => this.#drops,
+      events: this.#events,
+      redis: redis ? { ready: () => this.redisReady, rejected: () => this.redisRejected } : null,
+    })
+  }
+
+  /**
+   * This server's metrics in the Prometheus text format (see the README's "Metrics"): connections,
+   * rooms, handshakes and refusals, drops, back-pressure, v2 resumes and replays, Redis.
+   */
+  metrics(): Promise<string> {
+    return this.#metrics.text()
+  }
+
+  /** The `Content-Type` to serve `metrics()` with. */
+  get metricsContentType(): string {
+    return this.#metrics.registry.contentType
+  }
+
+  /**
+   * The prom-client `Registry` holding this server's metrics (its own, never the global one):
+   * merge it into the application's with `Registry.merge([register, server.metricsRegistry])`.
+   */
+  get metricsRegistry(): Registry {
+    return this.#metrics.registry
+  }
+
+  /** Whether the server takes new connections: started (listen, attach or handleUpgrade) and not closing. */
+  get accepting(): boolean {
+    return this.#started && !this.#closing
   }
 
   /** The address clients connect to, e.g. `ws://127.0.0.1:8787` (known once listening). */
@@ -290,6 +337,7 @@ export class EncryptedSocketServer {
         () => this.#memberships(),
         this.#instanceId,
       )
+      this.#fanout.hops.onHop = (seconds) => this.#metrics.observeRedisHop(seconds)
     }
     for (const warning of startupWarnings(this.#options)) this.#options.logger.warn(warning)
   }
@@ -468,12 +516,14 @@ export class EncryptedSocketServer {
 
   #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.#closing) {
+      this.#events.upgradesRefused.closing++
       this.#options.logger.warn('upgrade refused', { reason: 'closing' })
       return refuseUpgrade(socket, 503)
     }
     const address = this.#clientAddress(request)
     const refusal = this.#admission.admit(address)
     if (refusal) {
+      this.#events.upgradesRefused[refusal.reason]++
       this.#options.logger.warn('upgrade refused', { remoteAddress: address, reason: refusal.reason })
       return refuseUpgrade(socket, refusal.status)
     }
@@ -481,6 +531,7 @@ export class EncryptedSocketServer {
     socket.once('close', () => this.#admission.release(address))
     const origin = request.headers.origin
     if (!isOriginAllowed(origin, this.#options.origins)) {
+      this.#events.upgradesRefused.origin++
       this.#options.logger.warn('upgrade refused', { origin, reason: 'origin' })
       // A browser sees only 1006 for a refused upgrade; a close with a code tells the page why.
       // Nothing is processed: no welcome, no connection, no timers.
@@ -489,6 +540,7 @@ export class EncryptedSocketServer {
       )
     }
     if (this.#options.requireV2 && !offeredProtocols(request).includes(PROTOCOL_V2)) {
+      this.#events.upgradesRefused['protocol-v1']++
       this.#options.logger.warn('upgrade refused', { reason: 'protocol-v1' })
       return refuseUpgrade(socket, 426)
     }
@@ -644,6 +696,7 @@ export class EncryptedSocketServer {
     const now = Date.now()
     for (const connection of this.#connections.values()) {
       if (connection.tooSlow(now)) {
+        if (!connection.closing) this.#events.slowClientsClosed++
         this.#options.logger.warn('closing a client that does not read', { connection: connection.id })
         connection.close(SERVER_CLOSE.TRY_AGAIN_LATER, 'Not reading')
       } else if (connection.endIfSilent(now)) {

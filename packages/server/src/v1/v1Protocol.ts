@@ -163,6 +163,7 @@ export class V1Protocol implements ConnectionProtocol {
     }
     const verified = await verifyClientToken(options.verifyToken, token)
     if ('refused' in verified) {
+      connection.host.events.tokensRefused[verified.refused]++
       options.logger.warn('authentication refused', { connection: connection.id, reason: verified.reason })
       this.#sendControl({ type: 'error', code: 'AUTH_FAILED', message: 'Authentication failed' })
       connection.close(SERVER_CLOSE.POLICY_VIOLATION, 'Authentication failed')

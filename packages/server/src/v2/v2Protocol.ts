@@ -127,6 +127,7 @@ export class V2Protocol implements ConnectionProtocol {
     const verified = await verifyClientToken(options.verifyToken, token)
     if (!this.#open()) return
     if ('refused' in verified) {
+      connection.host.events.tokensRefused[verified.refused]++
       options.logger.warn('authentication refused', { connection: connection.id, reason: verified.reason })
       if (verified.refused === 'expired') {
         this.notice('TOKEN_EXPIRED', 'The token expired: connect again with a fresh one.')
