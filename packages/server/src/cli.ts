@@ -8,10 +8,11 @@ import { DEFAULT_DRAIN_TIMEOUT } from './drain'
 import { createServerIdentityText, loadServerIdentity } from './identity'
 import { createJsonLogger, type LogLevel } from './logger'
 import { startMetricsEndpoint, type MetricsEndpoint } from './metricsEndpoint'
+import type { JwksAlgorithm } from './jwks'
 import { isLoopbackHost, type ServerOptions } from './options'
 import { createEncryptedSocketServer, type EncryptedSocketServer } from './server'
 
-const HELP = `encrypted-socket-server: a protocol v2 and v1 server on one port (ws + node:crypto + HS256 JWTs)
+const HELP = `encrypted-socket-server: a protocol v2 and v1 server on one port (ws + node:crypto + JWTs: HS256, or an identity provider's keys)
 
 Usage: encrypted-socket-server [options]
 
@@ -26,6 +27,11 @@ Usage: encrypted-socket-server [options]
                       the file or the variable)
   --jwt-issuer <s>    required iss claim                       ENCRYPTED_SOCKET_JWT_ISSUER
   --jwt-audience <s>  required aud claim                       ENCRYPTED_SOCKET_JWT_AUDIENCE
+  --jwks <url>        tokens from an identity provider: the    ENCRYPTED_SOCKET_JWKS
+                      URL of its JSON Web Key Set (https; http only to loopback), instead of a
+                      secret. Needs --jwt-issuer and --jwt-audience
+  --jwt-algorithms <list>  with --jwks, the accepted           ENCRYPTED_SOCKET_JWT_ALGORITHMS [RS256,ES256,EdDSA]
+                      algorithms, comma-separated (asymmetric only)
   --allow-tokens-without-exp  accept tokens that never expire  ENCRYPTED_SOCKET_ALLOW_TOKENS_WITHOUT_EXP=1
   --origin <o>        allowed browser Origin, repeatable, '*'  ENCRYPTED_SOCKET_ORIGINS    [loopback origins]
                       for any (the variable is comma-separated)
@@ -68,6 +74,8 @@ async function main(): Promise<void> {
       'jwt-secret-file': { type: 'string' },
       'jwt-issuer': { type: 'string' },
       'jwt-audience': { type: 'string' },
+      jwks: { type: 'string' },
+      'jwt-algorithms': { type: 'string' },
       'allow-tokens-without-exp': { type: 'boolean' },
       origin: { type: 'string', multiple: true },
       demo: { type: 'boolean' },
@@ -121,6 +129,16 @@ async function main(): Promise<void> {
     values['redis-local-delivery'] ?? env.ENCRYPTED_SOCKET_REDIS_LOCAL_DELIVERY === '1'
   const jwtIssuer = values['jwt-issuer'] ?? env.ENCRYPTED_SOCKET_JWT_ISSUER
   const jwtAudience = values['jwt-audience'] ?? env.ENCRYPTED_SOCKET_JWT_AUDIENCE
+  const jwks = values.jwks ?? env.ENCRYPTED_SOCKET_JWKS
+  const jwtAlgorithms = (values['jwt-algorithms'] ?? env.ENCRYPTED_SOCKET_JWT_ALGORITHMS)
+    ?.split(',')
+    .map((alg) => alg.trim())
+    .filter((alg) => alg.length > 0) as JwksAlgorithm[] | undefined
+  if (jwks && (!jwtIssuer || !jwtAudience))
+    fail(
+      `--jwks needs ${[!jwtIssuer && '--jwt-issuer', !jwtAudience && '--jwt-audience'].filter(Boolean).join(' and ')} (the iss and aud of tokens meant for this server).`,
+    )
+  if (jwtAlgorithms && !jwks) fail('--jwt-algorithms applies to --jwks only (HS256 secrets are HS256).')
   const allowTokensWithoutExpiry =
     values['allow-tokens-without-exp'] ?? env.ENCRYPTED_SOCKET_ALLOW_TOKENS_WITHOUT_EXP === '1'
   const logLevel = (values['log-level'] ?? env.ENCRYPTED_SOCKET_LOG_LEVEL ?? 'info') as LogLevel
@@ -147,7 +165,7 @@ async function main(): Promise<void> {
     values['jwt-secret'] ??
     env.ENCRYPTED_SOCKET_JWT_SECRET
   let devToken: string | undefined
-  if (!jwtSecret) {
+  if (!jwtSecret && !jwks) {
     if (!isLoopbackHost(host)) fail(`--jwt-secret-file is required when listening on ${host} (not loopback).`)
     jwtSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')
     let dev = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('dev').setIssuedAt()
@@ -167,6 +185,7 @@ async function main(): Promise<void> {
     logger: createJsonLogger(logLevel),
     ...(jwtIssuer ? { jwtIssuer } : {}),
     ...(jwtAudience ? { jwtAudience } : {}),
+    ...(jwks ? { jwks, ...(jwtAlgorithms ? { jwtAlgorithms } : {}) } : {}),
     ...(origins ? { origins } : {}),
     ...(signingKeyPem ? { identity: await loadServerIdentity(signingKeyPem) } : {}),
     ...(redisUrl
@@ -189,7 +208,7 @@ async function main(): Promise<void> {
     throw error
   }
   let tokens: DevTokenEndpoint | undefined
-  if (devToken && demo) {
+  if (devToken && demo && jwtSecret) {
     // The quickstart's auth service: loopback only (the secret is random, so only here).
     const listenPort = tokenPort ?? (port === 0 ? 0 : port + 1)
     try {

@@ -2,6 +2,7 @@ import { DEFAULT_RESUME_MAX_BYTES } from './delivery/session'
 import type { IncomingMessage } from 'node:http'
 import type { EphemeralKeys } from '@encrypted-socket/core'
 import { createHs256Verification, type VerifyToken } from './auth'
+import { jwksFromServerOptions, type JwksAlgorithm } from './jwks'
 import { createHandshakeSigner, type HandshakeSigner } from './crypto/handshakeSigner'
 import type { EventHandler } from './eventContext'
 import type { AuthorizeJoin } from './roomAuthorization'
@@ -15,16 +16,32 @@ export interface ServerOptions {
   ecdhInfo: string
   /** Secret for HS256 JWTs (the `sub` claim is the user id). Either this or `verifyToken`. */
   jwtSecret?: string
-  /** Required `iss` claim of HS256 tokens. */
+  /** Required `iss` claim of HS256 tokens; with `jwks`, required. */
   jwtIssuer?: string
-  /** Required `aud` claim of HS256 tokens. */
+  /** Required `aud` claim of HS256 tokens; with `jwks`, required. */
   jwtAudience?: string
   /**
    * Accept HS256 tokens without an `exp` claim (long-lived service tokens). Such a token, once
    * leaked, works forever: prefer short-lived tokens. @default false
    */
   allowTokensWithoutExpiry?: boolean
-  /** Your own verification (e.g. JWKS): return the user id, or throw to refuse. Wins over `jwtSecret`. */
+  /**
+   * Tokens from an identity provider: the URL of its JSON Web Key Set (e.g.
+   * `'https://id.example.com/.well-known/jwks.json'`; http only to a loopback host), fetched on
+   * first use, cached, and fetched again for an unknown `kid`. Needs `jwtIssuer` and
+   * `jwtAudience`; not with `jwtSecret`. A key set that cannot be fetched closes clients with 1013
+   * (they retry), not as a refused token.
+   */
+  jwks?: string | URL
+  /** With `jwks`: the accepted algorithms (asymmetric only). @default ['RS256', 'ES256', 'EdDSA'] */
+  jwtAlgorithms?: readonly JwksAlgorithm[]
+  /** With `jwks`: how long fetched keys are used before the set is fetched again, in ms. @default 600000 (jose's) */
+  jwksCacheMaxAge?: number
+  /** With `jwks`: after a fetch, how long an unknown `kid` is refused without fetching again, in ms. @default 30000 (jose's) */
+  jwksCooldown?: number
+  /** With `jwks`: time allowed for one fetch of the key set, in ms. @default 5000 (jose's) */
+  jwksTimeout?: number
+  /** Your own verification: return the user id, or throw to refuse. Wins over `jwtSecret` and `jwks`. */
   verifyToken?: VerifyToken
   /** @default 8787 (0 picks a free port) */
   port?: number
@@ -252,6 +269,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   if (options.jwtSecret !== undefined && !options.verifyToken) checkSecret(options.jwtSecret, host)
   const verifyToken =
     options.verifyToken ??
+    (options.jwks !== undefined ? jwksFromServerOptions(options) : undefined) ??
     (options.jwtSecret
       ? createHs256Verification({
           secret: options.jwtSecret,
@@ -262,7 +280,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
       : undefined)
   if (!verifyToken) {
     throw new TypeError(
-      'encrypted-socket server: pass `jwtSecret` (HS256) or `verifyToken(token)` to authenticate clients.',
+      'encrypted-socket server: pass `jwtSecret` (HS256), `jwks` (an identity provider’s key set) or `verifyToken(token)` to authenticate clients.',
     )
   }
   const redis = typeof options.redis === 'string' ? { url: options.redis } : (options.redis ?? null)

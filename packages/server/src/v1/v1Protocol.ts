@@ -165,6 +165,16 @@ export class V1Protocol implements ConnectionProtocol {
     if ('refused' in verified) {
       connection.host.events.tokensRefused[verified.refused]++
       options.logger.warn('authentication refused', { connection: connection.id, reason: verified.reason })
+      if (verified.refused === 'unavailable') {
+        // The token could not be checked (the identity provider is unreachable): not a bad token.
+        this.#sendControl({
+          type: 'error',
+          code: 'AUTH_UNAVAILABLE',
+          message: 'Tokens cannot be checked now: try again later',
+        })
+        connection.close(SERVER_CLOSE.TRY_AGAIN_LATER, 'Try again later')
+        return
+      }
       this.#sendControl({ type: 'error', code: 'AUTH_FAILED', message: 'Authentication failed' })
       connection.close(SERVER_CLOSE.POLICY_VIOLATION, 'Authentication failed')
       return

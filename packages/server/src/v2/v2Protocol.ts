@@ -133,6 +133,11 @@ export class V2Protocol implements ConnectionProtocol {
         this.notice('TOKEN_EXPIRED', 'The token expired: connect again with a fresh one.')
         return connection.close(SERVER_CLOSE.TOKEN_EXPIRED, 'Token expired')
       }
+      if (verified.refused === 'unavailable') {
+        // The token could not be checked (the identity provider is unreachable): not a bad token.
+        this.notice('AUTH_UNAVAILABLE', 'Tokens cannot be checked now: try again later.')
+        return connection.close(SERVER_CLOSE.TRY_AGAIN_LATER, 'Try again later')
+      }
       this.notice('AUTH_FAILED', 'Authentication failed')
       return connection.close(SERVER_CLOSE.POLICY_VIOLATION, 'Authentication failed')
     }
