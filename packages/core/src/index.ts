@@ -93,7 +93,7 @@ export { EncryptedWebSocketClient } from './client/encryptedWebSocketClient'
 export { CLIENT_CLOSE, REJECTED_CLOSE_CODES, defaultShouldReconnect, nextDelay } from './client/reconnect'
 export { transition } from './client/transition'
 export type { ClientEvent } from './client/transition'
-export { getRoomStatus } from './client/roomStatus'
+export { getRoomDenial, getRoomStatus } from './client/roomStatus'
 export { ReplayGuard } from './client/replayGuard'
 export { SNAPSHOT_FIELDS } from './client/snapshot'
 export type { RoomStatus } from './client/roomStatus'
@@ -110,6 +110,7 @@ export type {
   LifecycleEvents,
   Logger,
   ReconnectOptions,
+  RoomDenial,
   SendOptions,
   TrafficEntry,
   UnknownEvents,

@@ -205,6 +205,23 @@ export interface ClientSnapshot {
   readonly lastError: EncryptedSocketError | null
   /** The rooms the application is in (re-joined after every reconnect), sorted. */
   readonly rooms: readonly string[]
+  /**
+   * The rooms of `rooms` the server has let this connection into, sorted: v2 once it answered
+   * `joined` (or held the room for a resumed session), never before; v1, which confirms nothing,
+   * every room not refused once authenticated.
+   */
+  readonly joinedRooms: readonly string[]
+  /**
+   * The rooms of `rooms` the server refused, with its reason. A refused room is not asked for
+   * again after a reconnect, only when it is joined anew (released and held again, or `joinRooms`).
+   */
+  readonly deniedRooms: Readonly<Record<string, RoomDenial>>
+}
+
+/** Why the server refused a room (its `authorizeJoin`): a stable `code` (e.g. `FORBIDDEN`) and a message for people. */
+export interface RoomDenial {
+  readonly code: string
+  readonly message: string
 }
 
 /** Lifecycle notifications: a channel of their own that no network frame can reach. */

@@ -37,6 +37,7 @@ export class MockEncryptedServer {
   readonly #server: Server
   readonly #context: ServerContext
   readonly #historyLost = new Set<string>()
+  readonly #deniedRooms = new Map<string, { code: string; message: string }>()
   #handshake: HandshakeMode = { type: 'normal' }
   #nextId = 1
   #authenticatedWaiters: ((connection: MockConnection) => void)[] = []
@@ -50,6 +51,7 @@ export class MockEncryptedServer {
       mode: () => this.#handshake,
       authenticated: (connection) => this.#authenticated(connection),
       historyLost: (room) => this.#historyLost.has(room),
+      roomRefusal: (room) => this.#deniedRooms.get(room) ?? null,
     }
     this.#server = new Server(url, {
       selectProtocol: (offered) => selectProtocol(this.#options.protocol, offered),
@@ -115,6 +117,19 @@ export class MockEncryptedServer {
    */
   loseRoomHistory(room: string): void {
     this.#historyLost.add(room)
+  }
+
+  /**
+   * From now on a join of `room` is refused, as a server's `authorizeJoin` would: v2 answers
+   * `denied` with this `code` and `message`; v1 an `error` frame `JOIN_DENIED` naming the room.
+   */
+  denyRoom(room: string, refusal = { code: 'FORBIDDEN', message: 'You may not join this room.' }): void {
+    this.#deniedRooms.set(room, refusal)
+  }
+
+  /** Joins of `room` are let in again (after `denyRoom`). */
+  allowRoom(room: string): void {
+    this.#deniedRooms.delete(room)
   }
 
   /** Back to normal handshakes. */

@@ -11,4 +11,6 @@ export interface ServerContext {
   authenticated(connection: MockConnection): void
   /** v2: whether `room`'s history was lost (`loseRoomHistory`): a join with `since` recovers nothing. */
   historyLost(room: string): boolean
+  /** Why a join of `room` is refused (`denyRoom`), or null when it is not. */
+  roomRefusal(room: string): { code: string; message: string } | null
 }

@@ -6,7 +6,7 @@ import { EncryptedSocketError } from '../errors'
 import type { ResolvedOptions } from '../options'
 import { createEphemeralKeys, type EphemeralKeys } from '../protocol/handshake'
 import { PROTOCOL_V1, PROTOCOL_V2 } from '../protocol/v2/subprotocols'
-import type { CloseInfo, Logger, WebSocketConstructor, WebSocketLike } from '../types'
+import type { CloseInfo, Logger, RoomDenial, WebSocketConstructor, WebSocketLike } from '../types'
 import { constructFailure, openFailure, ORIGIN_REFUSED_CLOSE, originRefused } from './openFailure'
 import { CLIENT_CLOSE, MESSAGE_TOO_BIG, REJECTED_CLOSE_CODES } from './reconnect'
 import type { ClientSession } from './clientSession'
@@ -45,6 +45,10 @@ export interface ConnectionHost {
   answered(id: number, answer: RequestAnswer): void
   /** v2: a stream lost messages. */
   gap(gap: Gap): void
+  /** v2: the server let this connection into `room`. */
+  roomJoined(room: string): void
+  /** The server refused `room`. */
+  roomDenied(room: string, denial: RoomDenial): void
   /** An application event: decrypted, or in plaintext from a v1 server the options allow to send it. */
   event(name: string, data: unknown): void
   /** A failure the application should know about; the connection goes on. */
@@ -293,6 +297,12 @@ export class Connection {
       },
       gap: (gap) => {
         if (!this.#disposed) this.#host.gap(gap)
+      },
+      roomJoined: (room) => {
+        if (!this.#disposed) this.#host.roomJoined(room)
+      },
+      roomDenied: (room, denial) => {
+        if (!this.#disposed) this.#host.roomDenied(room, denial)
       },
       event: (name, data) => {
         if (!this.#disposed) this.#host.event(name, data)

@@ -9,6 +9,7 @@ import type {
   EventMap,
   EventName,
   LifecycleEvents,
+  RoomDenial,
   SendOptions,
   UnknownEvents,
 } from '../types'
@@ -33,6 +34,7 @@ import { TokenSource } from './tokenSource'
 import { trafficTap, type TrafficTap } from './trafficTap'
 import { isOffline, watchPageSignals } from './pageSignals'
 import { decideAfterClose } from './reconnect'
+import { RoomAnswers } from './roomAnswers'
 import { RoomRegistry } from './roomRegistry'
 import { SnapshotStore, type SnapshotAction } from './snapshot'
 
@@ -68,6 +70,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   readonly #events: Emitter<Events>
   readonly #lifecycle: Emitter<LifecycleEvents>
   readonly #rooms = new RoomRegistry()
+  readonly #roomAnswers = new RoomAnswers()
   readonly #outbox = new Outbox()
   /** The v2 session, kept across connections so that the next one can resume it. */
   readonly #session = new ClientSession()
@@ -100,7 +103,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     this.subscribe = this.#store.subscribe
     if (this.#options.autoJoinRooms.length > 0) {
       this.#rooms.joinExplicit(this.#options.autoJoinRooms)
-      this.#dispatch({ type: 'ROOMS', rooms: this.#rooms.list() })
+      this.#publishRooms()
     }
   }
 
@@ -230,7 +233,8 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       ),
     })
     this.#rooms.clear()
-    this.#dispatch({ type: 'ROOMS', rooms: [] })
+    this.#roomAnswers.clear()
+    this.#publishRooms()
     this.#events.offAll()
     this.#lifecycle.offAll()
     this.#store.clear()
@@ -336,7 +340,9 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   joinRooms(rooms: readonly string[]): void {
     checkRooms('joinRooms', rooms)
     if (this.#destroyed) return
-    this.#sendRoomChange('join', this.#rooms.joinExplicit(rooms))
+    // A refused room named again is asked for again.
+    const asked = [...this.#rooms.joinExplicit(rooms), ...this.#roomAnswers.retry(rooms)]
+    this.#sendRoomChange('join', [...new Set(asked)])
   }
 
   /** Leaves rooms joined with `joinRooms()` (a room also held by `joinRoom()` stays until released). */
@@ -354,7 +360,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     checkRooms('joinRoom', [room])
     if (this.#destroyed) return noop
     if (this.#rooms.acquire(room)) this.#sendRoomChange('join', [room])
-    else this.#dispatch({ type: 'ROOMS', rooms: this.#rooms.list() })
+    else this.#publishRooms()
     let released = false
     return () => {
       if (released || this.#destroyed) return
@@ -364,9 +370,28 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   }
 
   #sendRoomChange(type: 'join' | 'leave', rooms: string[]): void {
-    this.#dispatch({ type: 'ROOMS', rooms: this.#rooms.list() })
-    if (this.#store.get().state !== 'authenticated') return
+    const snapshot = this.#store.get()
+    if (type === 'leave') this.#roomAnswers.released(rooms)
+    // v1 confirms nothing: a room asked for while authenticated counts as joined at once.
+    else if (snapshot.state === 'authenticated' && snapshot.protocol === 'v1')
+      for (const room of rooms) this.#roomAnswers.joined(room)
+    this.#publishRooms()
+    if (snapshot.state !== 'authenticated') return
     this.#connection?.changeRooms(type, rooms)
+  }
+
+  /** The snapshot's rooms, and what the server answered about them. */
+  #publishRooms(): void {
+    const rooms = this.#rooms.list()
+    this.#dispatch({ type: 'ROOMS', rooms, ...this.#roomAnswers.view(rooms) })
+  }
+
+  /** The server's answer about a room; one the application no longer holds is forgotten. */
+  #roomAnswer(room: string, denial: RoomDenial | null): void {
+    if (!this.#rooms.has(room)) return
+    if (denial) this.#roomAnswers.denied(room, denial)
+    else this.#roomAnswers.joined(room)
+    this.#publishRooms()
   }
 
   // ---- One connection attempt ------------------------------------------------------------------
@@ -381,6 +406,8 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         requestFailed({ code: this.#host.scrub(error.code), message: this.#host.scrub(error.message) }),
       ),
     gap: (gap) => this.#lifecycle.emit('gap', gap),
+    roomJoined: (room) => this.#roomAnswer(room, null),
+    roomDenied: (room, denial) => this.#roomAnswer(room, denial),
     event: (name, data) => {
       this.#tap?.('received', name, data)
       this.#events.emit(name as EventName<Events>, data as Events[EventName<Events>])
@@ -410,7 +437,11 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     const { encrypted, protocol } = info
     this.#retriedExpiredToken = false
     if (session) this.#outbox.startSession(session.resumed, session.processed)
-    this.#dispatch({ type: 'AUTHENTICATED', ...info, resumed: session?.resumed ?? false })
+    const wanted = this.#rooms.list().filter((room) => !this.#roomAnswers.isDenied(room))
+    const held = session?.held ?? []
+    this.#roomAnswers.connectionStarted(protocol === 'v1' ? wanted : held.filter((room) => wanted.includes(room)))
+    const { joinedRooms } = this.#roomAnswers.view(this.#rooms.list())
+    this.#dispatch({ type: 'AUTHENTICATED', ...info, resumed: session?.resumed ?? false, joinedRooms })
     // A state listener may have called disconnect() or destroy() meanwhile.
     if (connection.disposed) return
     this.#restoreRooms(connection, session)
@@ -443,7 +474,8 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
    * wanted are left); every other wanted room is joined, with `since` where the client has been.
    */
   #restoreRooms(connection: Connection, session: SessionReady | undefined): void {
-    const wanted = this.#rooms.list()
+    // A refused room is not asked for again on its own (see `RoomAnswers`).
+    const wanted = this.#rooms.list().filter((room) => !this.#roomAnswers.isDenied(room))
     const held = new Set(session?.held ?? [])
     connection.changeRooms(
       'leave',
@@ -465,6 +497,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     const connection = this.#connection
     this.#connection = null
     this.#outbox.connectionEnded()
+    this.#roomAnswers.connectionEnded()
     if (ending.type === 'stop') connection?.close(1000, 'Client disconnect')
     else connection?.dispose()
     this.#clearRetryTimer()

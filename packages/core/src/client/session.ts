@@ -3,6 +3,7 @@
 // connection (connection.ts) owns the socket and the attempt's end, and picks one of them.
 import type { EncryptedSocketError } from '../errors'
 import type { ResolvedOptions } from '../options'
+import type { RoomDenial } from '../types'
 import type { EphemeralKeys } from '../protocol/handshake'
 import type { ClientSession, SessionStart } from './clientSession'
 import type { ConnectionEnd } from './connection'
@@ -72,6 +73,10 @@ export interface ProtocolContext {
   answered(id: number, answer: RequestAnswer): void
   /** v2: a stream lost messages. */
   gap(gap: Gap): void
+  /** v2: the server let this connection into `room`. */
+  roomJoined(room: string): void
+  /** The server refused `room` (v2 `denied`, v1 an `error` frame `JOIN_DENIED`). */
+  roomDenied(room: string, denial: RoomDenial): void
   event(name: string, data: unknown): void
   report(error: EncryptedSocketError): void
   /** Ends the attempt with the client's close `code`; `next` tells the client how to go on. */

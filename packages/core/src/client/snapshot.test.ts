@@ -29,7 +29,15 @@ describe('reduce', () => {
   const earlier = new EncryptedSocketError('ERR_DECRYPT', 'Dropped a frame.')
   const base = (fields: Partial<ClientSnapshot>): ClientSnapshot =>
     Object.freeze({ ...INITIAL_SNAPSHOT, ...fields })
-  const session = { clientId: 'c1', userId: 'ana', encrypted: true, protocol: 'v2', resumed: true } as const
+  const session = {
+    clientId: 'c1',
+    userId: 'ana',
+    encrypted: true,
+    protocol: 'v2',
+    resumed: true,
+    joinedRooms: ['a'],
+  } as const
+  const denial = { code: 'FORBIDDEN', message: 'Not yours.' }
 
   type Row = [
     name: string,
@@ -62,6 +70,7 @@ describe('reduce', () => {
         encrypted: false,
         protocol: null,
         resumed: false,
+        joinedRooms: [],
         nextRetryAt: 1234,
       },
     ],
@@ -110,6 +119,7 @@ describe('reduce', () => {
         nextRetryAt: null,
         lastError: earlier,
         rooms: ['a'],
+        joinedRooms: [],
       },
     ],
     [
@@ -118,7 +128,12 @@ describe('reduce', () => {
       { type: 'REPORT', error: earlier },
       { state: 'authenticated', ...session, lastError: earlier },
     ],
-    ['rooms', {}, { type: 'ROOMS', rooms: ['a', 'b'] }, { rooms: ['a', 'b'] }],
+    [
+      'rooms, and what the server answered about them',
+      {},
+      { type: 'ROOMS', rooms: ['a', 'b'], joinedRooms: ['a'], deniedRooms: { b: denial } },
+      { rooms: ['a', 'b'], joinedRooms: ['a'], deniedRooms: { b: denial } },
+    ],
   ]
 
   it.each(table)('%s', (_name, before, action, after) => {
@@ -130,7 +145,13 @@ describe('reduce', () => {
   it('returns the same snapshot when an action changes nothing', () => {
     const authenticated = base({ state: 'authenticated', ...session, rooms: ['a'] })
     expect(reduce(authenticated, { type: 'SOCKET_OPEN' })).toBe(authenticated)
-    expect(reduce(authenticated, { type: 'ROOMS', rooms: ['a'] })).toBe(authenticated)
+    expect(reduce(authenticated, { type: 'ROOMS', rooms: ['a'], joinedRooms: ['a'], deniedRooms: {} })).toBe(
+      authenticated,
+    )
+    const denied = reduce(authenticated, { type: 'ROOMS', rooms: ['a'], joinedRooms: [], deniedRooms: { a: denial } })
+    expect(reduce(denied, { type: 'ROOMS', rooms: ['a'], joinedRooms: [], deniedRooms: { a: { ...denial } } })).toBe(
+      denied,
+    )
     expect(reduce(INITIAL_SNAPSHOT, { type: 'DISCONNECT' })).toBe(INITIAL_SNAPSHOT)
   })
 

@@ -1,6 +1,6 @@
 // The snapshot: what the application can read about the client, changed only through `reduce`.
 import type { EncryptedSocketError } from '../errors'
-import type { ClientSnapshot } from '../types'
+import type { ClientSnapshot, RoomDenial } from '../types'
 import { transition, type ClientEvent } from './transition'
 
 export const INITIAL_SNAPSHOT: ClientSnapshot = /* @__PURE__ */ Object.freeze({
@@ -14,6 +14,8 @@ export const INITIAL_SNAPSHOT: ClientSnapshot = /* @__PURE__ */ Object.freeze({
   nextRetryAt: null,
   lastError: null,
   rooms: Object.freeze([]),
+  joinedRooms: Object.freeze([]),
+  deniedRooms: Object.freeze({}),
 })
 
 /**
@@ -31,6 +33,8 @@ export const SNAPSHOT_FIELDS = /* @__PURE__ */ Object.freeze([
   'nextRetryAt',
   'lastError',
   'rooms',
+  'joinedRooms',
+  'deniedRooms',
 ] as const) satisfies readonly (keyof ClientSnapshot)[]
 
 type MissingField = Exclude<keyof ClientSnapshot, (typeof SNAPSHOT_FIELDS)[number]>
@@ -51,6 +55,8 @@ export type SnapshotAction =
       encrypted: boolean
       protocol: 'v1' | 'v2'
       resumed: boolean
+      /** The rooms the server holds for this connection from the start (see `joinedRooms`). */
+      joinedRooms: readonly string[]
     }
   /** The connection ended and another attempt follows (`nextRetryAt`: when, or null for now). */
   | { type: 'CONNECTION_LOST'; nextRetryAt: number | null }
@@ -64,8 +70,13 @@ export type SnapshotAction =
   | { type: 'DISCONNECT' }
   /** A failure the application should know about (a dropped frame, a server error). */
   | { type: 'REPORT'; error: EncryptedSocketError }
-  /** The rooms the application is in changed. */
-  | { type: 'ROOMS'; rooms: readonly string[] }
+  /** The rooms the application is in, or the server's answers about them, changed. */
+  | {
+      type: 'ROOMS'
+      rooms: readonly string[]
+      joinedRooms: readonly string[]
+      deniedRooms: Readonly<Record<string, RoomDenial>>
+    }
 
 /**
  * Holds the snapshot: `get` and `subscribe` for readers (bound, so they can be passed bare),
@@ -110,7 +121,14 @@ export class SnapshotStore {
 }
 
 /** Fields that describe a session: cleared whenever there is none. */
-const NO_SESSION = { encrypted: false, protocol: null, resumed: false, clientId: null, userId: null } as const
+const NO_SESSION = {
+  encrypted: false,
+  protocol: null,
+  resumed: false,
+  clientId: null,
+  userId: null,
+  joinedRooms: INITIAL_SNAPSHOT.joinedRooms,
+} as const
 
 /**
  * The next snapshot: `state` through `transition()`, every other field here. Returns `snapshot`
@@ -123,8 +141,9 @@ export function reduce(snapshot: ClientSnapshot, action: SnapshotAction): Client
     case 'SOCKET_OPEN':
       return apply(snapshot, action, {})
     case 'AUTHENTICATED': {
-      const { clientId, userId, encrypted, protocol, resumed } = action
+      const { clientId, userId, encrypted, protocol, resumed, joinedRooms } = action
       return apply(snapshot, action, {
+        joinedRooms,
         clientId,
         userId,
         encrypted,
@@ -152,7 +171,11 @@ export function reduce(snapshot: ClientSnapshot, action: SnapshotAction): Client
     case 'REPORT':
       return nextSnapshot(snapshot, { lastError: action.error })
     case 'ROOMS':
-      return nextSnapshot(snapshot, { rooms: action.rooms })
+      return nextSnapshot(snapshot, {
+        rooms: action.rooms,
+        joinedRooms: action.joinedRooms,
+        deniedRooms: action.deniedRooms,
+      })
   }
 }
 
@@ -176,11 +199,26 @@ export function nextSnapshot(current: ClientSnapshot, fields: Partial<ClientSnap
   if (!changed) return current
   const next = { ...current, ...fields }
   if (fields.rooms) next.rooms = Object.freeze([...fields.rooms])
+  if (fields.joinedRooms) next.joinedRooms = Object.freeze([...fields.joinedRooms])
+  if (fields.deniedRooms) next.deniedRooms = Object.freeze({ ...fields.deniedRooms })
   return Object.freeze(next)
 }
 
+/** Room lists and denials compare by content, so unchanged ones keep the snapshot's identity. */
 function sameValue(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true
-  // Room lists compare by content, so an unchanged list keeps the snapshot's identity.
-  return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => v === b[i])
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => v === b[i])
+  }
+  if (!isRecord(a) || !isRecord(b)) return false
+  const keys = Object.keys(a)
+  return keys.length === Object.keys(b).length && keys.every((key) => sameDenial(a[key], b[key]))
+}
+
+function sameDenial(a: unknown, b: unknown): boolean {
+  return isRecord(a) && isRecord(b) && a['code'] === b['code'] && a['message'] === b['message']
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !(value instanceof Error)
 }

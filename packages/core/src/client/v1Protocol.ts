@@ -114,14 +114,21 @@ export class V1Protocol implements Protocol {
           new EncryptedSocketError('ERR_MALFORMED_FRAME', `Dropped a frame: ${frame.reason}.`),
         )
       case 'error':
-        return this.#handleError(frame.code, frame.message)
+        return this.#handleError(frame.code, frame.message, frame.room)
       case 'heartbeat':
         return
     }
   }
 
-  #handleError(code: unknown, message: string): void {
+  #handleError(code: unknown, message: string, room: string | undefined): void {
     const context = this.#context
+    if (code === 'JOIN_DENIED' && room !== undefined && this.#phase === 'authenticated') {
+      // v1 has no encrypted refusal. A forged one can only make a room look refused (and not
+      // re-joined): it delivers nothing, and whoever can forge frames can also drop them.
+      const denial = { code: 'JOIN_DENIED', message: context.scrub(message) }
+      context.roomDenied(room, denial)
+      return context.report(new EncryptedSocketError('ERR_ROOM_DENIED', `The server refused room "${context.scrub(room)}": ${denial.message}`))
+    }
     if (code === 'UNDECRYPTABLE' && !this.#session?.confirmed) {
       // The server could not open what we sent. Anyone could have written this frame in v1, so it
       // counts only before anything decrypted under the key (then the keys cannot differ).

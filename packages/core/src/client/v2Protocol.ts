@@ -306,6 +306,7 @@ export class V2Protocol implements Protocol {
         }
         return context.acknowledged(message.seq)
       case 'joined':
+        context.roomJoined(message.room)
         if (context.session.joined(message.room, message.epoch, message.seq, message.recovered)) {
           context.gap({ scope: 'room', room: message.room })
         }
@@ -319,6 +320,10 @@ export class V2Protocol implements Protocol {
         )
       case 'denied':
         context.session.left(message.room)
+        context.roomDenied(message.room, {
+          code: context.scrub(message.code),
+          message: context.scrub(message.message),
+        })
         return context.report(
           new EncryptedSocketError(
             'ERR_ROOM_DENIED',

@@ -45,7 +45,14 @@ export async function handleV1Frame(
       connection.heartbeats++
       return
     case 'join':
-      for (const room of frame.rooms) connection.rooms.add(room)
+      for (const room of frame.rooms) {
+        const refusal = context.roomRefusal(room)
+        if (!refusal) connection.rooms.add(room)
+        else {
+          const message = `Room "${room}" refused (${refusal.code}): ${refusal.message}`
+          socket.send(encodeFrame({ type: 'error', code: 'JOIN_DENIED', message, room }))
+        }
+      }
       return
     case 'leave':
       for (const room of frame.rooms) connection.rooms.delete(room)

@@ -74,7 +74,9 @@ export class V2Session {
       case 'ping':
         connection.heartbeats++
         return this.#write(controlItem({ t: 'pong', n: message.n }))
-      case 'join':
+      case 'join': {
+        const refusal = this.#context.roomRefusal(message.room)
+        if (refusal) return this.#write(controlItem({ t: 'denied', room: message.room, ...refusal }))
         connection.rooms.add(message.room)
         return this.#write(
           controlItem({
@@ -90,6 +92,7 @@ export class V2Session {
             }),
           }),
         )
+      }
       case 'leave':
         connection.rooms.delete(message.room)
         return
