@@ -22,6 +22,11 @@ export const SERVER_CLOSE = {
   SUPERSEDED: 4009,
   /** v2: the token expired (after an `error` record `TOKEN_EXPIRED`). */
   TOKEN_EXPIRED: 4401,
+  /**
+   * `disconnectUser`: the user's access was revoked (after an `error` record / frame
+   * `TOKEN_REFUSED`). Clients do not retry 4401 with it (PROTOCOL-v2.md §7).
+   */
+  TOKEN_REFUSED: 4401,
   /** The browser's `Origin` is not in `origins`: the upgrade is accepted only to be closed at once. */
   ORIGIN_REFUSED: 4430,
   /** No valid `authenticate` (v1) or record #0 (v2) in time. */

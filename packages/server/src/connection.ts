@@ -327,6 +327,11 @@ export class ServerConnection {
     this.#scheduleRelease()
   }
 
+  /** A notice to the client: v2 an `error` record, v1 a plaintext `error` frame. */
+  notice(code: string, message: string): void {
+    this.#protocol.notice(code, message)
+  }
+
   /** Tells the client it goes over the rate limit, at most once a second. */
   noticeRateLimit(message: string): void {
     const now = Date.now()

@@ -2,7 +2,18 @@ import { jsonDepthExceeds } from './jsonDepth'
 
 /** Who a fanned-out event is for. */
 export type FanoutTarget =
-  { kind: 'room'; room: string } | { kind: 'user'; userId: string } | { kind: 'all' } | SessionControl
+  | { kind: 'room'; room: string }
+  | { kind: 'user'; userId: string }
+  | { kind: 'all' }
+  | SessionControl
+  | UserDisconnect
+
+/** `disconnectUser` (no event): every instance closes the user's connections and drops their v2 sessions. */
+export interface UserDisconnect {
+  kind: 'disconnect'
+  userId: string
+  reason: string
+}
 
 /**
  * Between instances sharing sessions (no event): `supersede` asks the instance holding a session
@@ -80,6 +91,9 @@ function parseTarget(target: unknown): FanoutTarget | null {
   if (target.kind === 'room' && typeof target.room === 'string') return { kind: 'room', room: target.room }
   if (target.kind === 'user' && typeof target.userId === 'string') {
     return { kind: 'user', userId: target.userId }
+  }
+  if (target.kind === 'disconnect' && typeof target.userId === 'string' && typeof target.reason === 'string') {
+    return { kind: 'disconnect', userId: target.userId, reason: target.reason }
   }
   if (
     target.kind === 'session' &&

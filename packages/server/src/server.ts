@@ -332,7 +332,9 @@ export class EncryptedSocketServer {
         this.#options.logger,
         (message, own) => {
           if (message.target.kind === 'session') this.#delivery?.sessions.control(message.target, own)
-          else if (!own) void this.#deliverLocally(message)
+          else if (message.target.kind === 'disconnect') {
+            if (!own) this.#disconnectUserHere(message.target.userId, message.target.reason)
+          } else if (!own) void this.#deliverLocally(message)
         },
         () => this.#memberships(),
         this.#instanceId,
@@ -436,6 +438,37 @@ export class EncryptedSocketServer {
   /** Closes one connection. */
   disconnect(connectionId: string, code = 1000, reason = ''): void {
     this.#connections.get(connectionId)?.close(code, reason)
+  }
+
+  /**
+   * Disconnects a user whose access was revoked, on every instance (through Redis, when
+   * configured): each of their connections is told `TOKEN_REFUSED` (v2: an `error` record; v1: an
+   * error frame, `reason` as its message) and closed with 4401, which clients do not retry; their
+   * v2 sessions, attached or waiting, are dropped, so none can be resumed. Refuse their tokens too
+   * (`verifyToken`), else they can connect again, with a new session. Resolves with the number of
+   * connections closed on this instance.
+   */
+  async disconnectUser(userId: string, reason = 'Access revoked'): Promise<number> {
+    const message = reason.slice(0, 200)
+    const closed = this.#disconnectUserHere(userId, message)
+    if (this.#fanout) {
+      const target = { kind: 'disconnect', userId, reason: message } as const
+      if (!(await this.#fanout.publish({ target, event: '', data: null })))
+        this.#options.logger.warn('disconnectUser: redis unreachable, other instances not told', { userId })
+    }
+    return closed
+  }
+
+  #disconnectUserHere(userId: string, reason: string): number {
+    // Sessions first: a handler finishing meanwhile cannot add to them, and the closes cannot keep them.
+    const sessions = this.#sessions.dropUser(userId)
+    const connections = [...this.#connections.values()].filter((c) => c.userId === userId)
+    for (const connection of connections) {
+      connection.notice('TOKEN_REFUSED', reason)
+      connection.close(SERVER_CLOSE.TOKEN_REFUSED, 'Disconnected by the server')
+    }
+    this.#options.logger.info('user disconnected', { userId, connections: connections.length, sessions })
+    return connections.length
   }
 
   /**
@@ -645,7 +678,7 @@ export class EncryptedSocketServer {
     const message = new OutgoingMessage(event, data)
     const all = [...this.#connections.values()]
     if (target.kind === 'all') return sealAndSend(all, message)
-    if (target.kind === 'session') return 0
+    if (target.kind === 'session' || target.kind === 'disconnect') return 0
     if (target.kind === 'user') {
       const v1 = all.filter((c) => c.protocol === 1 && c.userId === target.userId)
       const reached = v1.filter((connection) => connection.deliver(message)).length

@@ -76,6 +76,19 @@ export class Sessions {
     return attached
   }
 
+  /**
+   * Forgets every session of the user held here, attached or waiting (`disconnectUser`): none can
+   * be resumed, and with a shared store it is deleted there too. Returns how many.
+   */
+  dropUser(userId: string): number {
+    const sessions = [...this.#store.ofUser(userId)]
+    for (const session of sessions) {
+      this.#store.delete(session)
+      session.forget()
+    }
+    return sessions.length
+  }
+
   /** Forgets the sessions whose window ended. */
   sweep(): void {
     const now = this.#limits.now()
