@@ -45,35 +45,28 @@ export class ServerMetrics {
 
   constructor(source: MetricsSource) {
     const { events } = source
+    // Read once per scrape (every collect of one scrape runs in the same tick), not once per metric.
+    const stats = perScrape(() => source.stats())
+    const connections = perScrape(() => tally(source.connections()))
     this.#gauge(
       'connections',
       'Open connections, by protocol version and whether they authenticated.',
       ['protocol', 'authenticated'],
-      () => {
-        const counts = new Map<string, number>()
-        for (const { protocol, authenticated } of source.connections()) {
-          const key = `${protocol}:${authenticated}`
-          counts.set(key, (counts.get(key) ?? 0) + 1)
-        }
-        return PROTOCOLS.flatMap((protocol) =>
+      () =>
+        PROTOCOLS.flatMap((protocol) =>
           [true, false].map((authenticated) =>
             sample(
               { protocol: String(protocol), authenticated: String(authenticated) },
-              counts.get(`${protocol}:${authenticated}`) ?? 0,
+              connections().open.get(`${protocol}:${authenticated}`) ?? 0,
             ),
           ),
-        )
-      },
+        ),
     )
     this.#gauge(
       'connections_read_paused',
       'Open connections whose reading is paused (incoming queue full).',
       [],
-      () => {
-        let paused = 0
-        for (const connection of source.connections()) if (connection.socket.isPaused) paused++
-        return [sample({}, paused)]
-      },
+      () => [sample({}, connections().paused)],
     )
     this.#gauge('rooms', 'Rooms with members on this instance.', [], () => [sample({}, source.rooms())])
     this.#gauge(
@@ -81,7 +74,7 @@ export class ServerMetrics {
       'v2 sessions held: attached to a connection, or waiting for a resume.',
       ['state'],
       () => {
-        const { sessions, sessionsWaiting } = source.stats()
+        const { sessions, sessionsWaiting } = stats()
         return [
           sample({ state: 'attached' }, sessions - sessionsWaiting),
           sample({ state: 'waiting' }, sessionsWaiting),
@@ -92,7 +85,7 @@ export class ServerMetrics {
       'v2_unacknowledged_messages',
       'v2 session-stream messages sent and not yet acknowledged.',
       [],
-      () => [sample({}, source.stats().unacknowledged)],
+      () => [sample({}, stats().unacknowledged)],
     )
 
     this.#counter(
@@ -131,7 +124,7 @@ export class ServerMetrics {
       'v2 resumes: the session resumed, or refused (a new session instead).',
       ['result'],
       () => {
-        const { resumes, resumesRefused } = source.stats()
+        const { resumes, resumesRefused } = stats()
         return [sample({ result: 'resumed' }, resumes), sample({ result: 'refused' }, resumesRefused)]
       },
     )
@@ -139,20 +132,20 @@ export class ServerMetrics {
       'v2_replayed_messages_total',
       'Messages sent again on a resume or a join with since.',
       [],
-      () => [sample({}, source.stats().replayed)],
+      () => [sample({}, stats().replayed)],
     )
     this.#counter(
       'v2_superseded_total',
       'Connections closed with 4009: their session resumed on another one.',
       [],
-      () => [sample({}, source.stats().superseded)],
+      () => [sample({}, stats().superseded)],
     )
     this.#counter(
       'v2_messages_dropped_total',
       'Unacknowledged session-stream messages dropped: the resume window ended, or resumeMaxMessages was reached.',
       ['reason'],
       () => {
-        const { droppedAtWindowEnd, droppedOverflow } = source.stats()
+        const { droppedAtWindowEnd, droppedOverflow } = stats()
         return [
           sample({ reason: 'window_end' }, droppedAtWindowEnd),
           sample({ reason: 'overflow' }, droppedOverflow),
@@ -163,16 +156,16 @@ export class ServerMetrics {
       'v2_sessions_evicted_total',
       'Waiting sessions dropped early: their user had too many waiting.',
       [],
-      () => [sample({}, source.stats().sessionsEvicted)],
+      () => [sample({}, stats().sessionsEvicted)],
     )
     this.#counter(
       'v2_duplicates_refused_total',
       'Client messages not processed again (repeated seq or idempotency key).',
       [],
-      () => [sample({}, source.stats().duplicatesRefused)],
+      () => [sample({}, stats().duplicatesRefused)],
     )
     this.#counter('v2_requests_total', 'Requests answered, by result.', ['result'], () => {
-      const { requests, requestsFailed } = source.stats()
+      const { requests, requestsFailed } = stats()
       return [
         sample({ result: 'ok' }, requests - requestsFailed),
         sample({ result: 'error' }, requestsFailed),
@@ -183,7 +176,7 @@ export class ServerMetrics {
       'Rooms reopened on a resume or a join with since: missed messages followed, or not.',
       ['recovered'],
       () => {
-        const { roomsRecovered, roomsNotRecovered } = source.stats()
+        const { roomsRecovered, roomsNotRecovered } = stats()
         return [
           sample({ recovered: 'true' }, roomsRecovered),
           sample({ recovered: 'false' }, roomsNotRecovered),
@@ -256,6 +249,30 @@ export class ServerMetrics {
       },
     })
   }
+}
+
+/** `read()` at most once per tick: its value is shared by the collects of one scrape. */
+function perScrape<T>(read: () => T): () => T {
+  let cached: { value: T } | null = null
+  return () => {
+    if (!cached) {
+      cached = { value: read() }
+      queueMicrotask(() => (cached = null))
+    }
+    return cached.value
+  }
+}
+
+/** Open connections by `protocol:authenticated`, and how many have their reading paused. */
+function tally(connections: Iterable<MeasuredConnection>): { open: Map<string, number>; paused: number } {
+  const open = new Map<string, number>()
+  let paused = 0
+  for (const { protocol, authenticated, socket } of connections) {
+    const key = `${protocol}:${authenticated}`
+    open.set(key, (open.get(key) ?? 0) + 1)
+    if (socket.isPaused) paused++
+  }
+  return { open, paused }
 }
 
 function sample<L extends string>(labels: Record<L, string>, value: number): Sample<L> {
