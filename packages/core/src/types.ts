@@ -242,6 +242,8 @@ export interface LifecycleEvents {
    * (`scope: 'room'`). Re-fetch the state you show from that stream.
    */
   gap: { scope: 'session' } | { scope: 'room'; room: string }
+  /** The server refused a room the application holds (see `deniedRooms`). */
+  denied: { room: string; denial: RoomDenial }
 }
 
 /** Options of a single `send()` or `request()`. */

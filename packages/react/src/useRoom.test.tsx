@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest'
 import { clientOptions, mockServer } from '../test/helpers'
 import { EncryptedSocketProvider } from './EncryptedSocketProvider'
 import { useRoom } from './useRoom'
+import { useSocketSelector } from './useSocketSelector'
+import { getRoomDenial } from '@encrypted-socket/core'
 
 /** v1: the join and leave frames, as they crossed the wire. */
 const roomFrames = (frames: string[]) =>
@@ -124,4 +126,36 @@ describe('useRoom onGap (v2)', () => {
     await waitFor(() => expect(second.rooms.size).toBe(2))
     await waitFor(() => expect(calls).toEqual(['desk-1:new']))
   })
+})
+
+describe('useRoom denied', () => {
+  it.each(['v1', 'v2'] as const)(
+    "shows 'denied' and calls the latest onDenied with the reason, while the other room is joined (%s)",
+    async (protocol) => {
+      const server = mockServer({ protocol })
+      server.denyRoom('ana-private', { code: 'FORBIDDEN', message: 'Not your room.' })
+      const denials: string[] = []
+      function Desk({ room, label }: { room: string; label: string }) {
+        const status = useRoom(room, { onDenied: (denial) => denials.push(`${label}:${denial.code}`) })
+        const denial = useSocketSelector((snapshot) => getRoomDenial(snapshot, room))
+        return <p data-testid={room}>{`${status}${denial ? ` ${denial.message}` : ''}`}</p>
+      }
+      const view = render(
+        <EncryptedSocketProvider options={clientOptions(server.url, { protocol })}>
+          <Desk room="ana-private" label="old" />
+          <Desk room="lobby" label="old" />
+        </EncryptedSocketProvider>,
+      )
+      view.rerender(
+        <EncryptedSocketProvider options={clientOptions(server.url, { protocol })}>
+          <Desk room="ana-private" label="new" />
+          <Desk room="lobby" label="new" />
+        </EncryptedSocketProvider>,
+      )
+      await waitFor(() => expect(screen.getByTestId('lobby').textContent).toBe('joined'))
+      const reason = protocol === 'v2' ? 'Not your room.' : 'Room "ana-private" refused (FORBIDDEN): Not your room.'
+      await waitFor(() => expect(screen.getByTestId('ana-private').textContent).toBe(`denied ${reason}`))
+      expect(denials).toEqual([`new:${protocol === 'v2' ? 'FORBIDDEN' : 'JOIN_DENIED'}`])
+    },
+  )
 })

@@ -5,6 +5,9 @@ export type { SnapshotRefs, UseEncryptedSocketReturn } from './useEncryptedSocke
 export { useSocketEvent } from './useSocketEvent'
 export { useRoom } from './useRoom'
 export type { UseRoomOptions } from './useRoom'
+/** Why the server refused a room, from a snapshot (core's, here so an app needs one import). */
+export { getRoomDenial } from '@encrypted-socket/core'
+export type { RoomDenial, RoomStatus } from '@encrypted-socket/core'
 export { encryptedSocketKey } from './context'
 export type { Register, RegisteredEvents } from './context'
 export type { OwnedClientOptions } from './useOwnedClient'

@@ -6,6 +6,7 @@ import { clientOptions, mockServer } from '../test/helpers'
 import { createEncryptedSocket } from './plugin'
 import { useEncryptedSocket } from './useEncryptedSocket'
 import { useRoom } from './useRoom'
+import { getRoomDenial, type RoomDenial } from '@encrypted-socket/core'
 
 /** v1: the join and leave frames, as they crossed the wire. */
 const roomFrames = (frames: string[]) =>
@@ -106,4 +107,30 @@ describe('useRoom onGap (v2)', () => {
     await waitFor(() => expect(calls).toEqual(['desk-1']))
     scope.stop()
   })
+})
+
+describe('useRoom denied', () => {
+  it.each(['v1', 'v2'] as const)(
+    "is 'denied' and calls onDenied with the reason, while the other room is joined (%s)",
+    async (protocol) => {
+      const server = mockServer({ protocol })
+      server.denyRoom('ana-private', { code: 'FORBIDDEN', message: 'Not your room.' })
+      const denials: RoomDenial[] = []
+      const scope = effectScope()
+      const { privateRoom, lobby, socket } = scope.run(() => {
+        const socket = useEncryptedSocket(clientOptions(server.url, { protocol }))
+        return {
+          socket,
+          privateRoom: useRoom('ana-private', { client: socket.client, onDenied: (denial) => denials.push(denial) }),
+          lobby: useRoom('lobby', { client: socket.client }),
+        }
+      })!
+      await waitFor(() => expect(lobby.value).toBe('joined'))
+      await waitFor(() => expect(privateRoom.value).toBe('denied'))
+      const code = protocol === 'v2' ? 'FORBIDDEN' : 'JOIN_DENIED'
+      expect(denials).toEqual([expect.objectContaining({ code })])
+      expect(getRoomDenial(socket.client.value.getSnapshot(), 'ana-private')).toEqual(denials[0])
+      scope.stop()
+    },
+  )
 })

@@ -2,6 +2,7 @@ import {
   getRoomStatus,
   type EncryptedWebSocketClient,
   type EventMap,
+  type RoomDenial,
   type RoomStatus,
 } from '@encrypted-socket/core'
 import { computed, toValue, watch, type ComputedRef, type MaybeRefOrGetter } from 'vue'
@@ -15,12 +16,19 @@ export interface UseRoomOptions<Events extends EventMap = RegisteredEvents> {
    * them, so the re-join recovered nothing): re-fetch what you show from it.
    */
   onGap?: () => void
+  /**
+   * Called when the server refuses the room (its `authorizeJoin`), with the reason; the status
+   * is then `'denied'` (the reason stays readable with `getRoomDenial`).
+   */
+  onDenied?: (denial: RoomDenial) => void
 }
 
 /**
  * Keeps the scope in `room` (a ref or getter: a new value leaves the old room and joins the new;
  * null joins nothing), re-joined after reconnects (v2: with what was missed replayed) and
- * reference-counted with other holders. Returns `'joined'`, `'joining'`, `'offline'` or `'left'`.
+ * reference-counted with other holders. Returns `'joined'` (the server let it in), `'joining'`,
+ * `'denied'` (the server refused it: not asked for again until the room is joined anew),
+ * `'offline'` or `'left'`.
  *
  * ```ts
  * const status = useRoom(() => `desk-${props.deskId}`, { onGap: () => refetchDesk() })
@@ -39,9 +47,12 @@ export function useRoom<Events extends EventMap = RegisteredEvents>(
     ([current, name], _previous, onCleanup) => {
       if (!name || server) return
       onCleanup(current.joinRoom(name))
-      const { onGap } = options
+      const { onGap, onDenied } = options
       if (onGap) {
         onCleanup(current.onLifecycle('gap', (gap) => gap.scope === 'room' && gap.room === name && onGap()))
+      }
+      if (onDenied) {
+        onCleanup(current.onLifecycle('denied', (denied) => denied.room === name && onDenied(denied.denial)))
       }
     },
     { immediate: true },

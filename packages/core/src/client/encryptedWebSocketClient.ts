@@ -392,6 +392,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (denial) this.#roomAnswers.denied(room, denial)
     else this.#roomAnswers.joined(room)
     this.#publishRooms()
+    if (denial) this.#lifecycle.emit('denied', { room, denial })
   }
 
   // ---- One connection attempt ------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { mockClient, mockServer, nextError, PROTOCOLS, reachState, until } from '../../test/helpers'
+import { mockClient, mockServer, nextError, nextLifecycle, PROTOCOLS, reachState, until } from '../../test/helpers'
 import { getRoomDenial, getRoomStatus } from './roomStatus'
 
 const FORBIDDEN = { code: 'FORBIDDEN', message: 'Only the desk may read it.' }
@@ -17,9 +17,11 @@ describe.each(PROTOCOLS)('a room the server refuses (%s)', (protocol) => {
     const client = mockClient(server.url, { reconnect: { interval: 1, jitter: 'none' } })
     client.joinRooms(['lobby', 'desk-7'])
     const refused = nextError(client, 'ERR_ROOM_DENIED')
+    const notified = nextLifecycle(client, 'denied')
     await client.connect()
     const connection = await server.nextConnection()
     expect((await refused).message).toContain('desk-7')
+    expect(await notified).toEqual({ room: 'desk-7', denial })
     await until(() => getRoomStatus(client.getSnapshot(), 'desk-7') === 'denied')
     return { server, client, connection }
   }
