@@ -66,8 +66,13 @@ export interface JwksOptions {
  */
 export function createJwksVerification(options: JwksOptions): (token: string) => Promise<VerifiedToken> {
   const { issuer, audience, requireExpiry = true } = options
+  if (!issuer || !audience) {
+    throw new TypeError(
+      'encrypted-socket server: createJwksVerification needs `issuer` and `audience` (the `iss` and `aud` of tokens meant for this server).',
+    )
+  }
   const algorithms = checkAlgorithms('algorithms', options.algorithms ?? DEFAULT_JWKS_ALGORITHMS)
-  const keys = createRemoteJWKSet(new URL(options.url), {
+  const keys = createRemoteJWKSet(checkJwksUrl('url', options.url), {
     ...(options.cacheMaxAge === undefined ? {} : { cacheMaxAge: options.cacheMaxAge }),
     ...(options.cooldown === undefined ? {} : { cooldownDuration: options.cooldown }),
     ...(options.timeout === undefined ? {} : { timeoutDuration: options.timeout }),
@@ -93,7 +98,7 @@ export function createJwksVerifier(options: JwksOptions): (token: string) => Pro
 /** The `jwks` verification the server options ask for, checked: an error names the option to fix. */
 export function jwksFromServerOptions(options: ServerOptions): (token: string) => Promise<VerifiedToken> {
   const { jwks, jwtIssuer: issuer, jwtAudience: audience } = options
-  const url = checkJwksUrl(jwks)
+  const url = checkJwksUrl('jwks', jwks)
   if (!issuer || !audience) {
     const missing = [
       ...(issuer ? [] : ['`jwtIssuer` (the `iss` your identity provider writes)']),
@@ -119,19 +124,19 @@ export function jwksFromServerOptions(options: ServerOptions): (token: string) =
 }
 
 /** The key set's URL: https, or http to a loopback host only (keys fetched in clear can be swapped). */
-function checkJwksUrl(jwks: string | URL | undefined): URL {
+function checkJwksUrl(name: string, jwks: string | URL | undefined): URL {
   let url: URL
   try {
     url = new URL(jwks ?? '')
   } catch {
     throw new TypeError(
-      'encrypted-socket server: `jwks` must be the URL of your identity provider’s key set, e.g. https://id.example.com/.well-known/jwks.json.',
+      `encrypted-socket server: \`${name}\` must be the URL of your identity provider’s key set, e.g. https://id.example.com/.well-known/jwks.json.`,
     )
   }
   const loopback = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i.test(url.hostname)
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new TypeError(
-      `encrypted-socket server: \`jwks\` must be an https:// URL (http:// only to a loopback host); got ${url.protocol}//${url.host}: whoever can change keys fetched in clear can sign any token.`,
+      `encrypted-socket server: \`${name}\` must be an https:// URL (http:// only to a loopback host); got ${url.protocol}//${url.host}: whoever can change keys fetched in clear can sign any token.`,
     )
   }
   return url

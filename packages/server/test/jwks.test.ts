@@ -3,7 +3,12 @@ import { fileURLToPath } from 'node:url'
 import { defaultShouldReconnect } from '@encrypted-socket/core'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { createEncryptedSocketServer, type ServerOptions } from '../src/index'
+import {
+  createEncryptedSocketServer,
+  createJwksVerification,
+  createJwksVerifier,
+  type ServerOptions,
+} from '../src/index'
 import { client, ECDH_INFO, onCleanup, SECRET, startServer, token, until } from './helpers'
 import { signingKey, startJwksServer, type JwksMode } from './jwksServer'
 
@@ -267,6 +272,34 @@ describe('jwks: tokens from an identity provider', () => {
         message,
       )
     })
+  })
+})
+
+describe('createJwksVerification / createJwksVerifier', () => {
+  it('gives { userId, expiresAt } (ms) / the user id, and codes an unreachable set TOKEN_VERIFIER_UNAVAILABLE', async () => {
+    const jwks = await identityProvider()
+    const key = await signingKey('EdDSA', 'ed-1')
+    jwks.keys = [key.jwk]
+    const options = { url: jwks.url, issuer: ISSUER, audience: AUDIENCE }
+    const jwt = await key.sign(claims('ana', { exp: 2_000_000_000 }), { expiresIn: null })
+    await expect(createJwksVerification(options)(jwt)).resolves.toEqual({
+      userId: 'ana',
+      expiresAt: 2_000_000_000_000,
+    })
+    await expect(createJwksVerifier(options)(jwt)).resolves.toBe('ana')
+    jwks.mode = 'down'
+    await expect(createJwksVerification(options)(jwt)).rejects.toMatchObject({
+      code: 'TOKEN_VERIFIER_UNAVAILABLE',
+    })
+  })
+
+  it('refuses to be made without issuer or audience, or with an http URL beyond loopback', () => {
+    const url = 'https://id.example/jwks.json'
+    expect(() => createJwksVerification({ url, issuer: ISSUER, audience: '' })).toThrow(/`audience`/)
+    expect(() => createJwksVerification({ url, issuer: '', audience: AUDIENCE })).toThrow(/`issuer`/)
+    expect(() =>
+      createJwksVerification({ url: 'http://id.example/jwks.json', issuer: ISSUER, audience: AUDIENCE }),
+    ).toThrow(/`url` must be an https/)
   })
 })
 
