@@ -89,9 +89,9 @@ async function main(): Promise<void> {
       'require-v2': { type: 'boolean' },
       'generate-identity': { type: 'boolean' },
       'log-level': { type: 'string' },
+      'drain-timeout': { type: 'string' },
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
-      'drain-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -266,10 +266,7 @@ async function main(): Promise<void> {
         : `${signal}: closing clients with 1001`,
     )
     // The metrics endpoint stays up while clients are closed: /healthz answers 503 meanwhile.
-    void Promise.all([
-      draining ? server.drain({ timeout: drainTimeout }) : server.close(),
-      tokens?.close(),
-    ])
+    void Promise.all([draining ? server.drain({ timeout: drainTimeout }) : server.close(), tokens?.close()])
       .then(() => metricsEndpoint?.close())
       .then(() => process.exit(0))
   }

@@ -228,7 +228,7 @@ export class ServerConnection {
     this.#releaseTimer = null
     this.#held.length = 0
     this.#heldBytes = 0
-    for (let last: Promise<void> | null = null; last !== this.#incoming; ) await (last = this.#incoming)
+    for (let last: Promise<void> | null = null; last !== this.#incoming;) await (last = this.#incoming)
     await this.#protocol.drained?.()
   }
 

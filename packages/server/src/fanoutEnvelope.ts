@@ -92,7 +92,11 @@ function parseTarget(target: unknown): FanoutTarget | null {
   if (target.kind === 'user' && typeof target.userId === 'string') {
     return { kind: 'user', userId: target.userId }
   }
-  if (target.kind === 'disconnect' && typeof target.userId === 'string' && typeof target.reason === 'string') {
+  if (
+    target.kind === 'disconnect' &&
+    typeof target.userId === 'string' &&
+    typeof target.reason === 'string'
+  ) {
     return { kind: 'disconnect', userId: target.userId, reason: target.reason }
   }
   if (

@@ -18,7 +18,9 @@ export interface AttachOptions {
 export function mountPath(options: AttachOptions): string {
   const path = options.path ?? '/'
   if (!path.startsWith('/') || /[?#]/.test(path))
-    throw new TypeError(`encrypted-socket server: attach path must start with "/" and have no "?" or "#"; got "${path}".`)
+    throw new TypeError(
+      `encrypted-socket server: attach path must start with "/" and have no "?" or "#"; got "${path}".`,
+    )
   return path
 }
 

@@ -85,7 +85,12 @@ describe('attach() to a Fastify 5 app', () => {
     expect(await echoOver(`${base}/ws`, 'v2')).toEqual({ from: 'v2' })
     expect(await echoOver(`${base}/ws`, 'v1')).toEqual({ from: 'v1' })
     expect(await firstMessage(`${base}/other`)).toBe('other')
-    expect(sockets.connections().map((c) => c.userId).sort()).toEqual(['user-v1', 'user-v2'])
+    expect(
+      sockets
+        .connections()
+        .map((c) => c.userId)
+        .sort(),
+    ).toEqual(['user-v1', 'user-v2'])
   })
 })
 

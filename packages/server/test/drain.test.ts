@@ -13,7 +13,9 @@ async function busy(turns: number): Promise<void> {
 }
 
 /** Two instances sharing one Redis (v2 sessions in it); `onEvent` is told which instance runs it. */
-async function twoInstances(onEvent: (instance: 'a' | 'b', ...rest: Parameters<EventHandler>) => Promise<void>) {
+async function twoInstances(
+  onEvent: (instance: 'a' | 'b', ...rest: Parameters<EventHandler>) => Promise<void>,
+) {
   const redis = await startRedis()
   onCleanup(() => redis.stop())
   const [a, b] = await Promise.all(
@@ -131,7 +133,11 @@ describe('drain()', () => {
         return new Promise(() => {}) // never finishes
       },
     })
-    const v2 = client(server.url, { protocol: 'v2', token: await token('ana'), reconnect: { enabled: false } })
+    const v2 = client(server.url, {
+      protocol: 'v2',
+      token: await token('ana'),
+      reconnect: { enabled: false },
+    })
     const closes: number[] = []
     v2.onLifecycle('error', (error) => closes.push(error.closeCode ?? 0))
     await v2.connect()

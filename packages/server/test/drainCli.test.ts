@@ -26,7 +26,17 @@ function startCli(args: string[]) {
 
 describe('the CLI drains on SIGTERM', () => {
   it('closes v2 clients with 1012 and v1 clients with 1001, and exits 0', async () => {
-    const cli = startCli(['--port', '0', '--jwt-secret', SECRET, '--ecdh-info', 'cli-drain', '--demo', '--drain-timeout', '5000'])
+    const cli = startCli([
+      '--port',
+      '0',
+      '--jwt-secret',
+      SECRET,
+      '--ecdh-info',
+      'cli-drain',
+      '--demo',
+      '--drain-timeout',
+      '5000',
+    ])
     const url = await cli.url
     const closes = new Map<string, number>()
     const clients = await Promise.all(

@@ -9,7 +9,13 @@ import { client, ECDH_INFO, onCleanup, recordingLogger, SECRET, token } from './
 /** An encrypted-socket server that does not listen (the tests attach it), closed after the test. */
 export function socketServer(options: Partial<ServerOptions> = {}) {
   const logger = recordingLogger()
-  const server = new EncryptedSocketServer({ ecdhInfo: ECDH_INFO, jwtSecret: SECRET, logger, demo: true, ...options })
+  const server = new EncryptedSocketServer({
+    ecdhInfo: ECDH_INFO,
+    jwtSecret: SECRET,
+    logger,
+    demo: true,
+    ...options,
+  })
   onCleanup(async () => {
     await server.close({ timeout: 500 })
     expect(logger.lines.join('\n')).not.toMatch(/eyJ[\w-]+\.[\w-]+\.[\w-]+/) // no JWT logged
@@ -52,7 +58,9 @@ export function firstMessage(url: string, options: WebSocket.ClientOptions = {})
   onCleanup(() => socket.terminate())
   return new Promise((resolve, reject) => {
     socket.once('message', (data) => resolve(data.toString()))
-    socket.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)))
+    socket.once('unexpected-response', (_request, response) =>
+      reject(new Error(`HTTP ${response.statusCode}`)),
+    )
     socket.once('error', reject)
   })
 }
