@@ -102,6 +102,7 @@ describe('server.metrics()', () => {
     proxy.set('none')
     await until(() => server.stats().resumes === 1 && resuming.getState() === 'authenticated')
     await until(() => server.connections().filter((c) => c.protocol === 2).length === 2)
+    await until(() => server.connections().length === 4) // the refused ones are gone
 
     const families = await scrape(server)
     const connections = (protocol: string, authenticated: string) =>
@@ -131,6 +132,27 @@ describe('server.metrics()', () => {
 
     secrets.push(...server.connections().map((c) => c.id), SECRET)
     expectNoLabelHolds(families, secrets)
+  })
+
+  it("counts a token the verifier could not check as 'unavailable', apart from invalid ones", async () => {
+    const server = await startServer({
+      verifyToken: (jwt) => {
+        if (jwt === 'provider-down')
+          throw Object.assign(new Error('down'), { code: 'TOKEN_VERIFIER_UNAVAILABLE' })
+        throw new Error('bad token')
+      },
+    })
+    const down = rawClient(server.url)
+    await down.authenticate('provider-down')
+    expect((await down.closed).code).toBe(SERVER_CLOSE.TRY_AGAIN_LATER)
+    const bad = rawClient(server.url)
+    await bad.authenticate('not-a-token')
+    expect((await bad.closed).code).toBe(1008)
+    const families = await scrape(server)
+    expect(value(families, 'encrypted_socket_tokens_refused_total', { reason: 'unavailable' })).toBe(1)
+    expect(value(families, 'encrypted_socket_tokens_refused_total', { reason: 'invalid' })).toBe(1)
+    expect(value(families, 'encrypted_socket_tokens_refused_total', { reason: 'expired' })).toBe(0)
+    expectNoLabelHolds(families, ['provider-down', 'not-a-token'])
   })
 
   it('counts paused reads, frames dropped above sendHighWaterMark and clients closed for not reading', async () => {
