@@ -6,6 +6,7 @@ import parsePrometheusTextFormat, { type ParsedFamily } from 'parse-prometheus-t
 import { Counter, Registry, register as globalRegistry } from 'prom-client'
 import { describe, expect, it, vi } from 'vitest'
 import { EncryptedSocketServer, SERVER_CLOSE, silentLogger, startMetricsEndpoint } from '../src/index'
+import { HopTimer } from '../src/hopTimer'
 import { startFaultProxy } from './faultProxy'
 import { client, ECDH_INFO, onCleanup, rawClient, SECRET, startServer, token, until } from './helpers'
 import { startRedis } from './redisServer'
@@ -291,6 +292,24 @@ describe('server.metrics()', () => {
     expect(await health.text()).toBe('closing\n')
     stuck.socket.terminate()
     await closed
+  })
+})
+
+describe('HopTimer', () => {
+  it('times PUBLISH to echo, forgets earlier publishes whose echo was lost, and failed ones', () => {
+    const hops: number[] = []
+    const timer = new HopTimer()
+    timer.onHop = (seconds) => hops.push(seconds)
+    timer.sent(0, 1000)
+    timer.sent(1, 1001)
+    timer.sent(2, 1002)
+    timer.failed(2)
+    timer.arrived(1, 1004) // 0's echo never came: Redis delivers in order, so it never will
+    expect(hops).toEqual([0.003])
+    expect(timer.pending).toBe(0)
+    timer.arrived(0, 1005) // late or foreign: not a hop
+    timer.arrived(2, 1005)
+    expect(hops).toEqual([0.003])
   })
 })
 
