@@ -19,6 +19,7 @@ import type { RecordChannel, SealedRecord } from './recordChannel'
 import { recordJsonTooDeep, viewOf } from './recordJson'
 import { handleMessage } from './handleMessage'
 import { advance, countRecovery, release, reopenRooms, type ReopenedRooms } from './roomStreams'
+import { TokenExpiry } from './tokenExpiry'
 import { V2Handshake } from './v2Handshake'
 
 const RATE_NOTICE = 'Too many messages: the server holds the excess back.'
@@ -53,11 +54,14 @@ export class V2Protocol implements ConnectionProtocol {
   #live = false
   /** The idempotency keys this connection processes are remembered until after it ends. */
   readonly #keyHolder: KeyHolder = { endedAt: null }
+  /** The session ends with its token unless a fresh one arrives in band (§5). */
+  readonly #expiry: TokenExpiry
 
   constructor(connection: ServerConnection) {
     this.#connection = connection
     this.#handshake = new V2Handshake(connection)
     this.#nextWrite = connection.options.initialRecordCounter
+    this.#expiry = new TokenExpiry(() => this.#tokenExpired(), connection.options.now)
   }
 
   get awaitingAuth(): boolean {
@@ -70,6 +74,7 @@ export class V2Protocol implements ConnectionProtocol {
 
   /** The socket closed: the session waits for a resume. */
   stop(): void {
+    this.#expiry.stop()
     this.#stream?.stop()
     this.#live = false
     this.#keyHolder.endedAt = this.#connection.options.now()
@@ -167,6 +172,7 @@ export class V2Protocol implements ConnectionProtocol {
       time: options.now(),
       ...(expiresAt === undefined ? {} : { expiresAt }),
     })
+    this.#expiry.set(expiresAt)
     // Replayed first, all before any live message: the session stream, then each room's.
     this.#live = true
     if (resumed) connection.host.counters.replayed += session.lastSeq - this.#written
@@ -283,10 +289,7 @@ export class V2Protocol implements ConnectionProtocol {
       case 'leave':
         return this.#queue(data.length, () => this.#leave(message.room))
       case 'token':
-        connection.options.logger.debug('in-band token refresh is not supported yet', {
-          connection: connection.id,
-        })
-        return this.#queue(data.length, () => undefined)
+        return this.#queue(data.length, () => this.#refreshToken(message.token))
       default:
         return this.#violation(`An ${message.t} after record #0`)
     }
@@ -372,6 +375,41 @@ export class V2Protocol implements ConnectionProtocol {
     if (!session) return
     session.leaveRoom(room)
     if (connection.rooms.delete(room)) connection.host.onRoomChange(connection, 'leave', [room])
+  }
+
+  /**
+   * A fresh token, in band: it must verify and be the same user's; then the session lasts until
+   * its expiry. Refused: `TOKEN_REFUSED`, close 4401 (the client does not retry). When tokens
+   * cannot be checked now (the identity provider is down), the session goes on with the old one.
+   */
+  async #refreshToken(token: string): Promise<void> {
+    const connection = this.#connection
+    const { options } = connection
+    const verified = await verifyClientToken(options.verifyToken, token)
+    if (!this.#open()) return
+    if ('refused' in verified && verified.refused === 'unavailable') {
+      options.logger.warn('token refresh not checked', { connection: connection.id, reason: verified.reason })
+      return this.notice(
+        'AUTH_UNAVAILABLE',
+        'The fresh token cannot be checked now; the session lasts until the current one expires.',
+      )
+    }
+    if ('refused' in verified || verified.accepted.userId !== connection.userId) {
+      const reason = 'refused' in verified ? verified.reason : 'ANOTHER_USER'
+      options.logger.warn('token refresh refused', { connection: connection.id, reason })
+      this.notice('TOKEN_REFUSED', 'The refreshed token was refused.')
+      return connection.close(SERVER_CLOSE.TOKEN_REFUSED, 'Token refused')
+    }
+    const { expiresAt } = verified.accepted
+    connection.expiresAt = expiresAt
+    this.#expiry.set(expiresAt)
+    this.#send({ t: 'token_ok', ...(expiresAt === undefined ? {} : { expiresAt }) })
+  }
+
+  #tokenExpired(): void {
+    this.#connection.options.logger.info('session ended with its token', { connection: this.#connection.id })
+    this.notice('TOKEN_EXPIRED', 'The token expired: connect again with a fresh one.')
+    this.#connection.close(SERVER_CLOSE.TOKEN_EXPIRED, 'Token expired')
   }
 
   /** The session, while this connection is the one attached to it. */
