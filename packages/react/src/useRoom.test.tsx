@@ -153,7 +153,8 @@ describe('useRoom denied', () => {
         </EncryptedSocketProvider>,
       )
       await waitFor(() => expect(screen.getByTestId('lobby').textContent).toBe('joined'))
-      const reason = protocol === 'v2' ? 'Not your room.' : 'Room "ana-private" refused (FORBIDDEN): Not your room.'
+      const reason =
+        protocol === 'v2' ? 'Not your room.' : 'Room "ana-private" refused (FORBIDDEN): Not your room.'
       await waitFor(() => expect(screen.getByTestId('ana-private').textContent).toBe(`denied ${reason}`))
       expect(denials).toEqual([`new:${protocol === 'v2' ? 'FORBIDDEN' : 'JOIN_DENIED'}`])
     },

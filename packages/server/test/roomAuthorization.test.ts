@@ -4,9 +4,14 @@ import { rawClient, startServer, token, until } from './helpers'
 import { v2Peer, type Received } from './v2Peer'
 
 /** Rooms named `<user>-private` are their owner's only. */
-const ownersOnly: AuthorizeJoin = ({ userId }, room) => !room.endsWith('-private') || room === `${userId}-private`
+const ownersOnly: AuthorizeJoin = ({ userId }, room) =>
+  !room.endsWith('-private') || room === `${userId}-private`
 
-async function readyPeer(url: string, user: string, resume?: Parameters<ReturnType<typeof v2Peer>['handshake']>[1]) {
+async function readyPeer(
+  url: string,
+  user: string,
+  resume?: Parameters<ReturnType<typeof v2Peer>['handshake']>[1],
+) {
   const peer = v2Peer(url)
   const ready = (await peer.handshake(await token(user), resume)) as Received & { session: string }
   expect(ready).toMatchObject({ t: 'ready' })
@@ -68,7 +73,11 @@ describe('authorizeJoin', () => {
     const server = await startServer({ authorizeJoin })
     const ana = await readyPeer(server.url, 'ana')
     await ana.record({ t: 'join', room: 'gone' })
-    expect(await ana.expect('denied')).toMatchObject({ room: 'gone', code: 'NO_SUCH_ROOM', message: 'That room was closed.' })
+    expect(await ana.expect('denied')).toMatchObject({
+      room: 'gone',
+      code: 'NO_SUCH_ROOM',
+      message: 'That room was closed.',
+    })
     await ana.record({ t: 'join', room: 'open' })
     await ana.expect('joined')
     expect(authorizeJoin).toHaveBeenLastCalledWith(

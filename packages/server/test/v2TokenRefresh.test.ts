@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { TokenExpiry } from '../src/v2/tokenExpiry'
-import { startServer, token, until } from './helpers'
+import { client, startServer, token, until } from './helpers'
 import { v2Peer, type Received } from './v2Peer'
 
 const seconds = () => Math.floor(Date.now() / 1000)
@@ -70,6 +70,56 @@ describe('v2 sessions end with their token (§5)', () => {
     expect(await ana.expect('error')).toMatchObject({ code: 'AUTH_UNAVAILABLE' })
     await ana.record({ t: 'ping', n: 1 })
     expect(await ana.expect('pong')).toMatchObject({ n: 1 })
+  })
+})
+
+describe('the client refreshes its token in band (§5)', () => {
+  it('sends a fresh token from getToken() before expiry, and the session outlives the first token', async () => {
+    const server = await startServer({ demo: true })
+    const issued: string[] = []
+    const c = client(server.url, {
+      protocol: 'v2',
+      getToken: async () => {
+        issued.push(await token('ana', { expiresIn: '3s' }))
+        return issued.at(-1)!
+      },
+    })
+    const authentications: string[] = []
+    c.onLifecycle('authenticated', ({ clientId }) => authentications.push(clientId))
+    await c.connect()
+    const firstExpiry = (Math.floor(Date.now() / 1000) + 3) * 1000
+    await until(() => issued.length === 2, 10_000) // refreshed at half the lifetime left
+    await until(() => Date.now() > firstExpiry + 250, 10_000)
+    const reply = new Promise((resolve) => c.on('echo.reply', resolve))
+    await c.send('echo', 'still here')
+    await reply
+    expect(authentications).toHaveLength(1) // one connection throughout
+    expect(c.getSnapshot().state).toBe('authenticated')
+  })
+
+  it('without getToken, the session ends with its token and the client gives up with ERR_REJECTED', async () => {
+    const server = await startServer({ now: () => Date.now() + 59_800 })
+    const c = client(server.url, { protocol: 'v2', token: await token('ana', { expiresIn: '60s' }) })
+    await c.connect()
+    await until(() => c.getSnapshot().state === 'disconnected')
+    expect(c.getSnapshot().lastError).toMatchObject({ code: 'ERR_REJECTED' })
+  })
+
+  it('when the refresh fails, reconnects at the expiry with a fresh token and resumes the session', async () => {
+    const server = await startServer({ now: () => Date.now() + 59_800 })
+    let calls = 0
+    const c = client(server.url, {
+      protocol: 'v2',
+      getToken: async () => {
+        if (++calls === 2) throw new Error('identity provider hiccup')
+        return token('ana', { expiresIn: calls === 1 ? '60s' : '1h' })
+      },
+    })
+    await c.connect()
+    const { clientId } = c.getSnapshot()
+    await until(() => c.getSnapshot().state === 'authenticated' && c.getSnapshot().clientId !== clientId)
+    expect(c.getSnapshot().resumed).toBe(true)
+    expect(calls).toBe(3)
   })
 })
 

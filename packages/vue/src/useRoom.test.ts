@@ -121,7 +121,10 @@ describe('useRoom denied', () => {
         const socket = useEncryptedSocket(clientOptions(server.url, { protocol }))
         return {
           socket,
-          privateRoom: useRoom('ana-private', { client: socket.client, onDenied: (denial) => denials.push(denial) }),
+          privateRoom: useRoom('ana-private', {
+            client: socket.client,
+            onDenied: (denial) => denials.push(denial),
+          }),
           lobby: useRoom('lobby', { client: socket.client }),
         }
       })!

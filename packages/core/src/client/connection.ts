@@ -59,6 +59,8 @@ export interface ConnectionHost {
   subprotocolRefused(): void
   /** Text from the server with every token the client knows replaced. */
   scrub(text: string): string
+  /** v2: a fresh token for an in-band refresh; undefined without `getToken` or when it failed. */
+  refreshToken(): Promise<string | undefined>
 }
 
 export interface ConnectionOptions {
@@ -276,6 +278,7 @@ export class Connection {
         return isDisposed()
       },
       token: () => this.#awaitToken(),
+      refreshToken: () => (this.#disposed ? Promise.resolve(undefined) : this.#host.refreshToken()),
       write: (frame) => {
         if (!this.writable) return false
         this.#socket.send(frame)

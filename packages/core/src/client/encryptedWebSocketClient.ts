@@ -419,6 +419,15 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       this.#offerNoSubprotocol = true
     },
     scrub: (text) => this.#tokens.scrub(text, this.#connection?.tokenText),
+    refreshToken: async () => {
+      try {
+        return await this.#tokens.refresh()
+      } catch (error) {
+        // The session goes on until the token expires; then the reconnect asks getToken() again.
+        this.#options.logger.warn('[encrypted-socket] getToken() failed for a token refresh', error)
+        return undefined
+      }
+    },
   }
 
   #open(): void {
@@ -440,7 +449,9 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     if (session) this.#outbox.startSession(session.resumed, session.processed)
     const wanted = this.#rooms.list().filter((room) => !this.#roomAnswers.isDenied(room))
     const held = session?.held ?? []
-    this.#roomAnswers.connectionStarted(protocol === 'v1' ? wanted : held.filter((room) => wanted.includes(room)))
+    this.#roomAnswers.connectionStarted(
+      protocol === 'v1' ? wanted : held.filter((room) => wanted.includes(room)),
+    )
     const { joinedRooms } = this.#roomAnswers.view(this.#rooms.list())
     this.#dispatch({ type: 'AUTHENTICATED', ...info, resumed: session?.resumed ?? false, joinedRooms })
     // A state listener may have called disconnect() or destroy() meanwhile.

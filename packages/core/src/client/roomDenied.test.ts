@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { mockClient, mockServer, nextError, nextLifecycle, PROTOCOLS, reachState, until } from '../../test/helpers'
+import {
+  mockClient,
+  mockServer,
+  nextError,
+  nextLifecycle,
+  PROTOCOLS,
+  reachState,
+  until,
+} from '../../test/helpers'
 import { getRoomDenial, getRoomStatus } from './roomStatus'
 
 const FORBIDDEN = { code: 'FORBIDDEN', message: 'Only the desk may read it.' }

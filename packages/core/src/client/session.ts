@@ -62,6 +62,8 @@ export interface ProtocolContext {
   readonly disposed: boolean
   /** The token of this attempt; undefined when there is none (the connection has then ended). */
   token(): Promise<string | undefined>
+  /** v2: a fresh token from `getToken()` for an in-band refresh; undefined without one. */
+  refreshToken(): Promise<string | undefined>
   /** Writes a frame; false when the socket is not open (or the connection is disposed). */
   write(frame: string | Uint8Array<ArrayBuffer>): boolean
   /** The client's v2 session, kept across connections. */

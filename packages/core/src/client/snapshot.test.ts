@@ -148,10 +148,15 @@ describe('reduce', () => {
     expect(reduce(authenticated, { type: 'ROOMS', rooms: ['a'], joinedRooms: ['a'], deniedRooms: {} })).toBe(
       authenticated,
     )
-    const denied = reduce(authenticated, { type: 'ROOMS', rooms: ['a'], joinedRooms: [], deniedRooms: { a: denial } })
-    expect(reduce(denied, { type: 'ROOMS', rooms: ['a'], joinedRooms: [], deniedRooms: { a: { ...denial } } })).toBe(
-      denied,
-    )
+    const denied = reduce(authenticated, {
+      type: 'ROOMS',
+      rooms: ['a'],
+      joinedRooms: [],
+      deniedRooms: { a: denial },
+    })
+    expect(
+      reduce(denied, { type: 'ROOMS', rooms: ['a'], joinedRooms: [], deniedRooms: { a: { ...denial } } }),
+    ).toBe(denied)
     expect(reduce(INITIAL_SNAPSHOT, { type: 'DISCONNECT' })).toBe(INITIAL_SNAPSHOT)
   })
 

@@ -4,6 +4,8 @@ import { EncryptedSocketError } from '../errors'
 
 export class TokenSource {
   #token: string | undefined
+  /** The last token fetched for an in-band refresh (v2), to scrub it too. */
+  #refreshed: string | undefined
   readonly #getToken: (() => string | Promise<string>) | undefined
 
   constructor(token: string | undefined, getToken: (() => string | Promise<string>) | undefined) {
@@ -34,10 +36,19 @@ export class TokenSource {
     return token
   }
 
-  /** `text` with the known token, and `alsoKnown` (the one an attempt used), replaced. */
+  /** A fresh token for an in-band refresh (v2): only `getToken` gives one; undefined without it. */
+  async refresh(): Promise<string | undefined> {
+    if (!this.#getToken) return undefined
+    const token = await this.#getToken()
+    if (typeof token !== 'string' || token.length === 0) return undefined
+    this.#refreshed = token
+    return token
+  }
+
+  /** `text` with the known tokens, and `alsoKnown` (the one an attempt used), replaced. */
   scrub(text: string, alsoKnown?: string): string {
     let scrubbed = text
-    for (const token of [this.#token, alsoKnown]) {
+    for (const token of [this.#token, this.#refreshed, alsoKnown]) {
       if (token) scrubbed = scrubbed.split(token).join('[token]')
     }
     return scrubbed

@@ -1,7 +1,13 @@
 // Protocol v1 on an open socket: `authenticate` in clear, `connected`, then `encrypted` frames
 // under one key with random IVs, plaintext `join`/`leave` and heartbeats.
 import { EncryptedSocketError, keyMismatch } from '../errors'
-import { encodeRooms, HEARTBEAT_FRAME, parseServerFrame, type ConnectedFrame, type ServerFrame } from '../protocol/codec'
+import {
+  encodeRooms,
+  HEARTBEAT_FRAME,
+  parseServerFrame,
+  type ConnectedFrame,
+  type ServerFrame,
+} from '../protocol/codec'
 import { CLIENT_CLOSE } from './reconnect'
 import type { OutgoingMessage, Protocol, ProtocolContext } from './session'
 import { V1Handshake } from './v1Handshake'
@@ -127,7 +133,12 @@ export class V1Protocol implements Protocol {
       // re-joined): it delivers nothing, and whoever can forge frames can also drop them.
       const denial = { code: 'JOIN_DENIED', message: context.scrub(message) }
       context.roomDenied(room, denial)
-      return context.report(new EncryptedSocketError('ERR_ROOM_DENIED', `The server refused room "${context.scrub(room)}": ${denial.message}`))
+      return context.report(
+        new EncryptedSocketError(
+          'ERR_ROOM_DENIED',
+          `The server refused room "${context.scrub(room)}": ${denial.message}`,
+        ),
+      )
     }
     if (code === 'UNDECRYPTABLE' && !this.#session?.confirmed) {
       // The server could not open what we sent. Anyone could have written this frame in v1, so it
@@ -165,11 +176,16 @@ export class V1Protocol implements Protocol {
     this.#heartbeatTimer = setInterval(() => context.write(HEARTBEAT_FRAME), interval)
   }
 
-  async #handleEncrypted(frame: EncryptedFrame, opening: { finish(): Promise<Opened> } | undefined): Promise<void> {
+  async #handleEncrypted(
+    frame: EncryptedFrame,
+    opening: { finish(): Promise<Opened> } | undefined,
+  ): Promise<void> {
     const context = this.#context
     const session = this.#session
     if (!session) {
-      return context.report(new EncryptedSocketError('ERR_PROTOCOL', 'Dropped an encrypted frame before the key.'))
+      return context.report(
+        new EncryptedSocketError('ERR_PROTOCOL', 'Dropped an encrypted frame before the key.'),
+      )
     }
     const opened = await (opening ?? session.open(frame)).finish()
     if (context.disposed) return

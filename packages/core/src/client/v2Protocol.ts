@@ -9,6 +9,7 @@ import { encodeRecordPlaintext, MAX_RECORDS, openRecord, sealRecord } from '../p
 import { encodeHello, parseWelcome, type Welcome } from '../protocol/v2/welcome'
 import { CLIENT_CLOSE } from './reconnect'
 import type { OutgoingMessage, Protocol, ProtocolContext } from './session'
+import { TokenRefresh } from './tokenRefresh'
 
 /** How far `validUntil` may lie from the client's clock, in ms (§2.2). */
 const VALID_UNTIL_PAST = 5 * 60_000
@@ -51,6 +52,7 @@ export class V2Protocol implements Protocol {
   #pingTimer: ReturnType<typeof setInterval> | undefined
   #pongTimer: ReturnType<typeof setTimeout> | undefined
   #pings = 0
+  readonly #tokenRefresh = new TokenRefresh(() => void this.#refreshToken())
 
   constructor(context: ProtocolContext) {
     this.#context = context
@@ -130,6 +132,7 @@ export class V2Protocol implements Protocol {
     clearTimeout(this.#ackTimer)
     clearInterval(this.#pingTimer)
     clearTimeout(this.#pongTimer)
+    this.#tokenRefresh.stop()
   }
 
   #sendMessage(message: Record<string, unknown>): Promise<boolean> {
@@ -285,6 +288,8 @@ export class V2Protocol implements Protocol {
       userId: message.userId,
       session: { ...start, resumed, processed: resumed ? message.seq : 0 },
     })
+    if (context.disposed) return
+    this.#tokenRefresh.start(message.expiresAt, message.time)
     const interval = message.heartbeat > 0 ? message.heartbeat : context.options.heartbeatInterval
     if (context.disposed || interval <= 0) return
     this.#pingTimer = setInterval(() => this.#ping(), interval)
@@ -312,6 +317,17 @@ export class V2Protocol implements Protocol {
         }
         return
       case 'error':
+        if (message.code === 'TOKEN_EXPIRED') {
+          // Not refreshed in time (no getToken, or it failed): reconnect at once with a fresh one.
+          const error = new EncryptedSocketError(
+            'ERR_REJECTED',
+            'The session ended with its token; reconnecting with a fresh one.',
+            {
+              closeCode: 4401,
+            },
+          )
+          return context.fail(4401, error, 'token-expired')
+        }
         return context.report(
           new EncryptedSocketError(
             'ERR_SERVER',
@@ -332,10 +348,18 @@ export class V2Protocol implements Protocol {
         )
       case 'ready':
         return this.#violation('a second ready')
-      case 'pong':
       case 'token_ok':
+        return this.#tokenRefresh.renewed(message.expiresAt)
+      case 'pong':
         return
     }
+  }
+
+  /** Sends a fresh token before this one expires (§5); without one, the session ends with it. */
+  async #refreshToken(): Promise<void> {
+    const token = await this.#context.refreshToken()
+    if (token === undefined || this.#context.disposed || this.#phase !== 'ready') return
+    void this.#sendMessage({ t: 'token', token })
   }
 
   #handleMsg(message: Extract<ServerMessage, { t: 'msg' }>): void {
