@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { DEFAULT_ECDH_INFO } from '@encrypted-socket/core'
 import { SignJWT } from 'jose'
@@ -10,6 +12,7 @@ import { createJsonLogger, type LogLevel } from './logger'
 import { startMetricsEndpoint, type MetricsEndpoint } from './metricsEndpoint'
 import type { JwksAlgorithm } from './jwks'
 import { isLoopbackHost, type ServerOptions } from './options'
+import type { AuthorizeJoin } from './roomAuthorization'
 import { createEncryptedSocketServer, type EncryptedSocketServer } from './server'
 
 const HELP = `encrypted-socket-server: a protocol v2 and v1 server on one port (ws + node:crypto + JWTs: HS256, or an identity provider's keys)
@@ -46,7 +49,11 @@ Usage: encrypted-socket-server [options]
   --signing-key <f>   PEM file of the identity clients pin     ENCRYPTED_SOCKET_SIGNING_KEY (the PEM itself)
   --require-v2        refuse protocol v1 clients (HTTP 426)    ENCRYPTED_SOCKET_REQUIRE_V2=1
   --generate-identity print a new identity (PEM private key, and the client's pinServerKey / pinServerFingerprint lines) and exit
-  --demo              echo and chat demo handlers              ENCRYPTED_SOCKET_DEMO=1
+  --authorize-join <f>  an ES module exporting authorizeJoin  ENCRYPTED_SOCKET_AUTHORIZE_JOIN
+                      (request, room) => boolean | { code, message } (named or default export): who
+                      may join which room. Without it every authenticated user may join every room
+  --demo              echo and chat demo handlers; rooms are  ENCRYPTED_SOCKET_DEMO=1
+                      open, but <user>-private is that user's alone (unless --authorize-join)
                       With no secret given (loopback only), also a development token endpoint:
                       GET http://<host>:<token port>/token?user=<name> → { "token": "<JWT, 1 h>" }
   --token-port <n>    port of that endpoint (0: any free one)  ENCRYPTED_SOCKET_TOKEN_PORT [--port + 1]
@@ -79,6 +86,7 @@ async function main(): Promise<void> {
       'allow-tokens-without-exp': { type: 'boolean' },
       origin: { type: 'string', multiple: true },
       demo: { type: 'boolean' },
+      'authorize-join': { type: 'string' },
       'token-port': { type: 'string' },
       redis: { type: 'string' },
       'redis-secret': { type: 'string' },
@@ -174,6 +182,9 @@ async function main(): Promise<void> {
     devToken = await dev.setExpirationTime('1h').sign(new TextEncoder().encode(jwtSecret))
   }
 
+  const authorizeJoinModule = values['authorize-join'] ?? env.ENCRYPTED_SOCKET_AUTHORIZE_JOIN
+  const authorizeJoin = authorizeJoinModule ? await loadAuthorizeJoin(authorizeJoinModule) : undefined
+
   const options: ServerOptions = {
     port,
     host,
@@ -183,6 +194,7 @@ async function main(): Promise<void> {
     demo,
     requireV2,
     logger: createJsonLogger(logLevel),
+    ...(authorizeJoin ? { authorizeJoin } : {}),
     ...(jwtIssuer ? { jwtIssuer } : {}),
     ...(jwtAudience ? { jwtAudience } : {}),
     ...(jwks ? { jwks, ...(jwtAlgorithms ? { jwtAlgorithms } : {}) } : {}),
@@ -272,6 +284,20 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
+}
+
+/** `authorizeJoin` from the module at `path` (its named export, else its default export). */
+async function loadAuthorizeJoin(path: string): Promise<AuthorizeJoin> {
+  let loaded: { authorizeJoin?: unknown; default?: unknown }
+  try {
+    loaded = (await import(pathToFileURL(resolve(path)).href)) as typeof loaded
+  } catch (error) {
+    fail(`--authorize-join: cannot load ${path} (${(error as Error).message}).`)
+  }
+  const hook = loaded.authorizeJoin ?? loaded.default
+  if (typeof hook !== 'function')
+    fail(`--authorize-join: ${path} exports no authorizeJoin function (named or default).`)
+  return hook as AuthorizeJoin
 }
 
 /** The secret in a file (one trailing newline removed), or undefined when no file is named. */

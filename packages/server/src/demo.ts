@@ -1,4 +1,5 @@
 import type { EventHandler } from './eventContext'
+import type { AuthorizeJoin } from './roomAuthorization'
 
 const MAX_TEXT = 2000
 
@@ -7,6 +8,17 @@ const MAX_TEXT = 2000
  * `chat.send { room, text }` → `chat.message { room, text, from, at }` to everyone in the room
  * (the sender must have joined it).
  */
+/**
+ * The demo's rooms (`--demo` without `--authorize-join`): open to everyone, but a room named
+ * `<user>-private` is that user's alone.
+ */
+export const demoAuthorizeJoin: AuthorizeJoin = ({ userId }, room) =>
+  !room.endsWith('-private') ||
+  room === `${userId}-private` || {
+    code: 'FORBIDDEN',
+    message: `Only ${room.slice(0, -'-private'.length)} may join ${room}.`,
+  }
+
 export const demoHandler: EventHandler = async (context, event, data) => {
   if (event === 'echo') {
     await context.reply('echo.reply', data)

@@ -10,7 +10,7 @@ export { createJwksVerification, createJwksVerifier, DEFAULT_JWKS_ALGORITHMS } f
 export type { JwksAlgorithm, JwksOptions } from './jwks'
 export { createJsonLogger, silentLogger } from './logger'
 export type { LogLevel, ServerLogger } from './logger'
-export { demoHandler } from './demo'
+export { demoAuthorizeJoin, demoHandler } from './demo'
 export { SERVER_CLOSE } from './closeCodes'
 export type { DropCounts } from './connection'
 export type { DeliveryStats } from './delivery/deliveryStats'

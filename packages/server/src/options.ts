@@ -6,6 +6,7 @@ import { jwksFromServerOptions, type JwksAlgorithm } from './jwks'
 import { createHandshakeSigner, type HandshakeSigner } from './crypto/handshakeSigner'
 import type { EventHandler } from './eventContext'
 import type { AuthorizeJoin } from './roomAuthorization'
+import { demoAuthorizeJoin } from './demo'
 import { createJsonLogger, type ServerLogger } from './logger'
 import type { ServerIdentity } from './identity'
 import type { RedisOptions } from './redisFanout'
@@ -61,7 +62,8 @@ export interface ServerOptions {
    * resumed v2 session: `true` lets the connection in, `false` refuses (`FORBIDDEN`), a
    * `{ code, message }` refuses with that reason; a hook that throws refuses (`JOIN_FAILED`).
    * Refused: v2 `denied`, v1 an `error` frame `JOIN_DENIED` naming the room. Without it, every
-   * authenticated user may join every room (the server warns at startup).
+   * authenticated user may join every room (the server warns at startup); with `demo`, the
+   * demo's rule (`<user>-private` rooms are that user's alone).
    */
   authorizeJoin?: AuthorizeJoin
   /** Built-in demo handlers: `echo` → `echo.reply`, `chat.send` → `chat.message` to the room. @default false */
@@ -306,7 +308,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     host,
     origins: options.origins ?? null,
     onEvent: options.onEvent,
-    authorizeJoin: options.authorizeJoin,
+    authorizeJoin: options.authorizeJoin ?? (options.demo ? demoAuthorizeJoin : undefined),
     onFrame: safeHook('onFrame', options.onFrame, logger),
     identity: options.identity ? createHandshakeSigner(options.identity) : null,
     redis,

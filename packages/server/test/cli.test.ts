@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { connect, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { pinServerFingerprint, pinServerKey } from '@encrypted-socket/core'
+import { getRoomDenial, getRoomStatus, pinServerFingerprint, pinServerKey } from '@encrypted-socket/core'
 import { describe, expect, it } from 'vitest'
 import { client, onCleanup, SECRET, token, until } from './helpers'
 import { loadServerIdentity } from '../src/index'
@@ -76,6 +76,57 @@ describe('encrypted-socket-server CLI', () => {
     await until(() => c.getState() === 'disconnected')
     expect(c.getSnapshot().lastError).toMatchObject({ closeCode: 1001 })
     expect(cli.output()).not.toContain(await token('cli-user'))
+  })
+
+  it('--demo refuses mallory the room ana-private (the attack replayed through the dev token endpoint)', async () => {
+    const cli = startCli(['--port', '0', '--token-port', '0', '--demo'])
+    const url = await cli.url
+    await until(() => /dev tokens: (http:\/\/\S+)\?user/.test(cli.output()))
+    const endpoint = /dev tokens: (http:\/\/\S+)\?user/.exec(cli.output())![1]!
+    const tokenOf = async (user: string) =>
+      ((await (await fetch(`${endpoint}?user=${user}`)).json()) as { token: string }).token
+    for (const protocol of ['v1', 'v2'] as const) {
+      const mallory = client(url, {
+        ecdhInfo: 'encrypted-socket/v1',
+        protocol,
+        token: await tokenOf('mallory'),
+      })
+      mallory.joinRooms(['ana-private', 'mallory-private', 'lobby'])
+      await mallory.connect()
+      await until(() => getRoomStatus(mallory.getSnapshot(), 'ana-private') === 'denied')
+      await until(() => getRoomStatus(mallory.getSnapshot(), 'mallory-private') === 'joined')
+      expect(getRoomStatus(mallory.getSnapshot(), 'lobby')).toBe('joined')
+    }
+    const ana = client(url, { ecdhInfo: 'encrypted-socket/v1', protocol: 'v2', token: await tokenOf('ana') })
+    ana.joinRooms(['ana-private'])
+    await ana.connect()
+    await until(() => getRoomStatus(ana.getSnapshot(), 'ana-private') === 'joined')
+  })
+
+  it('--authorize-join loads the hook from a module; a module without one exits 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authorize-join-'))
+    onCleanup(() => rmSync(dir, { recursive: true, force: true }))
+    const hook = join(dir, 'rooms.mjs')
+    writeFileSync(
+      hook,
+      "export default (request, room) => room !== 'vault' || { code: 'VAULT', message: 'Closed.' }\n",
+    )
+    const cli = startCli(['--port', '0', '--jwt-secret', SECRET, '--authorize-join', hook])
+    const c = client(await cli.url, {
+      protocol: 'v2',
+      token: await token('ana'),
+      ecdhInfo: 'encrypted-socket/v1',
+    })
+    c.joinRooms(['vault', 'lobby'])
+    await c.connect()
+    await until(() => getRoomDenial(c.getSnapshot(), 'vault') !== null)
+    expect(getRoomDenial(c.getSnapshot(), 'vault')).toEqual({ code: 'VAULT', message: 'Closed.' })
+    expect(cli.output()).not.toContain('no authorizeJoin')
+    const empty = join(dir, 'empty.mjs')
+    writeFileSync(empty, 'export const nothing = 1\n')
+    const refused = startCli(['--port', '0', '--jwt-secret', SECRET, '--authorize-join', empty])
+    expect(await refused.exited).toBe(2)
+    expect(refused.output()).toContain('exports no authorizeJoin')
   })
 
   it('takes its settings from environment variables', async () => {
