@@ -121,6 +121,29 @@ describe('the demo apps in Chromium', () => {
     await vue.close()
   })
 
+  it("mallory is refused ana's private room in both apps (v2 and v1), and sees why", async () => {
+    for (const [app, protocol] of [
+      ['react', 'auto'],
+      ['vue', 'v1'],
+    ] as const) {
+      const page = await browser.newPage()
+      const query = new URLSearchParams({
+        user: 'mallory',
+        server: backend.url,
+        token: backend.tokenUrl,
+        room: 'ana-private',
+        protocol,
+      })
+      await page.goto(`${apps[app]}?${query}`)
+      await expect.poll(() => page.getByTestId('room').textContent()).toBe('denied')
+      expect(await page.getByTestId('room-denied').textContent()).toContain('Only ana may join ana-private')
+      const [mallory] = connectionsOf('mallory')
+      expect(mallory!.rooms).toEqual([])
+      expect(backend.server.roomMembers('ana-private')).toEqual([])
+      await page.close()
+    }
+  })
+
   it('a v1 client still chats with v2 ones, and its panel shows the v1 frames', async () => {
     const old = await open('react', 'fay', { protocol: 'v1' })
     const vue = await open('vue', 'gus')

@@ -10,10 +10,12 @@ export interface DemoConfig {
   framesUrl: string
   /** The client's `protocol` option: `?protocol=v1` shows what a v1 client puts on the wire. */
   protocol: 'auto' | 'v1' | 'v2'
+  /** The room to chat in: `?room=ana-private` shows a room the server refuses to anyone but ana. */
+  room: string
 }
 
 export const ECDH_INFO = 'encrypted-socket-demo'
-/** The room both apps chat in. */
+/** The room both apps chat in by default. */
 export const ROOM = 'lobby'
 
 /** What the server's demo handlers send to the room. */
@@ -25,7 +27,7 @@ export interface ChatMessage {
 }
 
 /**
- * `?user=ana&server=ws://…&token=http://…&protocol=v1` overrides the defaults of `npm start`; the
+ * `?user=ana&server=ws://…&token=http://…&protocol=v1&room=…` overrides the defaults of `npm start`; the
  * frame feed is beside the token endpoint.
  */
 export function readConfig(defaultUser: string): DemoConfig {
@@ -38,6 +40,7 @@ export function readConfig(defaultUser: string): DemoConfig {
     tokenUrl,
     framesUrl: new URL('frames', tokenUrl).href,
     protocol: protocol === 'v1' || protocol === 'v2' ? protocol : 'auto',
+    room: query.get('room') || ROOM,
   }
 }
 

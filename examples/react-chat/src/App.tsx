@@ -1,9 +1,15 @@
-import { EncryptedSocketProvider, useEncryptedSocket, useRoom, useSocketEvent } from '@encrypted-socket/react'
+import {
+  EncryptedSocketProvider,
+  getRoomDenial,
+  useEncryptedSocket,
+  useRoom,
+  useSocketEvent,
+  useSocketSelector,
+} from '@encrypted-socket/react'
 import { useEffect, useState, useSyncExternalStore } from 'react'
 import {
   ECDH_INFO,
   protocolHint,
-  ROOM,
   type ChatMessage,
   type DemoConfig,
   type FrameLine,
@@ -37,7 +43,7 @@ export function App({ config, token, wire, proxy }: AppProps) {
           <ConnectionBadge />
           <ProtocolBadge />
         </header>
-        <Chat wire={wire} />
+        <Chat wire={wire} room={config.room} />
         <WirePanel proxy={proxy} />
       </main>
     </EncryptedSocketProvider>
@@ -70,9 +76,10 @@ function ProtocolBadge() {
   )
 }
 
-function Chat({ wire }: { wire: Wire }) {
+function Chat({ wire, room }: { wire: Wire; room: string }) {
   const { send, client } = useEncryptedSocket()
-  const status = useRoom(ROOM)
+  const status = useRoom(room)
+  const denial = useSocketSelector((snapshot) => getRoomDenial(snapshot, room))
   const [messages, setMessages] = useState<ChatMessage[]>([])
   const [draft, setDraft] = useState('')
   const { offline } = useSyncExternalStore(wire.subscribe, wire.getView)
@@ -82,13 +89,14 @@ function Chat({ wire }: { wire: Wire }) {
     event.preventDefault()
     if (!draft.trim()) return
     // While offline the message waits in the outbox and goes out, encrypted, after reconnecting.
-    send('chat.send', { room: ROOM, text: draft.trim() }).catch((error: Error) => alert(error.message))
+    send('chat.send', { room, text: draft.trim() }).catch((error: Error) => alert(error.message))
     setDraft('')
   }
   return (
     <section className="chat">
       <h2>
-        #{ROOM} <small data-testid="room">{status}</small>
+        #{room} <small data-testid="room">{status}</small>
+        {denial && <small data-testid="room-denied"> {denial.message}</small>}
       </h2>
       <ol data-testid="messages">
         {messages.map((m) => (

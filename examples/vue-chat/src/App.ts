@@ -1,8 +1,7 @@
-import { useEncryptedSocket, useRoom, useSocketEvent } from '@encrypted-socket/vue'
+import { getRoomDenial, useEncryptedSocket, useRoom, useSocketEvent } from '@encrypted-socket/vue'
 import { computed, defineComponent, h, onScopeDispose, ref, shallowRef, watch, type PropType } from 'vue'
 import {
   protocolHint,
-  ROOM,
   type ChatMessage,
   type DemoConfig,
   type FrameLine,
@@ -26,9 +25,23 @@ export const App = defineComponent({
     proxy: { type: Object as PropType<ProxyFeed>, required: true },
   },
   setup(props) {
-    const { state, encrypted, protocol, clientId, retryCount, nextRetryAt, lastError, send, connect } =
-      useEncryptedSocket()
-    const status = useRoom(ROOM)
+    const {
+      state,
+      encrypted,
+      protocol,
+      clientId,
+      retryCount,
+      nextRetryAt,
+      lastError,
+      send,
+      connect,
+      client,
+    } = useEncryptedSocket()
+    const room = props.config.room
+    const status = useRoom(room)
+    const denial = computed(() =>
+      status.value === 'denied' ? getRoomDenial(client.value.getSnapshot(), room) : null,
+    )
     const messages = ref<ChatMessage[]>([])
     const lastMessage = shallowRef<ChatMessage | null>(null)
     const draft = ref('')
@@ -59,7 +72,7 @@ export const App = defineComponent({
       const text = draft.value.trim()
       if (!text) return
       // While offline the message waits in the outbox and goes out, encrypted, after reconnecting.
-      send('chat.send', { room: ROOM, text }).catch((error: Error) => alert(error.message))
+      send('chat.send', { room, text }).catch((error: Error) => alert(error.message))
       draft.value = ''
     }
     const toggleOffline = () => {
@@ -89,7 +102,11 @@ export const App = defineComponent({
           ),
         ]),
         h('section', { class: 'chat' }, [
-          h('h2', [`#${ROOM} `, h('small', { 'data-testid': 'room' }, status.value)]),
+          h('h2', [
+            `#${room} `,
+            h('small', { 'data-testid': 'room' }, status.value),
+            denial.value && h('small', { 'data-testid': 'room-denied' }, ` ${denial.value.message}`),
+          ]),
           h(
             'ol',
             { 'data-testid': 'messages' },
