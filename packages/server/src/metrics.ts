@@ -2,7 +2,13 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { DropCounts } from './connection'
 import type { DeliveryStats } from './delivery/deliveryStats'
 import type { RedisRejections } from './redisFanout'
-import { TOKEN_REFUSALS, UPGRADE_REFUSALS, type ServerEventCounts } from './serverEventCounts'
+import {
+  JOIN_REFUSALS,
+  TOKEN_REFRESH_RESULTS,
+  TOKEN_REFUSALS,
+  UPGRADE_REFUSALS,
+  type ServerEventCounts,
+} from './serverEventCounts'
 
 /** A connection as the metrics count it (a `ServerConnection` is one). */
 export interface MeasuredConnection {
@@ -119,6 +125,24 @@ export class ServerMetrics {
       () => [sample({}, events.slowClientsClosed)],
     )
 
+    this.#counter(
+      'joins_refused_total',
+      'Room joins refused: by authorizeJoin (forbidden), because it failed (failed), or a room name or count limit (limit).',
+      ['reason'],
+      () => JOIN_REFUSALS.map((reason) => sample({ reason }, events.joinsRefused[reason])),
+    )
+    this.#counter(
+      'v2_token_refreshes_total',
+      'v2 in-band token refreshes: accepted, refused (the connection closed 4401), or not checkable now (unavailable).',
+      ['result'],
+      () => TOKEN_REFRESH_RESULTS.map((result) => sample({ result }, events.tokenRefreshes[result])),
+    )
+    this.#counter(
+      'v2_sessions_expired_total',
+      'v2 connections ended (4401) because their token expired without a refresh.',
+      [],
+      () => [sample({}, events.sessionsExpired)],
+    )
     this.#counter(
       'v2_resumes_total',
       'v2 resumes: the session resumed, or refused (a new session instead).',

@@ -3,6 +3,7 @@ import type { ServerConnection } from './connection'
 import type { ServerLogger } from './logger'
 import { roomRefusal } from './rooms'
 import { logHookFailure } from './safeHooks'
+import type { JoinRefusalKind } from './serverEventCounts'
 
 /** What `authorizeJoin` knows of the connection asking. */
 export interface JoinRequest {
@@ -40,24 +41,33 @@ export async function refuseJoin(
   request: JoinRequest,
   room: string,
   logger: ServerLogger,
-): Promise<JoinRefusal | null> {
+): Promise<(JoinRefusal & { kind: JoinRefusalKind }) | null> {
   const limit = roomRefusal(request.rooms, room)
-  if (limit || !authorize) return limit
+  if (limit) return { ...limit, kind: 'limit' }
+  if (!authorize) return null
   let decision: unknown
   try {
     decision = await authorize(request, room)
   } catch (error) {
     logHookFailure(logger, 'authorizeJoin', error)
-    return { code: 'JOIN_FAILED', message: 'The server could not check this room; join it again later.' }
+    return JOIN_FAILED
   }
   if (decision === true) return null
-  if (decision === false) return { code: 'FORBIDDEN', message: 'You may not join this room.' }
-  if (isRefusal(decision)) return { code: decision.code, message: decision.message.slice(0, MAX_MESSAGE) }
+  if (decision === false)
+    return { code: 'FORBIDDEN', message: 'You may not join this room.', kind: 'forbidden' }
+  if (isRefusal(decision))
+    return { code: decision.code, message: decision.message.slice(0, MAX_MESSAGE), kind: 'forbidden' }
   logger.error('authorizeJoin answered neither a boolean nor { code, message }: the join is refused', {
     answer: typeof decision,
   })
-  return { code: 'JOIN_FAILED', message: 'The server could not check this room; join it again later.' }
+  return JOIN_FAILED
 }
+
+const JOIN_FAILED = {
+  code: 'JOIN_FAILED',
+  message: 'The server could not check this room; join it again later.',
+  kind: 'failed',
+} as const
 
 function isRefusal(decision: unknown): decision is JoinRefusal {
   if (typeof decision !== 'object' || decision === null) return false
@@ -65,9 +75,9 @@ function isRefusal(decision: unknown): decision is JoinRefusal {
   return typeof code === 'string' && CODE.test(code) && typeof message === 'string'
 }
 
-/** `refuseJoin` for one connection, with the server's `authorizeJoin`. */
-export function refuseJoinOf(
-  connection: Pick<ServerConnection, 'id' | 'userId' | 'rooms' | 'protocol' | 'options'>,
+/** `refuseJoin` for one connection, with the server's `authorizeJoin`; refusals are counted (metrics). */
+export async function refuseJoinOf(
+  connection: Pick<ServerConnection, 'id' | 'userId' | 'rooms' | 'protocol' | 'options' | 'host'>,
   room: string,
   resuming = false,
 ): Promise<JoinRefusal | null> {
@@ -79,5 +89,8 @@ export function refuseJoinOf(
     protocol: connection.protocol,
     resuming,
   }
-  return refuseJoin(authorizeJoin, request, room, logger)
+  const refusal = await refuseJoin(authorizeJoin, request, room, logger)
+  if (!refusal) return null
+  connection.host.events.joinsRefused[refusal.kind]++
+  return { code: refusal.code, message: refusal.message }
 }

@@ -16,6 +16,14 @@ export type UpgradeRefusal = (typeof UPGRADE_REFUSALS)[number]
 export const TOKEN_REFUSALS = ['expired', 'invalid', 'unavailable'] as const
 export type TokenRefusal = (typeof TOKEN_REFUSALS)[number]
 
+/** Why a join was refused: `authorizeJoin` said no, it failed (threw or answered nonsense), or a room name or count limit. */
+export const JOIN_REFUSALS = ['forbidden', 'failed', 'limit'] as const
+export type JoinRefusalKind = (typeof JOIN_REFUSALS)[number]
+
+/** What became of a v2 in-band token refresh. */
+export const TOKEN_REFRESH_RESULTS = ['accepted', 'refused', 'unavailable'] as const
+export type TokenRefreshResult = (typeof TOKEN_REFRESH_RESULTS)[number]
+
 // Every reason that admission or `verifyClientToken` can report has its counter: a new reason
 // there fails to compile here until it is listed above.
 type Covers<Listed, Reported extends Listed> = Reported
@@ -37,6 +45,12 @@ export interface ServerEventCounts {
   readsPaused: number
   /** Clients closed (1013) for staying above `sendHighWaterMark` longer than `slowConsumerTimeout`. */
   slowClientsClosed: number
+  /** Joins refused (v1 and v2), by kind. */
+  joinsRefused: Record<JoinRefusalKind, number>
+  /** v2 in-band token refreshes, by result. */
+  tokenRefreshes: Record<TokenRefreshResult, number>
+  /** v2 connections ended because their token expired without a refresh. */
+  sessionsExpired: number
 }
 
 export const emptyServerEventCounts = (): ServerEventCounts => ({
@@ -48,4 +62,7 @@ export const emptyServerEventCounts = (): ServerEventCounts => ({
   tokensRefused: { expired: 0, invalid: 0, unavailable: 0 },
   readsPaused: 0,
   slowClientsClosed: 0,
+  joinsRefused: { forbidden: 0, failed: 0, limit: 0 },
+  tokenRefreshes: { accepted: 0, refused: 0, unavailable: 0 },
+  sessionsExpired: 0,
 })

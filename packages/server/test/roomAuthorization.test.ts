@@ -47,6 +47,7 @@ describe('authorizeJoin', () => {
     const ids = server.connections().find((c) => c.userId === 'mallory')!
     expect(server.roomMembers('ana-private')).not.toContain(ids.id)
     expect(ids.rooms).toEqual([])
+    expect(await server.metrics()).toContain('encrypted_socket_joins_refused_total{reason="forbidden"} 1')
   })
 
   it('v1: refuses with an error frame JOIN_DENIED naming the room, and joins the others of the frame', async () => {
@@ -104,6 +105,7 @@ describe('authorizeJoin', () => {
     const logged = server.logger.lines.join('\n')
     expect(logged).toContain('authorizeJoin')
     expect(logged).not.toContain('database down')
+    expect(await server.metrics()).toContain('encrypted_socket_joins_refused_total{reason="failed"} 3')
   })
 
   it('checks the room name and the room limit before asking the hook', async () => {
@@ -113,6 +115,7 @@ describe('authorizeJoin', () => {
     await ana.record({ t: 'join', room: 'x'.repeat(129) })
     expect(await ana.expect('denied')).toMatchObject({ code: 'BAD_ROOM' })
     expect(authorizeJoin).not.toHaveBeenCalled()
+    expect(await server.metrics()).toContain('encrypted_socket_joins_refused_total{reason="limit"} 1')
   })
 
   it('asks again on a resume: a room no longer allowed is not held, and joining it again is denied', async () => {

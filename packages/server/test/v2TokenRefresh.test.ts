@@ -20,6 +20,7 @@ describe('v2 sessions end with their token (§5)', () => {
     expect(ana.ready.expiresAt).toBe(exp * 1000)
     await ana.record({ t: 'token', token: await token('ana', { expiresIn: exp + 600 }) })
     expect(await ana.expect('token_ok')).toEqual({ t: 'token_ok', expiresAt: (exp + 600) * 1000 })
+    expect(await server.metrics()).toContain('encrypted_socket_v2_token_refreshes_total{result="accepted"} 1')
   })
 
   it('ends a session whose token expired without a refresh: TOKEN_EXPIRED, close 4401', async () => {
@@ -28,6 +29,7 @@ describe('v2 sessions end with their token (§5)', () => {
     const ana = await readyPeer(server.url, await token('ana', { expiresIn: '60s' }))
     expect(await ana.expect('error')).toMatchObject({ code: 'TOKEN_EXPIRED' })
     expect(await ana.closed).toMatchObject({ code: 4401 })
+    expect(await server.metrics()).toContain('encrypted_socket_v2_sessions_expired_total 1')
   })
 
   it('keeps a refreshed session open past the first token’s expiry', async () => {
@@ -54,6 +56,7 @@ describe('v2 sessions end with their token (§5)', () => {
     expect(await ana.expect('error')).toMatchObject({ code: 'TOKEN_REFUSED' })
     expect(await ana.closed).toMatchObject({ code: 4401 })
     expect(server.logger.lines.join('\n')).not.toContain(jwt)
+    expect(await server.metrics()).toContain('encrypted_socket_v2_token_refreshes_total{result="refused"} 1')
   })
 
   it('goes on with the current token when a fresh one cannot be checked now (identity provider down)', async () => {
@@ -70,6 +73,9 @@ describe('v2 sessions end with their token (§5)', () => {
     expect(await ana.expect('error')).toMatchObject({ code: 'AUTH_UNAVAILABLE' })
     await ana.record({ t: 'ping', n: 1 })
     expect(await ana.expect('pong')).toMatchObject({ n: 1 })
+    expect(await server.metrics()).toContain(
+      'encrypted_socket_v2_token_refreshes_total{result="unavailable"} 1',
+    )
   })
 })
 

@@ -387,7 +387,9 @@ export class V2Protocol implements ConnectionProtocol {
     const { options } = connection
     const verified = await verifyClientToken(options.verifyToken, token)
     if (!this.#open()) return
+    const { tokenRefreshes } = connection.host.events
     if ('refused' in verified && verified.refused === 'unavailable') {
+      tokenRefreshes.unavailable++
       options.logger.warn('token refresh not checked', { connection: connection.id, reason: verified.reason })
       return this.notice(
         'AUTH_UNAVAILABLE',
@@ -396,17 +398,20 @@ export class V2Protocol implements ConnectionProtocol {
     }
     if ('refused' in verified || verified.accepted.userId !== connection.userId) {
       const reason = 'refused' in verified ? verified.reason : 'ANOTHER_USER'
+      tokenRefreshes.refused++
       options.logger.warn('token refresh refused', { connection: connection.id, reason })
       this.notice('TOKEN_REFUSED', 'The refreshed token was refused.')
       return connection.close(SERVER_CLOSE.TOKEN_REFUSED, 'Token refused')
     }
     const { expiresAt } = verified.accepted
+    tokenRefreshes.accepted++
     connection.expiresAt = expiresAt
     this.#expiry.set(expiresAt)
     this.#send({ t: 'token_ok', ...(expiresAt === undefined ? {} : { expiresAt }) })
   }
 
   #tokenExpired(): void {
+    this.#connection.host.events.sessionsExpired++
     this.#connection.options.logger.info('session ended with its token', { connection: this.#connection.id })
     this.notice('TOKEN_EXPIRED', 'The token expired: connect again with a fresh one.')
     this.#connection.close(SERVER_CLOSE.TOKEN_EXPIRED, 'Token expired')
