@@ -35,6 +35,10 @@ Usage: encrypted-socket-server [options]
                       secret. Needs --jwt-issuer and --jwt-audience
   --jwt-algorithms <list>  with --jwks, the accepted           ENCRYPTED_SOCKET_JWT_ALGORITHMS [RS256,ES256,EdDSA]
                       algorithms, comma-separated (asymmetric only)
+  --jwks-cache-max-age <ms>  how long fetched keys are used    ENCRYPTED_SOCKET_JWKS_CACHE_MAX_AGE [600000]
+  --jwks-cooldown <ms>  after a fetch, how long an unknown kid ENCRYPTED_SOCKET_JWKS_COOLDOWN [30000]
+                      is refused without fetching again
+  --jwks-timeout <ms>  time allowed for one key set fetch      ENCRYPTED_SOCKET_JWKS_TIMEOUT [5000]
   --allow-tokens-without-exp  accept tokens that never expire  ENCRYPTED_SOCKET_ALLOW_TOKENS_WITHOUT_EXP=1
   --origin <o>        allowed browser Origin, repeatable, '*'  ENCRYPTED_SOCKET_ORIGINS    [loopback origins]
                       for any (the variable is comma-separated)
@@ -83,6 +87,9 @@ async function main(): Promise<void> {
       'jwt-audience': { type: 'string' },
       jwks: { type: 'string' },
       'jwt-algorithms': { type: 'string' },
+      'jwks-cache-max-age': { type: 'string' },
+      'jwks-cooldown': { type: 'string' },
+      'jwks-timeout': { type: 'string' },
       'allow-tokens-without-exp': { type: 'boolean' },
       origin: { type: 'string', multiple: true },
       demo: { type: 'boolean' },
@@ -147,6 +154,22 @@ async function main(): Promise<void> {
       `--jwks needs ${[!jwtIssuer && '--jwt-issuer', !jwtAudience && '--jwt-audience'].filter(Boolean).join(' and ')} (the iss and aud of tokens meant for this server).`,
     )
   if (jwtAlgorithms && !jwks) fail('--jwt-algorithms applies to --jwks only (HS256 secrets are HS256).')
+  const jwksTimings = {
+    jwksCacheMaxAge: milliseconds(
+      '--jwks-cache-max-age',
+      values['jwks-cache-max-age'] ?? env.ENCRYPTED_SOCKET_JWKS_CACHE_MAX_AGE,
+    ),
+    jwksCooldown: milliseconds(
+      '--jwks-cooldown',
+      values['jwks-cooldown'] ?? env.ENCRYPTED_SOCKET_JWKS_COOLDOWN,
+    ),
+    jwksTimeout: milliseconds('--jwks-timeout', values['jwks-timeout'] ?? env.ENCRYPTED_SOCKET_JWKS_TIMEOUT),
+  }
+  const jwksTimingsGiven = Object.fromEntries(
+    Object.entries(jwksTimings).filter(([, value]) => value !== undefined),
+  )
+  if (Object.keys(jwksTimingsGiven).length > 0 && !jwks)
+    fail('--jwks-cache-max-age, --jwks-cooldown and --jwks-timeout apply to --jwks only.')
   const allowTokensWithoutExpiry =
     values['allow-tokens-without-exp'] ?? env.ENCRYPTED_SOCKET_ALLOW_TOKENS_WITHOUT_EXP === '1'
   const logLevel = (values['log-level'] ?? env.ENCRYPTED_SOCKET_LOG_LEVEL ?? 'info') as LogLevel
@@ -197,7 +220,7 @@ async function main(): Promise<void> {
     ...(authorizeJoin ? { authorizeJoin } : {}),
     ...(jwtIssuer ? { jwtIssuer } : {}),
     ...(jwtAudience ? { jwtAudience } : {}),
-    ...(jwks ? { jwks, ...(jwtAlgorithms ? { jwtAlgorithms } : {}) } : {}),
+    ...(jwks ? { jwks, ...jwksTimingsGiven, ...(jwtAlgorithms ? { jwtAlgorithms } : {}) } : {}),
     ...(origins ? { origins } : {}),
     ...(signingKeyPem ? { identity: await loadServerIdentity(signingKeyPem) } : {}),
     ...(redisUrl
@@ -298,6 +321,15 @@ async function loadAuthorizeJoin(path: string): Promise<AuthorizeJoin> {
   if (typeof hook !== 'function')
     fail(`--authorize-join: ${path} exports no authorizeJoin function (named or default).`)
   return hook as AuthorizeJoin
+}
+
+/** A whole number of ms ≥ 0 from a flag or variable, or undefined when neither is given. */
+function milliseconds(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  const value = Number(text)
+  if (!Number.isSafeInteger(value) || value < 0)
+    fail(`${flag} must be a whole number of ms (0 or more); got "${text}".`)
+  return value
 }
 
 /** The secret in a file (one trailing newline removed), or undefined when no file is named. */

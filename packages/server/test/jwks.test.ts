@@ -397,6 +397,52 @@ describe('encrypted-socket-server --jwks', () => {
     },
   )
 
+  it('--jwks-cooldown 0: a rotated key is fetched at once; a bad value exits 2 naming the flag', async () => {
+    const jwks = await identityProvider()
+    const kid1 = await signingKey('ES256', 'kid1')
+    const kid2 = await signingKey('ES256', 'kid2')
+    jwks.keys = [kid1.jwk]
+    const cli = startCli([
+      '--port',
+      '0',
+      '--ecdh-info',
+      'cli-jwks',
+      '--jwks',
+      jwks.url,
+      '--jwt-issuer',
+      ISSUER,
+      '--jwt-audience',
+      AUDIENCE,
+      '--jwks-cooldown',
+      '0',
+    ])
+    const url = await cli.url
+    const first = client(url, { ecdhInfo: 'cli-jwks', protocol: 'v2', token: await kid1.sign(claims('ana')) })
+    await first.connect()
+    jwks.keys = [kid2.jwk] // within jose's default 30 s cooldown, kid2 would be refused
+    const rotated = client(url, {
+      ecdhInfo: 'cli-jwks',
+      protocol: 'v2',
+      token: await kid2.sign(claims('bea')),
+    })
+    await rotated.connect()
+    expect(rotated.getUserId()).toBe('bea')
+    const bad = startCli([
+      '--port',
+      '0',
+      '--jwks',
+      jwks.url,
+      '--jwt-issuer',
+      ISSUER,
+      '--jwt-audience',
+      AUDIENCE,
+      '--jwks-timeout',
+      'soon',
+    ])
+    expect(await bad.exited).toBe(2)
+    expect(bad.output()).toContain('--jwks-timeout must be a whole number of ms')
+  })
+
   it('serves beyond loopback with --jwks and no secret', async () => {
     const jwks = await identityProvider()
     const cli = startCli([
