@@ -7,6 +7,7 @@ import { DEFAULT_ECDH_INFO } from '@encrypted-socket/core'
 import { SignJWT } from 'jose'
 import { startDevTokenEndpoint, type DevTokenEndpoint } from './devTokens'
 import { DEFAULT_DRAIN_TIMEOUT } from './drain'
+import { forwardedFor } from './forwardedFor'
 import { createServerIdentityText, loadServerIdentity } from './identity'
 import { createJsonLogger, type LogLevel } from './logger'
 import { startMetricsEndpoint, type MetricsEndpoint } from './metricsEndpoint'
@@ -40,6 +41,8 @@ Usage: encrypted-socket-server [options]
                       is refused without fetching again
   --jwks-timeout <ms>  time allowed for one key set fetch      ENCRYPTED_SOCKET_JWKS_TIMEOUT [5000]
   --allow-tokens-without-exp  accept tokens that never expire  ENCRYPTED_SOCKET_ALLOW_TOKENS_WITHOUT_EXP=1
+  --forwarded-for <n>  behind n proxies you run, the client    ENCRYPTED_SOCKET_FORWARDED_FOR [the socket's address]
+                      address (for the per-address limits) is the n-th X-Forwarded-For entry from the end
   --origin <o>        allowed browser Origin, repeatable, '*'  ENCRYPTED_SOCKET_ORIGINS    [loopback origins]
                       for any (the variable is comma-separated)
   --redis <url>       share rooms with other instances         ENCRYPTED_SOCKET_REDIS
@@ -92,6 +95,7 @@ async function main(): Promise<void> {
       'jwks-timeout': { type: 'string' },
       'allow-tokens-without-exp': { type: 'boolean' },
       origin: { type: 'string', multiple: true },
+      'forwarded-for': { type: 'string' },
       demo: { type: 'boolean' },
       'authorize-join': { type: 'string' },
       'token-port': { type: 'string' },
@@ -205,6 +209,10 @@ async function main(): Promise<void> {
     devToken = await dev.setExpirationTime('1h').sign(new TextEncoder().encode(jwtSecret))
   }
 
+  const forwardedForText = values['forwarded-for'] ?? env.ENCRYPTED_SOCKET_FORWARDED_FOR
+  const forwardedHops = forwardedForText === undefined ? undefined : Number(forwardedForText)
+  if (forwardedHops !== undefined && (!Number.isSafeInteger(forwardedHops) || forwardedHops < 1))
+    fail(`--forwarded-for must be the number of your proxies (1 or more); got "${forwardedForText}".`)
   const authorizeJoinModule = values['authorize-join'] ?? env.ENCRYPTED_SOCKET_AUTHORIZE_JOIN
   const authorizeJoin = authorizeJoinModule ? await loadAuthorizeJoin(authorizeJoinModule) : undefined
 
@@ -218,6 +226,7 @@ async function main(): Promise<void> {
     requireV2,
     logger: createJsonLogger(logLevel),
     ...(authorizeJoin ? { authorizeJoin } : {}),
+    ...(forwardedHops ? { clientAddress: forwardedFor(forwardedHops) } : {}),
     ...(jwtIssuer ? { jwtIssuer } : {}),
     ...(jwtAudience ? { jwtAudience } : {}),
     ...(jwks ? { jwks, ...jwksTimingsGiven, ...(jwtAlgorithms ? { jwtAlgorithms } : {}) } : {}),

@@ -51,8 +51,8 @@ export interface ServerOptions {
   /**
    * Allowed `Origin` headers of browser clients; `'*'` allows any. Without the option, only
    * loopback origins (`http://localhost:*`, `http://127.0.0.1:*`, `http://[::1]:*`) are accepted.
-   * Others are refused (403) before the upgrade. Clients that send no Origin are not browsers and
-   * are accepted.
+   * Others have their upgrade accepted only to be closed at once with 4430 (nothing sent, nothing
+   * processed). Clients that send no Origin are not browsers and are accepted.
    */
   origins?: readonly string[]
   /** Called with every decrypted application event; under v2 binary data arrives as a Buffer. */

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { getRoomDenial, getRoomStatus, pinServerFingerprint, pinServerKey } from '@encrypted-socket/core'
 import { describe, expect, it } from 'vitest'
-import { client, onCleanup, SECRET, token, until } from './helpers'
+import { client, onCleanup, rawClient, SECRET, token, until } from './helpers'
 import { loadServerIdentity } from '../src/index'
 import { startRedis } from './redisServer'
 
@@ -127,6 +127,16 @@ describe('encrypted-socket-server CLI', () => {
     const refused = startCli(['--port', '0', '--jwt-secret', SECRET, '--authorize-join', empty])
     expect(await refused.exited).toBe(2)
     expect(refused.output()).toContain('exports no authorizeJoin')
+  })
+
+  it('--forwarded-for 1 counts the address the proxy appended to X-Forwarded-For', async () => {
+    const cli = startCli(['--port', '0', '--jwt-secret', SECRET, '--forwarded-for', '1'])
+    const raw = rawClient(await cli.url, { 'x-forwarded-for': '6.6.6.6, 203.0.113.7' })
+    await raw.opened
+    await until(() => cli.output().includes('"remoteAddress":"203.0.113.7"'))
+    expect(cli.output()).not.toContain('6.6.6.6')
+    const bad = startCli(['--port', '0', '--jwt-secret', SECRET, '--forwarded-for', 'yes'])
+    expect(await bad.exited).toBe(2)
   })
 
   it('takes its settings from environment variables', async () => {
