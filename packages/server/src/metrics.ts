@@ -25,6 +25,8 @@ export interface MetricsSource {
   stats(): DeliveryStats
   drops(): Readonly<DropCounts>
   events: Readonly<ServerEventCounts>
+  /** The configured `maxConnections`, for alerts near it. */
+  maxConnections: number
   /** Only with Redis (null from either before fan-out starts). */
   redis: { ready(): boolean | null; rejected(): Readonly<RedisRejections> | null } | null
 }
@@ -54,6 +56,9 @@ export class ServerMetrics {
     // Read once per scrape (every collect of one scrape runs in the same tick), not once per metric.
     const stats = perScrape(() => source.stats())
     const connections = perScrape(() => tally(source.connections()))
+    this.#gauge('max_connections', 'The configured maxConnections (more upgrades get 503).', [], () => [
+      sample({}, source.maxConnections),
+    ])
     this.#gauge(
       'connections',
       'Open connections, by protocol version and whether they authenticated.',

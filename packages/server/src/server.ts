@@ -199,6 +199,7 @@ export class EncryptedSocketServer {
       stats: () => this.stats(),
       drops: () => this.#drops,
       events: this.#events,
+      maxConnections: this.#options.maxConnections,
       redis: redis ? { ready: () => this.redisReady, rejected: () => this.redisRejected } : null,
     })
   }

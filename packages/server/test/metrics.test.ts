@@ -212,6 +212,7 @@ describe('server.metrics()', () => {
     await second.opened
     address = 'c'
     await expect(rawClient(server.url).opened).rejects.toThrow('HTTP 503') // 2 of 2
+    expect(await server.metrics()).toContain('encrypted_socket_max_connections 2')
     second.socket.terminate()
     await until(() => server.connections().length === 1)
     address = 'b'
