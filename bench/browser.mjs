@@ -10,8 +10,10 @@ import { chromium } from 'playwright-core'
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARGS = ['--no-sandbox', '--disable-gpu', '--no-proxy-server', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
 
-export async function openBrowserPage({ modules = [] } = {}) {
+export async function openBrowserPage({ modules = [], files: extra = {} } = {}) {
   const files = new Map([['/core.js', readFileSync(fileURLToPath(import.meta.resolve('@encrypted-socket/core')))]])
+  // Other builds, e.g. `{ '/core-before.js': '<path>/dist/index.js' }` for a side-by-side run.
+  for (const [path, file] of Object.entries(extra)) files.set(path, readFileSync(file))
   for (const name of modules) files.set(`/${name}`, readFileSync(fileURLToPath(new URL(name, import.meta.url))))
   // Cross-origin isolated, so that performance.now() has 5 µs steps instead of 100 µs.
   const isolated = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' }

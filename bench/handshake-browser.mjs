@@ -1,7 +1,10 @@
 // The handshake where the client really runs: in Chromium. connect() → authenticated over
 // protocol v1 and over protocol v2, against a bare WebSocket open and an open + one JSON round
 // trip, the page talking to our server (its own process) on 127.0.0.1. Alternates the four, one
-// iteration each; medians and ratios.
+// iteration each; medians and ratios. The client is constructed before the timer starts (as an
+// app constructs it at render and connects in an effect): what is timed is connect().
+// BENCH_BEFORE_CORE=<path to another build's core dist/index.js> adds that build's v1 and v2 to
+// the same alternation (e.g. the commit before a change, built in a git worktree).
 import { openBrowserPage } from './browser.mjs'
 import { authenticateFrame, ECDH_INFO, fmt, token } from './lib.mjs'
 import { startServerProcess } from './serverProcess.mjs'
@@ -10,8 +13,9 @@ const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300)
 /** ms between two connections (BENCH_PAUSE_MS=0 shows Chromium's per-endpoint delay). */
 const PAUSE = Number(process.env.BENCH_PAUSE_MS ?? 15)
 
+const BEFORE = process.env.BENCH_BEFORE_CORE
 const server = await startServerProcess()
-const { page, version, stop: closeBrowser } = await openBrowserPage()
+const { page, version, stop: closeBrowser } = await openBrowserPage({ files: BEFORE ? { '/core-before.js': BEFORE } : {} })
 const stop = async () => {
   await closeBrowser()
   await server.stop()
@@ -23,8 +27,9 @@ process.once('uncaughtException', async (error) => {
 })
 
 const medians = await page.evaluate(
-  async ({ url, ecdhInfo, jwt, iterations, roundTripFrame, pause }) => {
+  async ({ url, ecdhInfo, jwt, iterations, roundTripFrame, pause, before }) => {
     const { EncryptedWebSocketClient } = await import('/core.js')
+    const Before = before ? (await import('/core-before.js')).EncryptedWebSocketClient : null
     const quiet = { info() {}, warn() {}, error() {}, debug() {} }
     // Each case resolves with the time it reached its goal, then waits until its socket is closed
     // (Chromium holds new connections to a host while earlier ones are still closing) and then
@@ -59,28 +64,44 @@ const medians = await page.evaluate(
         lastSocket = this
       }
     }
-    const encrypted = (protocol) => async () => {
-      const client = new EncryptedWebSocketClient({ url, ecdhInfo, token: jwt, logger: quiet, WebSocket: TrackedWebSocket, protocol })
-      await client.connect()
-      const done = performance.now()
-      const socketClosed = closed(lastSocket)
-      client.destroy()
-      await socketClosed
-      return done
+    // A case may construct what it needs before the timer starts (`prepare`), then `run` is timed.
+    const encrypted = (Client, protocol) => ({
+      prepare: async () => {
+        const client = new Client({ url, ecdhInfo, token: jwt, logger: quiet, WebSocket: TrackedWebSocket, protocol })
+        await sleep(pause) // an app's render → effect, and Chromium's per-endpoint delay
+        return client
+      },
+      run: async (client) => {
+        await client.connect()
+        const done = performance.now()
+        const socketClosed = closed(lastSocket)
+        client.destroy()
+        await socketClosed
+        return done
+      },
+    })
+    const bare = (run) => ({ prepare: async () => undefined, run })
+    const cases = {
+      open: bare(open),
+      roundTrip: bare(openAndRoundTrip),
+      v1: encrypted(EncryptedWebSocketClient, 'v1'),
+      v2: encrypted(EncryptedWebSocketClient, 'v2'),
+      ...(Before ? { v1Before: encrypted(Before, 'v1'), v2Before: encrypted(Before, 'v2') } : {}),
     }
-    const cases = { open, roundTrip: openAndRoundTrip, v1: encrypted('v1'), v2: encrypted('v2') }
-    const times = { open: [], roundTrip: [], v1: [], v2: [] }
-    for (const run of Object.values(cases)) for (let i = 0; i < 20; i++) await run() // warm up
+    const times = Object.fromEntries(Object.keys(cases).map((name) => [name, []]))
+    const once = async ({ prepare, run }) => {
+      const prepared = await prepare()
+      const start = performance.now()
+      return (await run(prepared)) - start
+    }
+    for (const entry of Object.values(cases)) for (let i = 0; i < 20; i++) await once(entry) // warm up
     for (let i = 0; i < iterations; i++) {
-      for (const [name, run] of Object.entries(cases)) {
-        const start = performance.now()
-        times[name].push((await run()) - start)
-      }
+      for (const [name, entry] of Object.entries(cases)) times[name].push(await once(entry))
     }
     const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]
     return Object.fromEntries(Object.entries(times).map(([name, values]) => [name, median(values)]))
   },
-  { url: server.url, ecdhInfo: ECDH_INFO, jwt: await token('bench'), iterations: ITERATIONS, roundTripFrame: await authenticateFrame(), pause: PAUSE },
+  { url: server.url, ecdhInfo: ECDH_INFO, jwt: await token('bench'), iterations: ITERATIONS, roundTripFrame: await authenticateFrame(), pause: PAUSE, before: Boolean(BEFORE) },
 )
 
 console.log(`Handshake in Chromium ${version} against @encrypted-socket/server on 127.0.0.1 (medians of ${ITERATIONS}, ${PAUSE} ms between connections)`)
@@ -89,6 +110,12 @@ console.table([
   { what: 'open + one JSON round trip', 'median ms': fmt(medians.roundTrip, 3), 'ratio to open': (medians.roundTrip / medians.open).toFixed(2) },
   { what: 'connect() → authenticated, protocol v1', 'median ms': fmt(medians.v1, 3), 'ratio to open': (medians.v1 / medians.open).toFixed(2), target: '≤ 2.00' },
   { what: 'connect() → authenticated, protocol v2', 'median ms': fmt(medians.v2, 3), 'ratio to open': (medians.v2 / medians.open).toFixed(2), target: '≤ 1.30', met: medians.v2 / medians.open <= 1.3 ? 'yes' : 'NO' },
+  ...(BEFORE
+    ? [
+        { what: 'connect(), protocol v1, the build before', 'median ms': fmt(medians.v1Before, 3), 'ratio to open': (medians.v1Before / medians.open).toFixed(2) },
+        { what: 'connect(), protocol v2, the build before', 'median ms': fmt(medians.v2Before, 3), 'ratio to open': (medians.v2Before / medians.open).toFixed(2) },
+      ]
+    : []),
 ])
 await stop()
 process.exit(0)

@@ -4,7 +4,7 @@
 // act after it ended. It tells the client what happened through its host.
 import { EncryptedSocketError } from '../errors'
 import type { ResolvedOptions } from '../options'
-import { createEphemeralKeys, type EphemeralKeys } from '../protocol/handshake'
+import type { EphemeralKeys } from '../protocol/handshake'
 import { PROTOCOL_V1, PROTOCOL_V2 } from '../protocol/v2/subprotocols'
 import type { CloseInfo, Logger, RoomDenial, WebSocketConstructor, WebSocketLike } from '../types'
 import { constructFailure, openFailure, ORIGIN_REFUSED_CLOSE, originRefused } from './openFailure'
@@ -66,6 +66,8 @@ export interface ConnectionHost {
 export interface ConnectionOptions {
   /** Offer no subprotocol at all (a server that selects none made Node's `ws` refuse the upgrade). */
   offerNone: boolean
+  /** This connection's ephemeral key pair (made ahead of it; used by no other connection). */
+  keys: Promise<EphemeralKeys>
   /** The client's v2 session, kept across connections. */
   session: ClientSession
 }
@@ -78,7 +80,7 @@ export function openConnection(
   options: ResolvedOptions,
   token: () => Promise<string>,
   host: ConnectionHost,
-  { offerNone, session }: ConnectionOptions,
+  { offerNone, session, keys }: ConnectionOptions,
 ): Connection | EncryptedSocketError {
   const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
   if (!globalThis.crypto?.subtle) {
@@ -94,7 +96,7 @@ export function openConnection(
     )
   }
   try {
-    return new Connection(WebSocketImpl, options, token, host, offerNone, session)
+    return new Connection(WebSocketImpl, options, token, host, { offerNone, session, keys })
   } catch (cause) {
     return constructFailure(options.url, cause)
   }
@@ -138,8 +140,7 @@ export class Connection {
     options: ResolvedOptions,
     token: () => Promise<string>,
     host: ConnectionHost,
-    offerNone: boolean,
-    session: ClientSession,
+    { offerNone, session, keys }: ConnectionOptions,
   ) {
     this.#options = options
     this.#session = session
@@ -148,9 +149,8 @@ export class Connection {
     this.#offered = Array.isArray(protocols) ? protocols.length > 0 : protocols !== undefined
     this.#socket = new WebSocketImpl(options.url, protocols)
     this.#socket.binaryType = 'arraybuffer'
-    // The key pair and the token are made while the socket opens: the socket starts first, since
-    // its network round trips are the longest wait.
-    this.#keys = createEphemeralKeys()
+    // The token is fetched while the socket opens (the key pair was made ahead: see NextKeyPair).
+    this.#keys = keys
     this.#keys.catch(noop) // a failure surfaces in the handshake
     this.#token = token()
     this.#token.catch(noop)

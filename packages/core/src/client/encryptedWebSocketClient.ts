@@ -34,6 +34,7 @@ import { TokenSource } from './tokenSource'
 import { trafficTap, type TrafficTap } from './trafficTap'
 import { isOffline, watchPageSignals } from './pageSignals'
 import { decideAfterClose } from './reconnect'
+import { NextKeyPair } from './keyPairs'
 import { RoomAnswers } from './roomAnswers'
 import { RoomRegistry } from './roomRegistry'
 import { SnapshotStore, type SnapshotAction } from './snapshot'
@@ -71,6 +72,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
   readonly #lifecycle: Emitter<LifecycleEvents>
   readonly #rooms = new RoomRegistry()
   readonly #roomAnswers = new RoomAnswers()
+  readonly #nextKeyPair = new NextKeyPair()
   readonly #outbox = new Outbox()
   /** The v2 session, kept across connections so that the next one can resume it. */
   readonly #session = new ClientSession()
@@ -101,6 +103,8 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     )
     this.getSnapshot = this.#store.get
     this.subscribe = this.#store.subscribe
+    // In a page a connect() is near: its key pair is made now, not while its socket opens.
+    if (typeof document !== 'undefined') this.#nextKeyPair.prepare()
     if (this.#options.autoJoinRooms.length > 0) {
       this.#rooms.joinExplicit(this.#options.autoJoinRooms)
       this.#publishRooms()
@@ -234,6 +238,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
     })
     this.#rooms.clear()
     this.#roomAnswers.clear()
+    this.#nextKeyPair.clear()
     this.#publishRooms()
     this.#events.offAll()
     this.#lifecycle.offAll()
@@ -432,6 +437,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
 
   #open(): void {
     const opened = openConnection(this.#options, () => this.#tokens.next(), this.#host, {
+      keys: this.#nextKeyPair.take(),
       offerNone: this.#offerNoSubprotocol,
       session: this.#session,
     })
@@ -465,6 +471,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
       for (const item of this.#outbox.takeWhere((item) => item.message.binary !== undefined))
         item.reject(error)
     }
+    this.#nextKeyPair.prepare() // for the next connection (a reconnect, a re-key), made while idle
     this.#pendingConnect?.resolve()
     this.#pendingConnect = null
     if (!encrypted) {
@@ -535,6 +542,7 @@ export class EncryptedWebSocketClient<Events extends EventMap = UnknownEvents> {
         this.#dispatch({ type: 'CONNECTION_LOST', nextRetryAt: Date.now() + decision.delay })
         this.#lifecycle.emit('reconnecting', { attempt: decision.attempt, delay: decision.delay })
         if (!this.#waitingToRetry()) return // a listener disconnected or destroyed the client
+        this.#nextKeyPair.prepare()
         this.#retryTimer = setTimeout(() => {
           this.#retryTimer = null
           this.#retryNow()

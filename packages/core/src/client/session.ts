@@ -57,7 +57,7 @@ export interface Protocol {
 /** What a protocol may do with its connection. Once the connection is disposed, nothing happens. */
 export interface ProtocolContext {
   readonly options: ResolvedOptions
-  /** This connection's ephemeral key pair, made while the socket opened. */
+  /** This connection's ephemeral key pair, made ahead of it (NextKeyPair) and used by no other. */
   readonly keys: Promise<EphemeralKeys>
   readonly disposed: boolean
   /** The token of this attempt; undefined when there is none (the connection has then ended). */
