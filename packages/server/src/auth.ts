@@ -1,4 +1,5 @@
-import { errors, jwtVerify, type JWTPayload } from 'jose'
+import { errors, type JWTPayload } from 'jose'
+import { createHs256Check } from './hs256'
 
 /** What a verified token says: whose it is, and when it expires (ms since the epoch), if known. */
 export interface VerifiedToken {
@@ -26,39 +27,25 @@ export interface Hs256Options {
 }
 
 /**
- * HS256 JWT verification with `jose`: the algorithm is pinned (no `none`, no RS/HS confusion),
- * `exp` is required (unless `requireExpiry: false`), `exp` and `nbf` are honoured, and the `sub`
- * claim is the user id.
+ * HS256 JWT verification: the algorithm is pinned (no `none`, no RS/HS confusion), `exp` is
+ * required (unless `requireExpiry: false`), `exp` and `nbf` are honoured, and the `sub` claim is
+ * the user id. Checked synchronously with node:crypto (`./hs256`), accepting and refusing exactly
+ * what jose's `jwtVerify` does, with jose's error codes.
  */
 export function createHs256Verifier(options: Hs256Options): (token: string) => Promise<string> {
   const verify = createHs256Verification(options)
-  return async (token) => (await verify(token)).userId
+  return async (token) => verify(token).userId
 }
 
-/** The HS256 verification of `createHs256Verifier`, with the token's expiry. */
+/** The HS256 verification of `createHs256Verifier`, with the token's expiry; synchronous, throws jose's errors. */
 export function createHs256Verification({
   secret,
   issuer,
   audience,
   requireExpiry = true,
-}: Hs256Options): (token: string) => Promise<VerifiedToken> {
-  // Imported once: jose would import raw bytes again for every token.
-  const key = crypto.subtle.importKey(
-    'raw',
-    new TextEncoder().encode(secret),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['verify'],
-  )
-  return async (token) => {
-    const { payload } = await jwtVerify(token, await key, {
-      algorithms: ['HS256'],
-      ...(requireExpiry ? { requiredClaims: ['exp'] } : {}),
-      ...(issuer === undefined ? {} : { issuer }),
-      ...(audience === undefined ? {} : { audience }),
-    })
-    return verifiedClaims(payload)
-  }
+}: Hs256Options): (token: string) => VerifiedToken {
+  const check = createHs256Check(secret, { requireExpiry, issuer, audience })
+  return (token) => verifiedClaims(check(token))
 }
 
 /** The user (`sub`) and expiry (`exp`, in ms) of a verified token's claims; throws without a `sub`. */
