@@ -126,7 +126,7 @@ export interface ServerOptions {
    * last entry of `X-Forwarded-For` written by your own proxy), never one the client can choose.
    */
   clientAddress?: (request: IncomingMessage) => string | undefined
-  /** v1: IVs remembered per connection against replays; when full the connection is closed (4003) to re-key. @default 65536 */
+  /** v1: IVs received per connection, remembered against replays (the server's own IVs are a counter); when full the connection is closed (4003) to re-key. @default 65536 */
   maxTrackedIvs?: number
   /**
    * Sees every frame as it crosses the wire, both ways: what a proxy in front of the server would

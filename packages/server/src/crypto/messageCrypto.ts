@@ -2,11 +2,11 @@ import type { KeyObject } from 'node:crypto'
 import { decodeApplicationMessage, encodeEncrypted, type ApplicationMessage } from '@encrypted-socket/core'
 import { jsonDepthExceeds } from '../jsonDepth'
 import { openBytes, sealBytes } from './aesGcm'
+import { randomIv } from './randomIv'
 
-/** Seals a serialised message into an `encrypted` frame's text, with its IV (the sender remembers it). */
-export function sealFrame(key: KeyObject, plaintext: Uint8Array): { frame: string; iv: Buffer } {
-  const { iv, ct } = sealBytes(key, plaintext)
-  return { frame: encodeEncrypted(iv, ct), iv }
+/** Seals a serialised message into an `encrypted` frame's text, with its IV (the v1 server passes its `SentIvs` one). */
+export function sealFrame(key: KeyObject, plaintext: Uint8Array, iv: Buffer = randomIv()): { frame: string; iv: Buffer } {
+  return { frame: encodeEncrypted(iv, sealBytes(key, plaintext, iv).ct), iv }
 }
 
 /**

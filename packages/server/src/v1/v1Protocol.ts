@@ -13,6 +13,7 @@ import { parseClientFrame } from '../clientFrame'
 import type { ServerConnection } from '../connection'
 import { openBytes } from '../crypto/aesGcm'
 import { readOpenedFrame, sealFrame } from '../crypto/messageCrypto'
+import { SentIvs } from '../crypto/sentIvs'
 import { fromEphemeralKeys, type ServerKeyPair } from '../crypto/serverKeyPair'
 import { deriveSessionKey, isP256PublicKey } from '../crypto/sessionKey'
 import { jsonDepthExceeds } from '../jsonDepth'
@@ -31,8 +32,10 @@ const UNDECRYPTABLE_NOTICE =
 export class V1Protocol implements ConnectionProtocol {
   readonly version = 1
   readonly #connection: ServerConnection
-  /** IVs seen on this connection, received and sent (one key serves both directions). */
+  /** IVs received on this connection (replays). */
   readonly #seenIvs: ReplayGuard
+  /** The IVs of the frames this server sends: a counter, so a reflection needs no set (one key serves both directions). */
+  readonly #sentIvs = new SentIvs()
   #state: 'awaiting-auth' | 'authenticating' | 'authenticated' = 'awaiting-auth'
   #key: KeyObject | null = null
   /** Whether any frame decrypted yet (until then a failure is likely a wrong ecdhInfo). */
@@ -92,9 +95,7 @@ export class V1Protocol implements ConnectionProtocol {
       }
       return null
     }
-    const { frame, iv } = sealFrame(this.#key, plaintext)
-    this.#rememberIv(iv)
-    return frame
+    return sealFrame(this.#key, plaintext, this.#sentIvs.next()).frame
   }
 
   write(frame: SealedFrame): boolean {
@@ -230,7 +231,7 @@ export class V1Protocol implements ConnectionProtocol {
     const connection = this.#connection
     const key = this.#key
     if (!key) return connection.drop('unauthenticated')
-    if (this.#seenIvs.seen(iv)) return connection.drop('replayed')
+    if (this.#sentIvs.sent(iv) || this.#seenIvs.seen(iv)) return connection.drop('replayed')
     const plaintext = openBytes(key, iv, ct)
     if (!plaintext) return this.#undecryptable()
     this.#confirmed = true
