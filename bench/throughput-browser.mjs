@@ -5,7 +5,7 @@
 import { openBrowserPage } from './browser.mjs'
 import { ECDH_INFO, fmt, median, token } from './lib.mjs'
 import { startPlainEchoProcess, startServerProcess } from './serverProcess.mjs'
-import { SIZES } from './throughputCases.mjs'
+import { selectedSizes } from './throughputCases.mjs'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const SCALE = Number(process.env.BENCH_SCALE ?? 1)
@@ -23,7 +23,7 @@ process.once('uncaughtException', async (error) => {
   process.exit(1)
 })
 
-const sizes = SIZES.map(([label, size, count]) => [label, size, Math.max(1, Math.round(count * SCALE))])
+const sizes = selectedSizes().map(([label, size, count]) => [label, size, Math.max(1, Math.round(count * SCALE))])
 const rates = await page.evaluate(
   async ({ url, plainUrl, ecdhInfo, jwts, sizes, runs }) => {
     const { EncryptedWebSocketClient } = await import('/core.js')

@@ -5,7 +5,7 @@
 import WebSocket from 'ws'
 import { connectClient, fmt, median } from './lib.mjs'
 import { startPlainEchoProcess, startServerProcess } from './serverProcess.mjs'
-import { SIZES, echoPayload } from './throughputCases.mjs'
+import { echoPayload, selectedSizes } from './throughputCases.mjs'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const SCALE = Number(process.env.BENCH_SCALE ?? 1)
@@ -44,7 +44,7 @@ async function plainRate(size, count) {
 }
 
 const rows = []
-for (const [label, size, baseCount] of SIZES) {
+for (const [label, size, baseCount] of selectedSizes()) {
   const count = Math.max(1, Math.round(baseCount * SCALE))
   const rates = { v2: [], v1: [], plain: [] }
   await encryptedRate(clients.v2, size, Math.ceil(count / 4)) // warm up

@@ -9,3 +9,15 @@ export const SIZES = [
 ]
 
 export const echoPayload = (size) => ({ text: 'x'.repeat(Math.max(0, size - 30)) })
+
+/**
+ * The sizes `BENCH_SIZES` names (labels or bytes, comma-separated: `BENCH_SIZES='64 B,1024'`), or
+ * `fallback` (labels; every size when absent) when it is not set.
+ */
+export function selectedSizes(fallback) {
+  const wanted = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(',').map((s) => s.trim()) : fallback
+  if (!wanted) return SIZES
+  const chosen = SIZES.filter(([label, size]) => wanted.includes(label) || wanted.includes(String(size)))
+  if (chosen.length === 0) throw new Error(`BENCH_SIZES names none of ${SIZES.map(([label]) => label).join(', ')}`)
+  return chosen
+}
