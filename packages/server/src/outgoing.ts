@@ -57,7 +57,12 @@ export class OutgoingMessage {
   /** The same with more fields, e.g. `{ seq: 3 }` on a session stream or `{ room, seq }` on a room's. */
   v2PlaintextWith(fields: { seq?: number; room?: string }): Uint8Array {
     return encodeRecordPlaintext(
-      msgJson({ t: 'msg', ...fields }, this.event, this.#dataJson, this.binary !== null),
+      msgJson(
+        { t: 'msg', seq: fields.seq, room: fields.room },
+        this.event,
+        this.#dataJson,
+        this.binary !== null,
+      ),
       this.binary ?? undefined,
     )
   }
