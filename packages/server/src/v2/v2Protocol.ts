@@ -4,6 +4,7 @@ import {
   type MsgMessage,
   type ResumeRequest,
 } from '@encrypted-socket/core'
+import type { Duplex } from 'node:stream'
 import { verifyClientToken } from '../auth'
 import { SERVER_CLOSE } from '../closeCodes'
 import type { DropCounts, ServerConnection } from '../connection'
@@ -50,6 +51,8 @@ export class V2Protocol implements ConnectionProtocol {
   readonly #owner: SessionOwner = { flush: () => this.#flush(), supersede: () => this.#superseded() }
   /** The last session-stream seq written to this connection. */
   #written = 0
+  /** The TCP socket is corked until the next tick (`#cork`). */
+  #corked = false
   /** `ready` and the replays are out: live messages may be written. */
   #live = false
   /** The idempotency keys this connection processes are remembered until after it ends. */
@@ -107,6 +110,7 @@ export class V2Protocol implements ConnectionProtocol {
   /** Writes records in counter order: one sealed after another but written first waits for it. */
   write(frame: SealedFrame): boolean {
     if (typeof frame === 'string') return false
+    this.#cork()
     this.#held.set(frame.n, frame.bytes)
     while (this.#held.has(this.#nextWrite)) {
       const bytes = this.#held.get(this.#nextWrite)!
@@ -118,6 +122,23 @@ export class V2Protocol implements ConnectionProtocol {
 
   notice(code: string, message: string): void {
     this.#send({ t: 'error', code, message })
+  }
+
+  /**
+   * The records written in one burst (until the microtasks of this turn ran: e.g. the answers to
+   * every record of one TCP read) leave in one socket write instead of one each. `ws` exposes no
+   * cork of its own; its TCP socket is `_socket` (as in `whenDrained`, `ws` is pinned).
+   */
+  #cork(): void {
+    if (this.#corked) return
+    const raw = (this.#connection.socket as unknown as { _socket?: Duplex })._socket
+    if (!raw?.cork) return
+    this.#corked = true
+    raw.cork()
+    process.nextTick(() => {
+      this.#corked = false
+      raw.uncork()
+    })
   }
 
   /** Drain: the acknowledgement due goes out now; the session's changes reach the shared store. */
