@@ -54,7 +54,17 @@ const rounds = Number(process.env.PROFILE_ROUNDS ?? 15)
 const count = Number(process.env.PROFILE_COUNT ?? 2000)
 const server = await startServerProcess({ demo: true, maxPayload: 4 * 1024 * 1024 })
 const client = await connectClient(server.url, 'profile', { protocol })
+// CPU time per message of each process (Linux: the server's from /proc), steadier than msg/s.
+const ticks = () => {
+  try {
+    const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10_000 // utime + stime, 100 Hz ticks -> µs
+  } catch {
+    return NaN
+  }
+}
 const rates = []
+const cpuStart = { client: process.cpuUsage(), server: ticks() }
 for (let round = 0; round < rounds; round++) {
   let received = 0
   let done
@@ -68,7 +78,12 @@ for (let round = 0; round < rounds; round++) {
   rates.push((count * 1000) / (performance.now() - start))
 }
 rates.sort((a, b) => a - b)
-console.log(`${protocol} ${size} B echo: median ${Math.round(rates[Math.floor(rates.length / 2)])} msg/s over ${rounds} rounds of ${count}`)
+const clientCpu = process.cpuUsage(cpuStart.client)
+const perMessage = (us) => (us / (rounds * count)).toFixed(1)
+console.log(
+  `${protocol} ${size} B echo: median ${Math.round(rates[Math.floor(rates.length / 2)])} msg/s over ${rounds} rounds of ${count};` +
+    ` CPU per message: client ${perMessage(clientCpu.user + clientCpu.system)} µs (all its threads), server ${perMessage(ticks() - cpuStart.server)} µs`,
+)
 client.destroy()
 await server.stop()
 process.exit(0)
