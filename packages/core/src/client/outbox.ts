@@ -9,8 +9,13 @@ import type { Connection } from './connection'
 import type { OutgoingMessage } from './session'
 import { sentData, type TrafficTap } from './trafficTap'
 
-/** Items sealed in parallel before being written in order. */
-const SEAL_BATCH = 64
+/**
+ * Items sealed in parallel before being written in order: at most this many, and this many bytes
+ * of payload (so that large messages are not all held twice at once). Larger batches keep Web
+ * Crypto and the socket busy: 64 B echo, client CPU per message 148 µs at 64, 96–132 µs at 256.
+ */
+const SEAL_BATCH = 256
+const SEAL_BATCH_BYTES = 4 * 1024 * 1024
 
 /** A send or a request on its way: serialised, encrypted only when it leaves. */
 export interface OutboxItem {
@@ -181,8 +186,9 @@ export class Outbox {
   #nextBatch(numbered: boolean): OutboxItem[] {
     const now = Date.now()
     const batch: OutboxItem[] = []
+    let bytes = 0
     for (const item of [...this.#items]) {
-      if (batch.length === SEAL_BATCH) break
+      if (batch.length === SEAL_BATCH || bytes >= SEAL_BATCH_BYTES) break
       if (item.written) continue
       if (item.cancelled) {
         this.#items = this.#items.filter((other) => other !== item)
@@ -198,6 +204,7 @@ export class Outbox {
         )
       } else {
         batch.push(item)
+        bytes += (item.message.dataJson?.length ?? 0) + (item.message.binary?.length ?? 0)
       }
     }
     return batch
