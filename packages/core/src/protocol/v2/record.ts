@@ -28,11 +28,19 @@ export function recordNonce(n: number): Uint8Array<ArrayBuffer> {
   return nonce
 }
 
-/** uint32(J) ‖ UTF-8 JSON ‖ attachment. */
+/**
+ * uint32(J) ‖ UTF-8 JSON ‖ attachment. Sized for ASCII first (JSON mostly is: no waste, and a
+ * session keeps what it sent until acknowledged), at most 3 bytes per UTF-16 unit otherwise.
+ */
 export function encodeRecordPlaintext(json: string, attachment?: Uint8Array): Uint8Array<ArrayBuffer> {
   const extra = attachment?.length ?? 0
-  const buffer = new Uint8Array(4 + json.length * 3 + extra)
-  const written = encoder.encodeInto(json, buffer.subarray(4)).written
+  let buffer = new Uint8Array(4 + json.length + extra)
+  const ascii = encoder.encodeInto(json, buffer.subarray(4, 4 + json.length))
+  let written = ascii.written
+  if (ascii.read < json.length) {
+    buffer = new Uint8Array(4 + json.length * 3 + extra)
+    written = encoder.encodeInto(json, buffer.subarray(4)).written
+  }
   buffer[0] = written >>> 24
   buffer[1] = written >>> 16
   buffer[2] = written >>> 8
