@@ -29,11 +29,15 @@ export function createHs256Check(secret: string, check: Hs256Check): (token: str
   const keyBytes = new TextEncoder().encode(secret)
   // Web Crypto refuses a zero-length HMAC key, so jose refused every token: so does this.
   const key: KeyObject | null = keyBytes.length === 0 ? null : createSecretKey(keyBytes)
-  const presence = [check.issuer === undefined ? null : 'iss', check.audience === undefined ? null : 'aud',
-    check.requireExpiry ? 'exp' : null].filter((claim): claim is string => claim !== null)
+  const presence = [
+    check.issuer === undefined ? null : 'iss',
+    check.audience === undefined ? null : 'aud',
+    check.requireExpiry ? 'exp' : null,
+  ].filter((claim): claim is string => claim !== null)
   return (token) => {
     if (key === null) throw new TypeError('HS256 verification needs a non-empty secret')
-    const compact = (token as unknown) instanceof Uint8Array ? looseDecoder.decode(token as unknown as Uint8Array) : token
+    const compact =
+      (token as unknown) instanceof Uint8Array ? looseDecoder.decode(token as unknown as Uint8Array) : token
     if (typeof compact !== 'string') throw new errors.JWSInvalid('Compact JWS must be a string or Uint8Array')
     const parts = compact.split('.')
     if (parts.length !== 3) throw new errors.JWSInvalid('Invalid Compact JWS')
@@ -45,13 +49,16 @@ export function createHs256Check(secret: string, check: Hs256Check): (token: str
     if (typeof alg !== 'string' || !alg) {
       throw new errors.JWSInvalid('JWS "alg" (Algorithm) Header Parameter missing or invalid')
     }
-    if (alg !== 'HS256') throw new errors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed')
+    if (alg !== 'HS256')
+      throw new errors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed')
     if (NON_ASCII.test(encodedPayload)) {
       throw new errors.JWSInvalid('JWS Compact Serialization payload must use only ASCII characters')
     }
     const signature = decodeBase64url(encodedSignature, 'signature')
     // Header (base64url, so ASCII) + '.' + an ASCII payload: latin1 is their bytes.
-    const mac = createHmac('sha256', key).update(compact.slice(0, encodedHeader.length + 1 + encodedPayload.length), 'latin1').digest()
+    const mac = createHmac('sha256', key)
+      .update(compact.slice(0, encodedHeader.length + 1 + encodedPayload.length), 'latin1')
+      .digest()
     if (signature.length !== mac.length || !timingSafeEqual(signature, mac)) {
       throw new errors.JWSSignatureVerificationFailed()
     }
@@ -64,12 +71,20 @@ export function createHs256Check(secret: string, check: Hs256Check): (token: str
 function unencodedPayloadFlag(header: Record<string, unknown>): boolean {
   const { crit } = header
   if (crit === undefined) return true
-  if (!Array.isArray(crit) || crit.length === 0 || crit.some((name) => typeof name !== 'string' || name.length === 0)) {
-    throw new errors.JWSInvalid('"crit" (Critical) Header Parameter MUST be an array of non-empty strings when present')
+  if (
+    !Array.isArray(crit) ||
+    crit.length === 0 ||
+    crit.some((name) => typeof name !== 'string' || name.length === 0)
+  ) {
+    throw new errors.JWSInvalid(
+      '"crit" (Critical) Header Parameter MUST be an array of non-empty strings when present',
+    )
   }
   for (const name of crit as string[]) {
-    if (name !== 'b64') throw new errors.JOSENotSupported(`Extension Header Parameter "${name}" is not recognized`)
-    if (!Object.hasOwn(header, 'b64')) throw new errors.JWSInvalid(`Extension Header Parameter "${name}" is missing`)
+    if (name !== 'b64')
+      throw new errors.JOSENotSupported(`Extension Header Parameter "${name}" is not recognized`)
+    if (!Object.hasOwn(header, 'b64'))
+      throw new errors.JWSInvalid(`Extension Header Parameter "${name}" is missing`)
   }
   if (typeof header.b64 !== 'boolean') {
     throw new errors.JWSInvalid('The "b64" (base64url-encode payload) Header Parameter must be a boolean')
@@ -98,7 +113,12 @@ function validateClaims(bytes: Uint8Array, presence: readonly string[], check: H
   numericDate(set, 'iat')
   const nbf = numericDate(set, 'nbf')
   if (nbf !== undefined && nbf > now) {
-    throw new errors.JWTClaimValidationFailed('"nbf" claim timestamp check failed', set, 'nbf', 'check_failed')
+    throw new errors.JWTClaimValidationFailed(
+      '"nbf" claim timestamp check failed',
+      set,
+      'nbf',
+      'check_failed',
+    )
   }
   const exp = numericDate(set, 'exp')
   if (exp !== undefined && exp <= now) {
@@ -126,7 +146,11 @@ function numericDate(set: JWTPayload, claim: 'iat' | 'nbf' | 'exp'): number | un
 
 /** jose's `isObject`: a plain object (what JSON.parse makes of `{…}`), not an array or null. */
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Object.prototype.toString.call(value) !== '[object Object]') {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Object.prototype.toString.call(value) !== '[object Object]'
+  ) {
     return false
   }
   const prototype = Object.getPrototypeOf(value)
@@ -160,7 +184,8 @@ function decodeBase64url(encoded: string, label: string): Uint8Array {
  */
 function base64url(encoded: string): Uint8Array {
   if (encoded.length % 4 !== 1 && BASE64URL.test(encoded)) return Buffer.from(encoded, 'base64url')
-  const fromBase64 = (Uint8Array as { fromBase64?: (s: string, o: { alphabet: string }) => Uint8Array }).fromBase64
+  const fromBase64 = (Uint8Array as { fromBase64?: (s: string, o: { alphabet: string }) => Uint8Array })
+    .fromBase64
   if (fromBase64) return fromBase64(encoded, { alphabet: 'base64url' })
   if (encoded.includes('+') || encoded.includes('/')) throw new TypeError('Invalid base64url')
   return Buffer.from(atob(encoded.replace(/-/g, '+').replace(/_/g, '/')), 'latin1')

@@ -1,4 +1,11 @@
-import { createEphemeralKeys, deriveSessionKey, encodeFrame, openMessage, parseFrame, sealMessage } from '@encrypted-socket/core'
+import {
+  createEphemeralKeys,
+  deriveSessionKey,
+  encodeFrame,
+  openMessage,
+  parseFrame,
+  sealMessage,
+} from '@encrypted-socket/core'
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { SentIvs } from '../src/crypto/sentIvs'
@@ -31,7 +38,9 @@ describe('SentIvs', () => {
   })
 
   it('draws a new prefix per connection from the CSPRNG', () => {
-    const prefixes = new Set(Array.from({ length: 50 }, () => new SentIvs().next().subarray(0, 4).toString('hex')))
+    const prefixes = new Set(
+      Array.from({ length: 50 }, () => new SentIvs().next().subarray(0, 4).toString('hex')),
+    )
     expect(prefixes.size).toBeGreaterThan(45)
   })
 })
@@ -57,7 +66,9 @@ async function v1Peer(url: string) {
     }
   }
   const keys = await createEphemeralKeys()
-  socket.send(encodeFrame({ type: 'authenticate', token: await token('ana'), clientPublicKey: keys.publicKey }))
+  socket.send(
+    encodeFrame({ type: 'authenticate', token: await token('ana'), clientPublicKey: keys.publicKey }),
+  )
   const connected = parseFrame(await next())
   if (connected.type !== 'connected') throw new Error('not connected')
   const key = await deriveSessionKey(keys.privateKey, connected.serverPublicKey!, connected.salt!, ECDH_INFO)
@@ -83,7 +94,9 @@ describe('v1 server IVs on the wire', () => {
     const server = await startServer({ demo: true })
     const peer = await v1Peer(server.url)
     for (let n = 0; n < 3; n++) await peer.send('echo', n)
-    const ivs = await Promise.all([peer.receive(), peer.receive(), peer.receive()]).then((r) => r.map((f) => f.iv))
+    const ivs = await Promise.all([peer.receive(), peer.receive(), peer.receive()]).then((r) =>
+      r.map((f) => f.iv),
+    )
     expect(ivs.map((iv) => iv.subarray(4).toString('hex'))).toEqual([
       '0000000000000000',
       '0000000000000001',

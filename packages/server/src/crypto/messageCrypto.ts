@@ -5,7 +5,11 @@ import { openBytes, sealBytes } from './aesGcm'
 import { randomIv } from './randomIv'
 
 /** Seals a serialised message into an `encrypted` frame's text, with its IV (the v1 server passes its `SentIvs` one). */
-export function sealFrame(key: KeyObject, plaintext: Uint8Array, iv: Buffer = randomIv()): { frame: string; iv: Buffer } {
+export function sealFrame(
+  key: KeyObject,
+  plaintext: Uint8Array,
+  iv: Buffer = randomIv(),
+): { frame: string; iv: Buffer } {
   return { frame: encodeEncrypted(iv, sealBytes(key, plaintext, iv).ct), iv }
 }
 
