@@ -89,15 +89,13 @@ export class V2Protocol implements Protocol {
 
   async send(messages: readonly OutgoingMessage[]): Promise<number> {
     if (this.#phase !== 'ready') return 0
-    const writes = messages.map((message) => {
+    const records = messages.map((message) => {
       const { event, dataJson, binary, seq, id } = message
       message.key ??= randomKey()
       const json = msgJson({ t: 'msg', seq, id, key: message.key }, event, dataJson, binary !== undefined)
-      return this.#sendRecord(encodeRecordPlaintext(json, binary))
+      return this.#seal(encodeRecordPlaintext(json, binary))
     })
-    const written = await Promise.all(writes)
-    const count = written.indexOf(false)
-    return count === -1 ? written.length : count
+    return this.#writeInOrder(records)
   }
 
   changeRooms(type: 'join' | 'leave', rooms: readonly string[]): void {
@@ -135,29 +133,41 @@ export class V2Protocol implements Protocol {
     this.#tokenRefresh.stop()
   }
 
-  #sendMessage(message: Record<string, unknown>): Promise<boolean> {
-    return this.#sendRecord(encodeRecordPlaintext(JSON.stringify(message)))
+  async #sendMessage(message: Record<string, unknown>): Promise<boolean> {
+    return (await this.#writeInOrder([this.#seal(encodeRecordPlaintext(JSON.stringify(message)))])) === 1
   }
 
-  /** Seals the next record now (its counter is taken in call order) and writes it in that order. */
-  #sendRecord(plaintext: Uint8Array<ArrayBuffer>): Promise<boolean> {
+  /**
+   * Starts sealing the next record now (its counter is taken in call order); null when there is
+   * no key, or at the record limit (then a re-key). A record that fails to seal becomes null.
+   */
+  #seal(plaintext: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer> | null> | null {
     const key = this.#keys?.c2s
-    if (!key) return Promise.resolve(false)
+    if (!key) return null
     const n = this.#sent++
     if (n >= MAX_RECORDS) {
       this.#context.rekey() // the key has sealed all it may: a new connection brings a new one
-      return Promise.resolve(false)
+      return null
     }
-    const sealed = sealRecord(key, n, plaintext)
+    return sealRecord(key, n, plaintext).catch(() => null)
+  }
+
+  /**
+   * Writes records in counter order, after every record handed over before them (one step on the
+   * chain per batch, not per record); resolves with how many, from the first, were written.
+   */
+  #writeInOrder(records: readonly (Promise<Uint8Array<ArrayBuffer> | null> | null)[]): Promise<number> {
     const written = this.#writes.then(async () => {
-      const record = await sealed
-      return !this.#context.disposed && this.#context.write(record)
+      let count = 0
+      for (const sealed of records) {
+        const record = await sealed
+        if (!record || this.#context.disposed || !this.#context.write(record)) return count
+        count++
+      }
+      return count
     })
-    this.#writes = written.then(
-      () => undefined,
-      () => undefined,
-    )
-    return written.catch(() => false)
+    this.#writes = written.then(noop, noop)
+    return written.catch(() => 0)
   }
 
   async #handle(
@@ -410,6 +420,8 @@ export class V2Protocol implements Protocol {
 }
 
 type Opening = { ok: true; plaintext: Uint8Array<ArrayBuffer> } | { ok: false; error: unknown }
+
+const noop = (): void => undefined
 
 /** A binary frame's bytes (an ArrayBuffer in browsers with binaryType 'arraybuffer', a Buffer in `ws`). */
 function toBytes(data: unknown): Uint8Array<ArrayBuffer> | null {
