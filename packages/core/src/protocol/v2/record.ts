@@ -10,22 +10,19 @@ const encoder = /* @__PURE__ */ new TextEncoder()
 const decoder = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true })
 
 /**
- * The 12-byte nonce of record `n`: 0x00000000 ‖ uint64(n), big-endian (without BigInt, which made
- * it ten times slower; `n` is a counter, an integer below 2^53).
+ * The 12-byte nonce of record `n`: 0x00000000 ‖ uint64(n), big-endian (without BigInt or a DataView,
+ * ten times faster; `n` is a counter, an integer below 2^53).
  */
 export function recordNonce(n: number): Uint8Array<ArrayBuffer> {
   const nonce = new Uint8Array(12)
-  const high = Math.floor(n / 2 ** 32)
-  const low = n >>> 0
-  nonce[4] = high >>> 24
-  nonce[5] = high >>> 16
-  nonce[6] = high >>> 8
-  nonce[7] = high
-  nonce[8] = low >>> 24
-  nonce[9] = low >>> 16
-  nonce[10] = low >>> 8
-  nonce[11] = low
+  putUint32(nonce, 4, n / 2 ** 32) // truncated: the high 32 bits
+  putUint32(nonce, 8, n) // n modulo 2^32
   return nonce
+}
+
+/** Big-endian, without a DataView (allocating one costs as much as the rest of a nonce). */
+function putUint32(bytes: Uint8Array, at: number, value: number): void {
+  for (let i = 0; i < 4; i++) bytes[at + i] = value >>> (24 - 8 * i)
 }
 
 /**
@@ -41,10 +38,7 @@ export function encodeRecordPlaintext(json: string, attachment?: Uint8Array): Ui
     buffer = new Uint8Array(4 + json.length * 3 + extra)
     written = encoder.encodeInto(json, buffer.subarray(4)).written
   }
-  buffer[0] = written >>> 24
-  buffer[1] = written >>> 16
-  buffer[2] = written >>> 8
-  buffer[3] = written
+  putUint32(buffer, 0, written)
   if (attachment) buffer.set(attachment, 4 + written)
   return buffer.subarray(0, 4 + written + extra)
 }
@@ -54,7 +48,7 @@ export function decodeRecordPlaintext(
   plaintext: Uint8Array<ArrayBuffer>,
 ): { json: string; attachment: Uint8Array<ArrayBuffer> } | { error: string } {
   if (plaintext.length < 4) return { error: 'the record is shorter than its length prefix' }
-  const length = ((plaintext[0]! << 24) | (plaintext[1]! << 16) | (plaintext[2]! << 8) | plaintext[3]!) >>> 0
+  const length = new DataView(plaintext.buffer, plaintext.byteOffset, 4).getUint32(0)
   if (length > plaintext.length - 4) return { error: 'the JSON length runs past the record' }
   try {
     return {
