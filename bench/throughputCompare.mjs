@@ -4,6 +4,7 @@
 // out into a temporary git worktree and built there, as delivery.mjs does; BENCH_BASELINE_DIR
 // reuses a worktree built already (kept afterwards). Each build's server runs in its own process.
 //   BENCH_BASELINE=<commit> node throughputCompare.mjs      (BENCH_RUNS 5, BENCH_SIZES '64 B,1 KiB,16 KiB')
+// BENCH_ACKED=1 also waits for every send() to settle (v2: the server's ack), as delivery.mjs.
 import { execFileSync, fork } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -18,6 +19,7 @@ const ECDH_INFO = 'bench/v1'
 const SECRET = 'bench-secret-bench-secret-bench-secret'
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const SCALE = Number(process.env.BENCH_SCALE ?? 1)
+const ACKED = Boolean(process.env.BENCH_ACKED)
 const root = fileURLToPath(new URL('..', import.meta.url))
 const quiet = { debug() {}, info() {}, warn() {}, error() {} }
 
@@ -66,8 +68,10 @@ async function encryptedRate(client, size, count) {
   const stop = client.on('echo.reply', () => ++received === count && done())
   const data = echoPayload(size)
   const start = performance.now()
-  for (let i = 0; i < count; i++) void client.send('echo', data)
-  await finished
+  const sends = []
+  for (let i = 0; i < count; i++) sends.push(client.send('echo', data))
+  // BENCH_ACKED: as delivery.mjs, until every send settled too (v2: acknowledged by the server).
+  await (ACKED ? Promise.all([finished, ...sends]) : finished)
   stop()
   return (count * 1000) / (performance.now() - start)
 }
@@ -126,7 +130,7 @@ async function main() {
       rows.push(row)
     }
     const before = process.env.BENCH_BASELINE ?? process.env.BENCH_BASELINE_DIR
-    console.log(`Echo, pipelined: this build (now) and ${before} (before), v2 and v1, ÷ plain ws per run (Node ${process.version}, medians of ${RUNS} runs)`)
+    console.log(`Echo, pipelined${ACKED ? ', until every send settled' : ''}: this build (now) and ${before} (before), v2 and v1, ÷ plain ws per run (Node ${process.version}, medians of ${RUNS} runs)`)
     console.table(rows)
     for (const client of Object.values(clients)) client.destroy()
     plain.terminate()
