@@ -137,6 +137,19 @@ describe('v2 under its budgets', () => {
     expect((await peer.closed).code).toBe(1013)
   })
 
+  it('writes a burst of session-stream messages past a small sendHighWaterMark to a client that reads (records held by a cork count as unread)', async () => {
+    const server = await startServer({ sendHighWaterMark: 1024 })
+    const peer = await readyPeer(server.url)
+    const [info] = server.connections()
+    const sent = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => server.sendTo(info!.id, 'small', `${i}`.repeat(300))),
+    )
+    expect(sent.every(Boolean)).toBe(true)
+    const seqs: number[] = []
+    while (seqs.length < 12) seqs.push((await peer.expect('msg'))!.seq as number)
+    expect(seqs).toEqual(Array.from({ length: 12 }, (_, i) => i + 1))
+  })
+
   it('holds session-stream messages to a client that does not read (never drops them) and writes them, in order, once it reads', async () => {
     const server = await startServer({ sendHighWaterMark: 256 * 1024 })
     const peer = await readyPeer(server.url)

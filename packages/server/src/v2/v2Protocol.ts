@@ -51,8 +51,8 @@ export class V2Protocol implements ConnectionProtocol {
   readonly #owner: SessionOwner = { flush: () => this.#flush(), supersede: () => this.#superseded() }
   /** The last session-stream seq written to this connection. */
   #written = 0
-  /** The TCP socket is corked until the next tick (`#cork`). */
-  #corked = false
+  /** The TCP socket while it is corked, until the next tick (`#cork`). */
+  #corked: Duplex | null = null
   /** `ready` and the replays are out: live messages may be written. */
   #live = false
   /** The idempotency keys this connection processes are remembered until after it ends. */
@@ -133,12 +133,16 @@ export class V2Protocol implements ConnectionProtocol {
     if (this.#corked) return
     const raw = (this.#connection.socket as unknown as { _socket?: Duplex })._socket
     if (!raw?.cork) return
-    this.#corked = true
+    this.#corked = raw
     raw.cork()
-    process.nextTick(() => {
-      this.#corked = false
-      raw.uncork()
-    })
+    process.nextTick(() => this.#uncork(raw))
+  }
+
+  /** Writes what the cork holds (at the next tick, or before waiting for the client to read). */
+  #uncork(raw = this.#corked): void {
+    if (!raw || this.#corked !== raw) return
+    this.#corked = null
+    raw.uncork()
   }
 
   /** Drain: the acknowledgement due goes out now; the session's changes reach the shared store. */
@@ -258,6 +262,9 @@ export class V2Protocol implements ConnectionProtocol {
     const session = this.#session
     if (!this.#live || !session || session.owner !== this.#owner) return
     for (const entry of session.after(this.#written)) {
+      // What the cork holds counts as unread: written first, it may be read already. Else wait
+      // for `drain`, which only a write to a full socket brings (one held back by a cork does not).
+      if (!this.#connection.canWrite()) this.#uncork()
       if (!this.#connection.canWrite()) return this.#connection.whenDrained(() => this.#flush())
       if (!this.#sendPlaintext(entry.plaintext)) return
       this.#written = entry.seq
