@@ -137,6 +137,17 @@ describe('v2 under its budgets', () => {
     expect((await peer.closed).code).toBe(1013)
   })
 
+  it('takes no reading client for a slow consumer when a burst of broadcasts passes sendHighWaterMark in one turn', async () => {
+    const server = await startServer({ sendHighWaterMark: 4096 })
+    const peer = await readyPeer(server.url)
+    const counts = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => server.broadcast('wave', `${i % 10}`.repeat(500))),
+    )
+    expect(counts.reduce((sum, count) => sum + count, 0)).toBe(20)
+    expect(server.drops.slowConsumer).toBe(0)
+    for (let i = 0; i < 20; i++) expect(await peer.expect('msg')).toMatchObject({ event: 'wave' })
+  })
+
   it('writes a burst of session-stream messages past a small sendHighWaterMark to a client that reads (records held by a cork count as unread)', async () => {
     const server = await startServer({ sendHighWaterMark: 1024 })
     const peer = await readyPeer(server.url)

@@ -24,6 +24,8 @@ import { TokenExpiry } from './tokenExpiry'
 import { V2Handshake } from './v2Handshake'
 
 const RATE_NOTICE = 'Too many messages: the server holds the excess back.'
+/** At most this many bytes wait in a cork (`#cork`) before they are written. */
+const CORK_BYTES = 64 * 1024
 
 /** A message the server sends: `t` and its fields (PROTOCOL-v2.md §4). */
 type Outgoing = { t: string } & Record<string, unknown>
@@ -116,6 +118,15 @@ export class V2Protocol implements ConnectionProtocol {
       const bytes = this.#held.get(this.#nextWrite)!
       this.#held.delete(this.#nextWrite++)
       this.#connection.transmit(bytes)
+    }
+    // Held bytes count as unread (`bufferedAmount`): they leave before they could pass half the
+    // high-water mark, so that a burst to a client that reads is never taken for a slow consumer.
+    const corked = this.#corked
+    if (
+      corked &&
+      corked.writableLength >= Math.min(CORK_BYTES, this.#connection.options.sendHighWaterMark / 2)
+    ) {
+      this.#uncork()
     }
     return this.#connection.socket.readyState === this.#connection.socket.OPEN
   }
