@@ -5,7 +5,7 @@
 import WebSocket from 'ws'
 import { connectClient, fmt, median } from './lib.mjs'
 import { startPlainEchoProcess, startServerProcess } from './serverProcess.mjs'
-import { echoPayload, selectedSizes } from './throughputCases.mjs'
+import { encryptedRate, plainRate, selectedSizes } from './throughputCases.mjs'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const SCALE = Number(process.env.BENCH_SCALE ?? 1)
@@ -16,44 +16,17 @@ const clients = { v2: await connectClient(server.url, 'throughput-v2', { protoco
 const plain = new WebSocket(plainServer.url)
 await new Promise((resolve) => plain.once('open', resolve))
 
-async function encryptedRate(client, size, count) {
-  let received = 0
-  let done
-  const finished = new Promise((resolve) => (done = resolve))
-  const stop = client.on('echo.reply', () => ++received === count && done())
-  const data = echoPayload(size)
-  const start = performance.now()
-  for (let i = 0; i < count; i++) void client.send('echo', data)
-  await finished
-  stop()
-  return (count * 1000) / (performance.now() - start)
-}
-
-async function plainRate(size, count) {
-  let received = 0
-  let done
-  const finished = new Promise((resolve) => (done = resolve))
-  const onMessage = () => ++received === count && done()
-  plain.on('message', onMessage)
-  const text = JSON.stringify({ event: 'echo', data: echoPayload(size) })
-  const start = performance.now()
-  for (let i = 0; i < count; i++) plain.send(text)
-  await finished
-  plain.off('message', onMessage)
-  return (count * 1000) / (performance.now() - start)
-}
-
 const rows = []
 for (const [label, size, baseCount] of selectedSizes()) {
   const count = Math.max(1, Math.round(baseCount * SCALE))
   const rates = { v2: [], v1: [], plain: [] }
   await encryptedRate(clients.v2, size, Math.ceil(count / 4)) // warm up
   await encryptedRate(clients.v1, size, Math.ceil(count / 4))
-  await plainRate(size, Math.ceil(count / 4))
+  await plainRate(plain, size, Math.ceil(count / 4))
   for (let run = 0; run < RUNS; run++) {
     rates.v2.push(await encryptedRate(clients.v2, size, count))
     rates.v1.push(await encryptedRate(clients.v1, size, count))
-    rates.plain.push(await plainRate(size, count))
+    rates.plain.push(await plainRate(plain, size, count))
   }
   const [v2, v1, base] = [median(rates.v2), median(rates.v1), median(rates.plain)]
   rows.push({ size: label, 'v2 msg/s': fmt(v2), 'v1 msg/s': fmt(v1), 'plain ws msg/s': fmt(base), 'v2 ÷ ws': (v2 / base).toFixed(2), 'v1 ÷ ws': (v1 / base).toFixed(2), 'v2 ÷ v1': (v2 / v1).toFixed(2) })

@@ -1,39 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { connect, type Socket } from 'node:net'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { getRoomDenial, getRoomStatus, pinServerFingerprint, pinServerKey } from '@encrypted-socket/core'
 import { describe, expect, it } from 'vitest'
 import { client, onCleanup, rawClient, SECRET, token, until } from './helpers'
+import { startCli } from './cliProcess'
 import { loadServerIdentity } from '../src/index'
 import { startRedis } from './redisServer'
-
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
-
-/** Starts the built CLI and resolves once it printed its URL. */
-function startCli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  onCleanup(() => child.kill('SIGKILL'))
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (chunk) => (stdout += chunk))
-  child.stderr!.on('data', (chunk) => (stderr += chunk))
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  const url = new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', () => {
-      const match = /listening on (ws:\/\/\S+)/.exec(stdout)
-      if (match) resolve(match[1]!)
-    })
-    void exited.then((code) => reject(new Error(`exited with ${code}: ${stderr}`)))
-  })
-  url.catch(() => undefined) // awaited only by the tests that expect a server
-  return { child: child as ChildProcess, url, exited, output: () => stdout + stderr }
-}
 
 describe('encrypted-socket-server CLI', () => {
   it('prints --help and exits 0', async () => {

@@ -1,28 +1,6 @@
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { client, onCleanup, SECRET, token, until } from './helpers'
-
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
-
-/** Starts the built CLI; `url` resolves once it printed where it listens. */
-function startCli(args: string[]) {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  onCleanup(() => child.kill('SIGKILL'))
-  let output = ''
-  child.stdout.on('data', (chunk) => (output += chunk))
-  child.stderr.on('data', (chunk) => (output += chunk))
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  const url = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const match = /listening on (ws:\/\/\S+)/.exec(output)
-      if (match) resolve(match[1]!)
-    })
-    void exited.then((code) => reject(new Error(`exited with ${code}: ${output}`)))
-  })
-  url.catch(() => undefined)
-  return { child, url, exited, output: () => output }
-}
+import { client, SECRET, token, until } from './helpers'
+import { startCli } from './cliProcess'
 
 describe('the CLI drains on SIGTERM', () => {
   it('closes v2 clients with 1012 and v1 clients with 1001, and exits 0', async () => {

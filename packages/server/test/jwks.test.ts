@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { defaultShouldReconnect } from '@encrypted-socket/core'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
@@ -10,6 +8,7 @@ import {
   type ServerOptions,
 } from '../src/index'
 import { client, ECDH_INFO, onCleanup, SECRET, startServer, token, until } from './helpers'
+import { startCli } from './cliProcess'
 import { signingKey, startJwksServer, type JwksMode } from './jwksServer'
 
 const ISSUER = 'https://id.example'
@@ -310,30 +309,6 @@ async function makeKeys() {
     es: await signingKey('ES256', 'es-1'),
     stranger: await signingKey('RS256', 'stranger'),
   }
-}
-
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
-
-/** The built CLI; resolves its URL once it printed it. */
-function startCli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  onCleanup(() => child.kill('SIGKILL'))
-  let output = ''
-  child.stdout.on('data', (chunk) => (output += chunk))
-  child.stderr.on('data', (chunk) => (output += chunk))
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  const url = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const match = /listening on (ws:\/\/\S+)/.exec(output)
-      if (match) resolve(match[1]!)
-    })
-    void exited.then((code) => reject(new Error(`exited with ${code}: ${output}`)))
-  })
-  url.catch(() => undefined)
-  return { url, exited, output: () => output }
 }
 
 describe('encrypted-socket-server --jwks', () => {
