@@ -11,15 +11,16 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARGS = ['--no-sandbox', '--disable-gpu', '--no-proxy-server', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
 
 export async function openBrowserPage({ modules = [], files: extra = {} } = {}) {
-  const files = new Map([['/core.js', readFileSync(fileURLToPath(import.meta.resolve('@encrypted-socket/core')))]])
-  // Other builds, e.g. `{ '/core-before.js': '<path>/dist/index.js' }` for a side-by-side run.
-  for (const [path, file] of Object.entries(extra)) files.set(path, readFileSync(file))
-  for (const name of modules) files.set(`/${name}`, readFileSync(fileURLToPath(new URL(name, import.meta.url))))
+  // Paths, read when the page asks (this tree's core only if the page imports `/core.js`).
+  const files = new Map([['/core.js', fileURLToPath(import.meta.resolve('@encrypted-socket/core'))]])
+  // Other builds, e.g. `{ '/core-seed.js': '<path>/dist/index.js' }` for a side-by-side run.
+  for (const [path, file] of Object.entries(extra)) files.set(path, file)
+  for (const name of modules) files.set(`/${name}`, fileURLToPath(new URL(name, import.meta.url)))
   // Cross-origin isolated, so that performance.now() has 5 µs steps instead of 100 µs.
   const isolated = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' }
   const pages = createServer((request, response) => {
     const file = files.get(request.url)
-    if (file) response.writeHead(200, { 'content-type': 'text/javascript', ...isolated }).end(file)
+    if (file) response.writeHead(200, { 'content-type': 'text/javascript', ...isolated }).end(readFileSync(file))
     else response.writeHead(200, { 'content-type': 'text/html', ...isolated }).end('<!doctype html><title>bench</title>')
   }).listen(0, '127.0.0.1')
   await new Promise((resolve) => pages.once('listening', resolve))

@@ -24,6 +24,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     incomingQueue: { frames: 1e9, bytes: 1e15 },
     sendHighWaterMark: 1e15,
     resumeMaxMessages: 1e6,
+    maxTrackedIvs: 1e9, // the seed's v1 closes (4003) after 65,536 remembered IVs
   })
   process.send({ url: server.url })
   process.on('message', () => server.close({ timeout: 200 }).then(() => process.exit(0)))

@@ -1,10 +1,11 @@
-// Another commit's build beside this one, for benchmarks that compare the two in one run
-// (delivery.mjs, throughputCompare.mjs): checked out into a git worktree and built there; each
-// build's server runs in its own process (buildServer.mjs), its clients load that build's core.
+// Other commits' builds beside this one, for benchmarks that compare them in one run
+// (delivery.mjs, throughputCompare.mjs, handshake*.mjs, throughput-browser.mjs): each checked out
+// into a git worktree and built there; each build's server runs in its own process
+// (buildServer.mjs), its clients load that build's core.
 import { execFileSync, fork } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { SignJWT } from 'jose'
 import WebSocket from 'ws'
@@ -26,6 +27,11 @@ export const builtModules = (dir) => ({
 export function buildBaseline(commit) {
   if (process.env.BENCH_BASELINE_DIR) return { dir: process.env.BENCH_BASELINE_DIR, remove() {} }
   if (!commit) throw new Error('Set BENCH_BASELINE=<commit> (or BENCH_BASELINE_DIR=<a built worktree>).')
+  return buildWorktree(commit)
+}
+
+/** `commit` checked out into a new git worktree, its core and server built; `remove()` deletes it. */
+export function buildWorktree(commit) {
   const dir = mkdtempSync(join(tmpdir(), 'es-bench-baseline-'))
   execFileSync('git', ['worktree', 'add', '--detach', dir, commit], { cwd: root, stdio: 'ignore' })
   for (const path of ['node_modules', 'packages/core/node_modules']) {
@@ -43,6 +49,46 @@ export function buildBaseline(commit) {
   return { dir, remove: () => execFileSync('git', ['worktree', 'remove', '--force', dir], { cwd: root, stdio: 'ignore' }) }
 }
 
+/**
+ * The builds a side-by-side benchmark runs, from BENCH_BUILDS: comma-separated `name=commit` or
+ * `name=<directory of a built checkout, starting with . or />` (`now=.` is this working tree, as built), e.g.
+ * `BENCH_BUILDS=seed=d936a87,current=281602e`; `fallback` when it is not set. A commit is built
+ * in a worktree (removed by `remove()`), a directory is used as it is. Each build has `name`,
+ * `dir`, `core` and `server` (their dist entry points), `source` (what was asked for) and
+ * `protocols`: ['v1', 'v2'] if its client knows the `protocol` option, else ['v1'] (before v2).
+ */
+export async function selectedBuilds(fallback = 'now=.') {
+  const builds = []
+  try {
+    for (const entry of (process.env.BENCH_BUILDS ?? fallback).split(',').map((s) => s.trim())) {
+      const [name, source] = entry.split('=')
+      const local = source.startsWith('.') || source.startsWith('/')
+      const { dir, remove } = local ? { dir: resolve(root, source), remove() {} } : buildWorktree(source)
+      const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir }).toString().trim()
+      builds.push({ name, source, dir, remove, commit: local && dir === resolve(root) ? `${commit}+working tree` : commit, ...builtModules(dir) })
+    }
+    for (const build of builds) build.protocols = (await knowsV2(build.core)) ? ['v1', 'v2'] : ['v1']
+  } catch (error) {
+    for (const build of builds) build.remove()
+    throw error
+  }
+  return Object.assign(builds, {
+    remove: () => builds.forEach((build) => build.remove()),
+    described: builds.map(({ name, commit }) => `${name} ${commit}`).join(', '),
+  })
+}
+
+/** Whether a build's client validates `protocol` (v2's option): the seed ignores unknown options. */
+async function knowsV2(coreModule) {
+  const { EncryptedWebSocketClient } = await import(pathToFileURL(coreModule).href)
+  try {
+    new EncryptedWebSocketClient({ url: 'ws://127.0.0.1:9', ecdhInfo: 'probe', WebSocket, logger: quiet, protocol: 'not-a-protocol' })
+    return false
+  } catch {
+    return true
+  }
+}
+
 /** A build's server (its `dist/index.js`) in its own process, limits lifted. */
 export function startBuildServer(serverModule) {
   const child = fork(fileURLToPath(new URL('buildServer.mjs', import.meta.url)), [serverModule], { stdio: 'inherit' })
@@ -51,12 +97,24 @@ export function startBuildServer(serverModule) {
   )
 }
 
-/** A connected client of a build's core (its `dist/index.js`), for that build's server. */
-export async function connectBuildClient(coreModule, url, user, options = {}) {
+/** A token that build servers accept, for `user`. */
+export const buildToken = (user) =>
+  new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setExpirationTime('1h').sign(new TextEncoder().encode(BUILD_SECRET))
+
+/**
+ * A function that makes clients of a build's core (its `dist/index.js`) for that build's server,
+ * not connected yet, with the class loaded and the token signed ahead.
+ */
+export async function buildClientFactory(coreModule, url, user, options = {}) {
   const { EncryptedWebSocketClient } = await import(pathToFileURL(coreModule).href)
-  const key = new TextEncoder().encode(BUILD_SECRET)
-  const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setExpirationTime('1h').sign(key)
-  const client = new EncryptedWebSocketClient({ url, ecdhInfo: BUILD_ECDH_INFO, token, WebSocket, logger: quiet, ...options })
+  const token = await buildToken(user)
+  // maxTrackedIvs: the seed's v1 client re-keys (reconnects) after 65,536 IVs by default.
+  return () => new EncryptedWebSocketClient({ url, ecdhInfo: BUILD_ECDH_INFO, token, WebSocket, logger: quiet, maxTrackedIvs: 1e9, ...options })
+}
+
+/** A connected client of a build's core, for that build's server. */
+export async function connectBuildClient(coreModule, url, user, options = {}) {
+  const client = (await buildClientFactory(coreModule, url, user, options))()
   await client.connect()
   return client
 }

@@ -1,20 +1,23 @@
-// connect() → authenticated over protocol v1 and over protocol v2, against a bare `ws` open and an
-// open + one JSON round trip, all against our server on 127.0.0.1, running in its own process.
-// Alternates the four, one iteration each; medians and ratios.
-import { EncryptedWebSocketClient } from '@encrypted-socket/core'
+// connect() → authenticated over protocol v1 and v2, against a bare `ws` open and an open + one
+// JSON round trip, in Node (`ws` as the client's WebSocket), all on 127.0.0.1, each server in its
+// own process. The cases alternate, one iteration each; BENCH_RUNS runs of BENCH_ITERATIONS, ratios
+// to the bare open within each run. BENCH_BUILDS (builds.mjs) names the builds, each with its own
+// server (default this working tree); the bare cases go to the last build's server. E.g.
+//   BENCH_BUILDS=seed=d936a87,current=281602e node handshake.mjs   (the seed has v1 only)
 import WebSocket from 'ws'
-import { authenticateFrame, ECDH_INFO, fmt, median, token } from './lib.mjs'
-import { startServerProcess } from './serverProcess.mjs'
+import { buildClientFactory, selectedBuilds, startBuildServer } from './builds.mjs'
+import { acrossRuns, authenticateFrame, fmt, median, withRange } from './lib.mjs'
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300)
-const quiet = { info() {}, warn() {}, error() {}, debug() {} }
-const server = await startServerProcess()
-const jwt = await token('bench')
+const RUNS = Number(process.env.BENCH_RUNS ?? 1)
+const builds = await selectedBuilds()
+const servers = Object.fromEntries(await Promise.all(builds.map(async (build) => [build.name, await startBuildServer(build.server)])))
+const bareUrl = servers[builds.at(-1).name].url
 const roundTripFrame = await authenticateFrame()
 
 const open = () =>
   new Promise((resolve) => {
-    const socket = new WebSocket(server.url)
+    const socket = new WebSocket(bareUrl)
     socket.once('open', () => {
       socket.terminate()
       resolve()
@@ -23,7 +26,7 @@ const open = () =>
 
 const openAndRoundTrip = () =>
   new Promise((resolve) => {
-    const socket = new WebSocket(server.url)
+    const socket = new WebSocket(bareUrl)
     socket.once('open', () => socket.send(roundTripFrame))
     socket.once('message', () => {
       socket.terminate()
@@ -31,34 +34,36 @@ const openAndRoundTrip = () =>
     })
   })
 
-const encrypted = (protocol) => async () => {
-  const client = new EncryptedWebSocketClient({ url: server.url, ecdhInfo: ECDH_INFO, token: jwt, WebSocket, logger: quiet, protocol })
-  await client.connect()
-  client.destroy()
-}
-
-const times = { open: [], roundTrip: [], v1: [], v2: [] }
-const cases = [
-  ['open', open],
-  ['roundTrip', openAndRoundTrip],
-  ['v1', encrypted('v1')],
-  ['v2', encrypted('v2')],
-]
-for (const [, run] of cases) for (let i = 0; i < 20; i++) await run() // warm up
-for (let i = 0; i < ITERATIONS; i++) {
-  for (const [name, run] of cases) {
-    const start = performance.now()
-    await run()
-    times[name].push(performance.now() - start)
+const encrypted = async (build, protocol) => {
+  const makeClient = await buildClientFactory(build.core, servers[build.name].url, 'bench', { protocol })
+  return async () => {
+    const client = makeClient()
+    await client.connect()
+    client.destroy()
   }
 }
-const m = Object.fromEntries(Object.entries(times).map(([name, values]) => [name, median(values)]))
-console.log(`Handshake against @encrypted-socket/server on 127.0.0.1 (Node ${process.version}, medians of ${ITERATIONS})`)
-console.table([
-  { what: 'bare ws open', 'median ms': fmt(m.open, 3), 'ratio to open': '1.00' },
-  { what: 'open + one JSON round trip', 'median ms': fmt(m.roundTrip, 3), 'ratio to open': (m.roundTrip / m.open).toFixed(2) },
-  { what: 'connect() → authenticated, protocol v1', 'median ms': fmt(m.v1, 3), 'ratio to open': (m.v1 / m.open).toFixed(2), target: '≤ 2.00' },
-  { what: 'connect() → authenticated, protocol v2', 'median ms': fmt(m.v2, 3), 'ratio to open': (m.v2 / m.open).toFixed(2) },
-])
-await server.stop()
+
+const cases = [
+  ['bare ws open', open],
+  ['open + one JSON round trip', openAndRoundTrip],
+]
+for (const build of builds) for (const protocol of build.protocols) cases.push([`connect(), ${protocol}, ${build.name}`, await encrypted(build, protocol)])
+for (const [, run] of cases) for (let i = 0; i < 20; i++) await run() // warm up
+const runs = []
+for (let r = 0; r < RUNS; r++) {
+  const times = Object.fromEntries(cases.map(([name]) => [name, []]))
+  for (let i = 0; i < ITERATIONS; i++) {
+    for (const [name, run] of cases) {
+      const start = performance.now()
+      await run()
+      times[name].push(performance.now() - start)
+    }
+  }
+  runs.push(Object.fromEntries(Object.entries(times).map(([name, values]) => [name, median(values)])))
+}
+const figures = acrossRuns(runs, 'bare ws open')
+console.log(`Handshake in Node ${process.version} (${builds.described}; bare cases to ${builds.at(-1).name}'s server): ${RUNS} runs × ${ITERATIONS} iterations, medians`)
+console.table(Object.entries(figures).map(([what, f]) => ({ what, 'median ms': fmt(f.value, 3), 'ratio to open': withRange(f.ratio, f.ratios) })))
+await Promise.all(Object.values(servers).map((server) => server.stop()))
+builds.remove()
 process.exit(0)

@@ -1,8 +1,8 @@
-// Shared pieces of the benchmarks: servers, tokens, clients, statistics.
+// Shared pieces of the benchmarks: servers, tokens, clients, statistics. This tree's core and
+// server are loaded only by startServer and connectClient, so that a benchmark of other builds
+// (builds.mjs) does not load this tree's dist, which may be in the middle of a rebuild.
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
-import { EncryptedWebSocketClient } from '@encrypted-socket/core'
-import { createEncryptedSocketServer, silentLogger } from '@encrypted-socket/server'
 import { SignJWT } from 'jose'
 import WebSocket from 'ws'
 
@@ -40,7 +40,8 @@ export const LIFTED_LIMITS = {
   sendHighWaterMark: 1e15,
 }
 
-export function startServer(options = {}) {
+export async function startServer(options = {}) {
+  const { createEncryptedSocketServer, silentLogger } = await import('@encrypted-socket/server')
   return createEncryptedSocketServer({
     port: 0,
     ecdhInfo: ECDH_INFO,
@@ -52,6 +53,7 @@ export function startServer(options = {}) {
 }
 
 export async function connectClient(url, user, options = {}) {
+  const { EncryptedWebSocketClient } = await import('@encrypted-socket/core')
   const client = new EncryptedWebSocketClient({ url, ecdhInfo: ECDH_INFO, token: await token(user), WebSocket, logger: quiet, ...options })
   await client.connect()
   return client
@@ -94,3 +96,21 @@ export const until = async (condition, timeout = 30_000) => {
     await new Promise((resolve) => setImmediate(resolve))
   }
 }
+
+/**
+ * Figures of a benchmark repeated in runs: `runs` is one `{ case: value }` per run (each value
+ * itself a median), `base` the case that the others are divided by within each run. Per case: the
+ * median value across runs with its range, and the median of the per-run ratios with its range.
+ */
+export function acrossRuns(runs, base) {
+  const cases = Object.keys(runs[0])
+  return Object.fromEntries(
+    cases.map((name) => {
+      const values = runs.map((run) => run[name])
+      const ratios = runs.map((run) => run[name] / run[base])
+      return [name, { value: median(values), values: [Math.min(...values), Math.max(...values)], ratio: median(ratios), ratios: [Math.min(...ratios), Math.max(...ratios)] }]
+    }),
+  )
+}
+/** `1.23 (1.10–1.40)`, the range only when there was more than one run. */
+export const withRange = (value, [low, high], digits = 2) => (low === high ? value.toFixed(digits) : `${value.toFixed(digits)} (${low.toFixed(digits)}–${high.toFixed(digits)})`)
