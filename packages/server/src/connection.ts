@@ -11,7 +11,8 @@ import type { Sessions } from './delivery/sessions'
 import type { KeyPool } from './keyPool'
 import type { ResolvedServerOptions } from './options'
 import { OutgoingMessage } from './outgoing'
-import type { ConnectionProtocol, SealedFrame } from './protocol'
+import type { ConnectionProtocol, PendingSeal, SealedFrame, WorkerKey } from './protocol'
+import type { SealLease, SealWorkers } from './workers/sealWorkers'
 import { RateLimiter } from './rateLimiter'
 import { V1Protocol } from './v1/v1Protocol'
 import { V2Protocol } from './v2/v2Protocol'
@@ -73,6 +74,8 @@ export interface ConnectionHost {
   counters: DeliveryCounters
   /** What only the metrics count (handshakes, token refusals, paused reads). */
   events: ServerEventCounts
+  /** With `workers`: the threads that seal fan-out, given each ready connection's key. */
+  sealWorkers: SealWorkers | null
 }
 
 /** What a v2 message tells its handler besides the event and data. */
@@ -100,6 +103,8 @@ export class ServerConnection {
   readonly rooms = new Set<string>()
   readonly drops = emptyDropCounts()
   lastSeenAt = Date.now()
+  /** With `workers`: the worker holding this connection's key (from ready to close). */
+  sealLease: SealLease | null = null
 
   readonly #protocol: ConnectionProtocol
   readonly #limiter: RateLimiter
@@ -196,6 +201,18 @@ export class ServerConnection {
     if (!this.#authenticated || this.socket.readyState !== this.socket.OPEN) return null
     if (this.#behind()) return null
     return this.#protocol.seal(message)
+  }
+
+  /** As `seal`, with the cipher left to a fan-out worker: the frame's place is taken now. */
+  reserve(message: OutgoingMessage): PendingSeal | null {
+    if (!this.#authenticated || this.socket.readyState !== this.socket.OPEN) return null
+    if (this.#behind()) return null
+    return this.#protocol.reserve(message)
+  }
+
+  /** The key a fan-out worker seals this connection's frames with (null before the handshake made it). */
+  workerKey(): WorkerKey | null {
+    return this.#protocol.workerKey()
   }
 
   /** Writes a sealed frame; false when the socket has closed since it was sealed. */
@@ -366,6 +383,7 @@ export class ServerConnection {
   markAuthenticated(): void {
     this.#authenticated = true
     raiseMaxPayload(this.socket, this.options.maxPayload)
+    this.host.sealWorkers?.attach(this)
     this.host.onAuthenticated(this)
   }
 
@@ -450,6 +468,7 @@ export class ServerConnection {
     this.#releaseTimer = null
     this.#held.length = 0
     this.#protocol.stop()
+    this.host.sealWorkers?.detach(this)
   }
 }
 

@@ -18,7 +18,7 @@ export function sealAndSend<M extends { readonly byteLength: number }, F>(
   recipients: readonly Recipient<M, F>[],
   message: M,
 ): number {
-  const batchSize = Math.min(MAX_BATCH, Math.max(1, Math.floor(BATCH_BYTES / message.byteLength)))
+  const batchSize = fanOutBatchSize(message.byteLength)
   let sent = 0
   for (let start = 0; start < recipients.length; start += batchSize) {
     const sealed = recipients
@@ -27,4 +27,9 @@ export function sealAndSend<M extends { readonly byteLength: number }, F>(
     for (const { connection, frame } of sealed) if (frame !== null && connection.write(frame)) sent++
   }
   return sent
+}
+
+/** Recipients sealed per batch for a message of `byteLength` bytes (1 to MAX_BATCH, about BATCH_BYTES in all). */
+export function fanOutBatchSize(byteLength: number): number {
+  return Math.min(MAX_BATCH, Math.max(1, Math.floor(BATCH_BYTES / byteLength)))
 }

@@ -1,5 +1,6 @@
 import { DEFAULT_RESUME_MAX_BYTES } from './delivery/session'
 import type { IncomingMessage } from 'node:http'
+import { availableParallelism } from 'node:os'
 import type { EphemeralKeys } from '@encrypted-socket/core'
 import { createHs256Verification, type VerifyToken } from './auth'
 import { jwksFromServerOptions, type JwksAlgorithm } from './jwks'
@@ -198,6 +199,14 @@ export interface ServerOptions {
   now?: () => number
   /** For tests only: the number of the first v2 record in each direction (to reach the 2^32 limit). @default 0 */
   initialRecordCounter?: number
+  /**
+   * Worker threads that seal fan-out (`sendToRoom`, `broadcast`, room messages from Redis), 0 to
+   * 64: each holds the keys of a share of the connections, from ready to close, and runs the
+   * cipher; the main thread still decides every frame's IV or record number and its order, and
+   * seals direct sends. A worker that dies is replaced, and what it had not sealed is sealed on
+   * the main thread (docs/scaling.md). Worth it with a core to spare per worker. @default 0 (fan-out sealed on the main thread)
+   */
+  workers?: number
 }
 
 /** One frame as a proxy sees it (`onFrame`). */
@@ -243,6 +252,7 @@ export type ResolvedServerOptions = Required<
     | 'resumeMaxMessages'
     | 'resumeMaxBytes'
     | 'idempotencyKeysPerUser'
+    | 'workers'
   >
 > & {
   roomHistory: { count: number; maxAge: number }
@@ -342,6 +352,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     resumeMaxMessages: wholeNumber('resumeMaxMessages', options.resumeMaxMessages, 1000),
     resumeMaxBytes: wholeNumber('resumeMaxBytes', options.resumeMaxBytes, DEFAULT_RESUME_MAX_BYTES),
     idempotencyKeysPerUser: wholeNumber('idempotencyKeysPerUser', options.idempotencyKeysPerUser, 1000),
+    workers: workerCount(options.workers),
     roomHistory: {
       count: wholeNumber('roomHistory.count', options.roomHistory?.count, 100),
       maxAge: wholeNumber('roomHistory.maxAge', options.roomHistory?.maxAge, 300_000),
@@ -362,6 +373,12 @@ export function startupWarnings(options: ResolvedServerOptions): string[] {
       "origins '*': any web page can open connections with its visitors' tokens; list your app's origins instead.",
     )
   }
+  const cores = availableParallelism()
+  if (options.workers >= cores) {
+    warnings.push(
+      `workers: ${options.workers} seal threads on ${cores} cores: they compete with the main thread for the CPU; use at most ${Math.max(1, cores - 1)}.`,
+    )
+  }
   if (options.redis && !options.redis.secret) {
     warnings.push(
       'redis without a secret: anyone who can write to Redis can send any event to any room or user; set redis.secret.',
@@ -375,6 +392,19 @@ const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i
 /** Whether `host` is a loopback name or address (nothing beyond this machine can reach it). */
 export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_HOST.test(host)
+}
+
+/** The most `workers` accepted: more threads than this only contend for the same cores. */
+export const MAX_WORKERS = 64
+
+function workerCount(value: number | undefined): number {
+  const chosen = value ?? 0
+  if (!Number.isSafeInteger(chosen) || chosen < 0 || chosen > MAX_WORKERS) {
+    throw new TypeError(
+      `encrypted-socket server: \`workers\` must be a whole number from 0 (fan-out sealed on the main thread) to ${MAX_WORKERS}; got ${String(chosen)}.`,
+    )
+  }
+  return chosen
 }
 
 /** `value` (or `fallback` when absent), checked to be a whole number ≥ 0. */

@@ -1,8 +1,27 @@
+import type { KeyObject } from 'node:crypto'
 import type { OutgoingMessage } from './outgoing'
 import type { SealedRecord } from './v2/recordChannel'
 
 /** A frame ready for the socket: v1's text, or a v2 record (written in counter order). */
 export type SealedFrame = string | SealedRecord
+
+/**
+ * A fan-out frame whose place is taken on its connection (v1: the IV counter, v2: the record
+ * number, both in call order), to be sealed by a worker (`workers`) or here, then written in
+ * that order: frames taken after it wait for it.
+ */
+export interface PendingSeal {
+  /** v1: the IV counter; v2: the record number. */
+  readonly counter: number
+  readonly plaintext: Uint8Array
+  /** Seals it on this thread: the same bytes the worker makes (same key, same IV or number). */
+  sealHere(): SealedFrame
+  /** Writes the sealed frame in its place. Called exactly once. */
+  complete(frame: SealedFrame): void
+}
+
+/** What a fan-out worker needs to seal a connection's frames: the key, and v1's IV prefix. */
+export type WorkerKey = { protocol: 1; key: KeyObject; ivPrefix: number } | { protocol: 2; key: KeyObject }
 
 /**
  * What differs between protocol v1 and v2 on one connection: the handshake, reading frames, and
@@ -21,6 +40,10 @@ export interface ConnectionProtocol {
   deliver(message: OutgoingMessage): boolean
   /** An application message sealed for this connection (rooms, broadcasts), or null when it cannot carry it. */
   seal(message: OutgoingMessage): SealedFrame | null
+  /** As `seal`, with the cipher left to a fan-out worker (`workers`): null when `seal` would be. */
+  reserve(message: OutgoingMessage): PendingSeal | null
+  /** The key a fan-out worker seals with, once the handshake made it (else null). */
+  workerKey(): WorkerKey | null
   /** Writes what `seal` returned; false when the socket is no longer open. */
   write(frame: SealedFrame): boolean
   /** A notice to the client (`RATE_LIMITED`…): v1 a plaintext `error` frame, v2 an `error` record. */

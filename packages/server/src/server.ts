@@ -17,6 +17,8 @@ import { isForPath, mountPath, socketUrl, type AppHttpServer, type AttachOptions
 import { logHookFailure } from './safeHooks'
 import { demoHandler } from './demo'
 import { sealAndSend } from './fanOut'
+import { SealWorkers } from './workers/sealWorkers'
+import { sealWorkerScript } from './workers/workerScript'
 import { KeyPool } from './keyPool'
 import { ServerMetrics } from './metrics'
 import { emptyServerEventCounts } from './serverEventCounts'
@@ -95,9 +97,13 @@ export class EncryptedSocketServer {
   #mount: { server: AppHttpServer; path: string; onUpgrade: UpgradeListener } | null = null
   /** Timers and Redis fan-out run (from `listen`, `attach` or the first `handleUpgrade`). */
   #started = false
+  /** With `workers`: the seal worker file (checked at construction), and the workers once started. */
+  readonly #workerScript: string | null
+  #sealWorkers: SealWorkers | null = null
 
   constructor(options: ServerOptions) {
     this.#options = resolveServerOptions(options)
+    this.#workerScript = this.#options.workers > 0 ? sealWorkerScript() : null
     const { headersTimeout, maxHandshakePayload } = this.#options
     this.#admission = new Admission(this.#options)
     // Until a connection authenticates, ws reads frames only up to the handshake limit; the
@@ -150,7 +156,7 @@ export class EncryptedSocketServer {
             : Promise.resolve(false),
         onRoomEntry: (room, entry, message) => {
           message.room = { name: room, entry }
-          sealAndSend(this.#rooms.members(room), message)
+          this.#sealAndSend(this.#rooms.members(room), message)
         },
       })
     }
@@ -188,6 +194,7 @@ export class EncryptedSocketServer {
       keys: this.#keys,
       counters: this.#counters,
       events: this.#events,
+      sealWorkers: null,
     }
     this.#metrics = new ServerMetrics({
       connections: () => this.#connections.values(),
@@ -321,6 +328,10 @@ export class EncryptedSocketServer {
   #start(): void {
     if (this.#started || this.#closing) return
     this.#started = true
+    if (this.#workerScript) {
+      this.#sealWorkers = new SealWorkers(this.#workerScript, this.#options.workers, this.#options.logger)
+      this.#host.sealWorkers = this.#sealWorkers
+    }
     const { idleTimeout, slowConsumerTimeout, heartbeat } = this.#options
     const sweepEvery = Math.min(
       10_000,
@@ -498,6 +509,7 @@ export class EncryptedSocketServer {
     const sessions = [...(this.#delivery?.sessions.all() ?? [])]
     await Promise.all(sessions.map((session) => session.journal?.flushed()))
     if (this.#idleSweep) clearInterval(this.#idleSweep)
+    await this.#sealWorkers?.close()
     await this.#fanout?.close(this.#memberships())
     this.#http.close()
     this.#detach()
@@ -521,8 +533,9 @@ export class EncryptedSocketServer {
       const gone = sockets.map((socket) => new Promise<void>((done) => socket.once('close', () => done())))
       for (const socket of sockets) socket.close(SERVER_CLOSE.GOING_AWAY, 'Server shutting down')
       const cut = setTimeout(() => sockets.forEach((socket) => socket.terminate()), timeout)
-      void Promise.all(gone).then(() => {
+      void Promise.all(gone).then(async () => {
         clearTimeout(cut)
+        await this.#sealWorkers?.close()
         this.#detach()
         this.#wss.close()
         delivery?.close()
@@ -542,6 +555,7 @@ export class EncryptedSocketServer {
     if (this.#idleSweep) clearInterval(this.#idleSweep)
     this.#fanout?.abort()
     this.#delivery?.close(true)
+    void this.#sealWorkers?.close()
     for (const socket of this.#wss.clients) socket.terminate()
     this.#detach()
     this.#http.close()
@@ -678,7 +692,7 @@ export class EncryptedSocketServer {
   ): Promise<number> {
     const message = new OutgoingMessage(event, data)
     const all = [...this.#connections.values()]
-    if (target.kind === 'all') return sealAndSend(all, message)
+    if (target.kind === 'all') return this.#sealAndSend(all, message)
     if (target.kind === 'session' || target.kind === 'disconnect') return 0
     if (target.kind === 'user') {
       const v1 = all.filter((c) => c.protocol === 1 && c.userId === target.userId)
@@ -691,7 +705,17 @@ export class EncryptedSocketServer {
     const { room } = target
     const entry = await this.#roomLog.append(room, (seq) => message.v2PlaintextWith({ room, seq }))
     message.room = { name: room, entry }
-    return sealAndSend(this.#rooms.members(room), message)
+    return this.#sealAndSend(this.#rooms.members(room), message)
+  }
+
+  /** Seals for every recipient: in the seal workers with `workers`, else here. */
+  #sealAndSend(recipients: readonly ServerConnection[], message: OutgoingMessage): number {
+    return this.#sealWorkers ? this.#sealWorkers.fanOut(recipients, message) : sealAndSend(recipients, message)
+  }
+
+  /** For tests: the seal workers (null without `workers`, or before the server started). @internal */
+  get sealWorkers(): SealWorkers | null {
+    return this.#sealWorkers
   }
 
   /** Runs the demo handlers and `onEvent`; resolves with what `onEvent` returned or what either threw. */

@@ -23,14 +23,19 @@ export class SentIvs {
     this.#prefix = random(Buffer.alloc(PREFIX_LENGTH)).readUInt32BE(0)
   }
 
+  /** This connection's random prefix (a fan-out worker builds the IVs of the counters it is given). */
+  get prefix(): number {
+    return this.#prefix
+  }
+
   /** The IV for the next frame sealed under this connection's key; never the same twice. */
   next(): Buffer {
-    const n = this.#next++
-    const iv = Buffer.allocUnsafe(IV_LENGTH)
-    iv.writeUInt32BE(this.#prefix, 0)
-    iv.writeUInt32BE(Math.floor(n / TWO_32), 4) // exact below 2^53 frames: never reached
-    iv.writeUInt32BE(n >>> 0, 8)
-    return iv
+    return counterIv(this.#prefix, this.#next++)
+  }
+
+  /** Takes the next counter without building its IV (`counterIv(prefix, n)` builds it, elsewhere). */
+  take(): number {
+    return this.#next++
   }
 
   /** Whether `iv` is one that `next()` handed out: a frame of ours coming back. */
@@ -40,4 +45,13 @@ export class SentIvs {
     if (view.getUint32(0) !== this.#prefix) return false
     return view.getUint32(4) * TWO_32 + view.getUint32(8) < this.#next
   }
+}
+
+/** The IV `prefix ‖ uint64(n)`: what `SentIvs` hands out for counter `n`. */
+export function counterIv(prefix: number, n: number): Buffer {
+  const iv = Buffer.allocUnsafe(IV_LENGTH)
+  iv.writeUInt32BE(prefix, 0)
+  iv.writeUInt32BE(Math.floor(n / TWO_32), 4) // exact below 2^53 frames: never reached
+  iv.writeUInt32BE(n >>> 0, 8)
+  return iv
 }

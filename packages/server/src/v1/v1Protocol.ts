@@ -13,13 +13,14 @@ import { parseClientFrame } from '../clientFrame'
 import type { ServerConnection } from '../connection'
 import { openBytes } from '../crypto/aesGcm'
 import { readOpenedFrame, sealFrame } from '../crypto/messageCrypto'
-import { SentIvs } from '../crypto/sentIvs'
+import { counterIv, SentIvs } from '../crypto/sentIvs'
 import { fromEphemeralKeys, type ServerKeyPair } from '../crypto/serverKeyPair'
 import { deriveSessionKey, isP256PublicKey } from '../crypto/sessionKey'
 import { jsonDepthExceeds } from '../jsonDepth'
 import type { OutgoingMessage } from '../outgoing'
-import type { ConnectionProtocol, SealedFrame } from '../protocol'
+import type { ConnectionProtocol, PendingSeal, SealedFrame, WorkerKey } from '../protocol'
 import { refuseJoinOf, type JoinRefusal } from '../roomAuthorization'
+import { OrderedWrites } from '../workers/orderedWrites'
 
 const UNDECRYPTABLE_NOTICE =
   "The first encrypted frame did not decrypt: check that the client's ecdhInfo matches the server's."
@@ -36,6 +37,8 @@ export class V1Protocol implements ConnectionProtocol {
   readonly #seenIvs: ReplayGuard
   /** The IVs of the frames this server sends: a counter, so a reflection needs no set (one key serves both directions). */
   readonly #sentIvs = new SentIvs()
+  /** Frames leave in the order their IVs were taken, also when a fan-out worker seals some (`workers`). */
+  readonly #writes: OrderedWrites
   #state: 'awaiting-auth' | 'authenticating' | 'authenticated' = 'awaiting-auth'
   #key: KeyObject | null = null
   /** Whether any frame decrypted yet (until then a failure is likely a wrong ecdhInfo). */
@@ -45,6 +48,7 @@ export class V1Protocol implements ConnectionProtocol {
   constructor(connection: ServerConnection) {
     this.#connection = connection
     this.#seenIvs = new ReplayGuard(connection.options.maxTrackedIvs)
+    this.#writes = new OrderedWrites((frame, backPressure) => connection.transmit(frame, backPressure))
   }
 
   get awaitingAuth(): boolean {
@@ -85,21 +89,34 @@ export class V1Protocol implements ConnectionProtocol {
   }
 
   seal(message: OutgoingMessage): SealedFrame | null {
-    const plaintext = message.v1Plaintext()
-    if (!plaintext || !this.#key) {
-      if (!plaintext) {
-        this.#connection.options.logger.debug('binary data not sent to a v1 client', {
-          connection: this.#connection.id,
-          event: message.event,
-        })
-      }
-      return null
+    const plaintext = this.#plaintextOf(message)
+    return plaintext && this.#key ? sealFrame(this.#key, plaintext, this.#sentIvs.next()).frame : null
+  }
+
+  reserve(message: OutgoingMessage): PendingSeal | null {
+    const plaintext = this.#plaintextOf(message)
+    const key = this.#key
+    if (!plaintext || !key) return null
+    const counter = this.#sentIvs.take()
+    const slot = this.#writes.reserve()
+    const prefix = this.#sentIvs.prefix
+    return {
+      counter,
+      plaintext,
+      sealHere: () => sealFrame(key, plaintext, counterIv(prefix, counter)).frame,
+      complete: (frame) => this.#writes.fill(slot, typeof frame === 'string' ? frame : null),
     }
-    return sealFrame(this.#key, plaintext, this.#sentIvs.next()).frame
+  }
+
+  workerKey(): WorkerKey | null {
+    return this.#key && { protocol: 1, key: this.#key, ivPrefix: this.#sentIvs.prefix }
   }
 
   write(frame: SealedFrame): boolean {
-    return typeof frame === 'string' && this.#connection.transmit(frame)
+    if (typeof frame !== 'string') return false
+    if (this.#writes.idle) return this.#connection.transmit(frame)
+    this.#writes.push(frame)
+    return this.#connection.socket.readyState === this.#connection.socket.OPEN
   }
 
   notice(code: string, message: string): void {
@@ -292,6 +309,18 @@ export class V1Protocol implements ConnectionProtocol {
   }
 
   #sendControl(frame: Frame): void {
-    this.#connection.transmit(encodeFrame(frame), true)
+    this.#writes.push(encodeFrame(frame), true)
+  }
+
+  /** What v1 encrypts of a message; null for binary data (v1 cannot carry it). */
+  #plaintextOf(message: OutgoingMessage): Uint8Array | null {
+    const plaintext = message.v1Plaintext()
+    if (!plaintext) {
+      this.#connection.options.logger.debug('binary data not sent to a v1 client', {
+        connection: this.#connection.id,
+        event: message.event,
+      })
+    }
+    return plaintext
   }
 }

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import { MAX_RECORDS } from '@encrypted-socket/core'
 import { openRecord, sealRecord } from '../crypto/records'
 import type { RecordKeys } from '../crypto/recordKeys'
@@ -28,6 +29,21 @@ export class RecordChannel {
     if (this.#sent >= MAX_RECORDS) return null
     const n = this.#sent++
     return { n, bytes: sealRecord(this.#keys.s2c, n, plaintext) }
+  }
+
+  /** Takes the next s2c record number without sealing (a fan-out worker seals it), or null as `seal`. */
+  take(): number | null {
+    return this.#sent >= MAX_RECORDS ? null : this.#sent++
+  }
+
+  /** Seals record `n` taken by `take` (here, when no worker does it). */
+  sealTaken(n: number, plaintext: Uint8Array): SealedRecord {
+    return { n, bytes: sealRecord(this.#keys.s2c, n, plaintext) }
+  }
+
+  /** The s2c key, for the fan-out worker that seals this connection's records (`workers`). */
+  get sealingKey(): KeyObject {
+    return this.#keys.s2c
   }
 
   /**

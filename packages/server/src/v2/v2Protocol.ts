@@ -13,7 +13,7 @@ import type { KeyHolder } from '../delivery/idempotencyKeys'
 import type { RoomEntry, RoomPosition } from '../delivery/roomLog'
 import type { Session, SessionOwner } from '../delivery/session'
 import type { OutgoingMessage } from '../outgoing'
-import type { ConnectionProtocol, SealedFrame } from '../protocol'
+import type { ConnectionProtocol, PendingSeal, SealedFrame, WorkerKey } from '../protocol'
 import { refuseJoinOf } from '../roomAuthorization'
 import { ClientStream } from './clientStream'
 import type { RecordChannel, SealedRecord } from './recordChannel'
@@ -105,8 +105,29 @@ export class V2Protocol implements ConnectionProtocol {
 
   /** A room message (numbered on its room's stream) or a broadcast (not numbered, not resumable). */
   seal(message: OutgoingMessage): SealedFrame | null {
-    if (message.room) return this.#sealRoomEntry(message.room.name, message.room.entry)
-    return this.#live ? this.#seal(message.v2Plaintext()) : null
+    const plaintext = this.#fanOutPlaintext(message)
+    return plaintext && this.#seal(plaintext)
+  }
+
+  reserve(message: OutgoingMessage): PendingSeal | null {
+    const plaintext = this.#fanOutPlaintext(message)
+    const channel = this.#channel
+    if (!plaintext || !channel) return null
+    const n = channel.take()
+    if (n === null) {
+      this.#connection.close(SERVER_CLOSE.REKEY, 'Re-key: record limit reached')
+      return null
+    }
+    return {
+      counter: n,
+      plaintext,
+      sealHere: () => channel.sealTaken(n, plaintext),
+      complete: (frame) => void this.write(frame),
+    }
+  }
+
+  workerKey(): WorkerKey | null {
+    return this.#channel && { protocol: 2, key: this.#channel.sealingKey }
   }
 
   /** Writes records in counter order: one sealed after another but written first waits for it. */
@@ -282,15 +303,20 @@ export class V2Protocol implements ConnectionProtocol {
     }
   }
 
-  /** A live room entry: written in order, held during a replay, skipped when sent already. */
-  #sealRoomEntry(room: string, entry: RoomEntry): SealedFrame | null {
-    const cursor = this.#owned()?.rooms.get(room)
+  /**
+   * What a fan-out sends this connection: a broadcast's record plaintext once live, or a live room
+   * entry's (held during a replay, skipped when sent already); null for nothing.
+   */
+  #fanOutPlaintext(message: OutgoingMessage): Uint8Array | null {
+    if (!message.room) return this.#live ? message.v2Plaintext() : null
+    const { name, entry } = message.room
+    const cursor = this.#owned()?.rooms.get(name)
     if (!cursor) return null
     if (cursor.held) {
       cursor.held.push(entry)
       return null
     }
-    return this.#live && advance(cursor, entry) ? this.#seal(entry.plaintext) : null
+    return this.#live && advance(cursor, entry) ? entry.plaintext : null
   }
 
   /** A record after `ready`: opened now, in arrival order; handled in order through the queue. */
