@@ -4,6 +4,8 @@ import { defineProject } from 'vitest/config'
 const source = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 
 export default defineProject({
+  // The development build's switch (see tsup.config.ts); production texts are tested on dist.
+  define: { __DEV__: 'true' },
   resolve: {
     // Core's tests run against core's source, and so does the mock server they use.
     alias: {

@@ -1,7 +1,3 @@
-export { EncryptedSocketError, isEncryptedSocketError } from './errors'
-export { DEFAULT_ECDH_INFO } from './defaultEcdhInfo'
-export type { EncryptedSocketErrorOptions, ErrorCode } from './errors'
-
 // Protocol v1 building blocks, shared by the client, @encrypted-socket/server and
 // @encrypted-socket/testing (and by anyone writing their own peer).
 export { decodeBase64, encodeBase64 } from './crypto/base64'
@@ -55,7 +51,14 @@ export type { SealedMessage } from './protocol/message'
 
 // Protocol v2 building blocks (PROTOCOL-v2.md), shared the same way.
 export { hkdfAesKey } from './crypto/hkdf'
-export { C2S_LABEL, S2C_LABEL, clientRecordKeys, deriveRecordKeys, keyInfo, transcriptHash } from './protocol/v2/keys'
+export {
+  C2S_LABEL,
+  S2C_LABEL,
+  clientRecordKeys,
+  deriveRecordKeys,
+  keyInfo,
+  transcriptHash,
+} from './protocol/v2/keys'
 export type { RecordKeys } from './protocol/v2/keys'
 export {
   MAX_RECORDS,
@@ -88,36 +91,7 @@ export {
 export type { Welcome } from './protocol/v2/welcome'
 export { PROTOCOL_V1, PROTOCOL_V2 } from './protocol/v2/subprotocols'
 
-// The client.
-export { EncryptedWebSocketClient } from './client/encryptedWebSocketClient'
-export { CLIENT_CLOSE, REJECTED_CLOSE_CODES, defaultShouldReconnect, nextDelay } from './client/reconnect'
-export { transition } from './client/transition'
-export type { ClientEvent } from './client/transition'
-export { getRoomDenial, getRoomStatus } from './client/roomStatus'
-export { ReplayGuard } from './client/replayGuard'
-export { SNAPSHOT_FIELDS } from './client/snapshot'
-export type { RoomStatus } from './client/roomStatus'
-export { DEFAULTS } from './options'
-export { pinServerFingerprint, pinServerKey } from './client/pinServer'
-export type { ServerIdentity, SignedHandshake } from './client/pinServer'
-export type {
-  ClientOptions,
-  ClientSnapshot,
-  CloseInfo,
-  ConnectionState,
-  EventMap,
-  EventName,
-  LifecycleEvents,
-  Logger,
-  ReconnectOptions,
-  RoomDenial,
-  SendOptions,
-  TrafficEntry,
-  UnknownEvents,
-  WebSocketConstructor,
-  WebSocketLike,
-} from './types'
-export { leaseClient } from './client/lease'
-export { createClientOwner } from './client/clientOwner'
-export type { ClientOwner } from './client/clientOwner'
-export { destroyOnUnload } from './client/pageSignals'
+// The client (with v1 and v2; `@encrypted-socket/core/v2` has the v2-only one) and what goes
+// with it.
+export { EncryptedWebSocketClient, createClientOwner } from './client/encryptedWebSocketClient'
+export * from './clientApi'

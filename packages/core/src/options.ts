@@ -79,53 +79,66 @@ const MS = 'a number of ms ≥ 0'
 
 const r = DEFAULTS.reconnect
 
-// Bundlers replace process.env.NODE_ENV; where nothing does, `process` may not exist.
-declare const process: { env: { NODE_ENV?: string } }
-
 /**
- * Each option after `url`, `ecdhInfo` and `token`, by its path: what it must be, the test, and the
- * default that replaces `undefined`.
+ * Each option after `url`, `ecdhInfo` and `token`, by its path: its test, and the default that
+ * replaces `undefined` (`reconnect.maxInterval`'s depends on the interval).
  */
-const RULES: [path: string, expected: string, test: Test, fallback?: unknown][] = [
-  ['getToken', 'a function', isFunction],
-  ['reconnect.enabled', 'a boolean', isBoolean, r.enabled],
-  [
-    'reconnect.maxRetries',
-    'an integer ≥ 0, or Infinity',
-    (v) => v === Infinity || isCountFrom(0)(v),
-    r.maxRetries,
-  ],
-  ['reconnect.interval', MS, isNumberFrom(0), r.interval],
-  ['reconnect.backoffMultiplier', 'a number ≥ 1', isNumberFrom(1), r.backoffMultiplier],
-  ['reconnect.maxInterval', MS, isNumberFrom(0)], // its default and bound depend on the interval
-  ['reconnect.jitter', '"full" or "none"', (v) => v === 'full' || v === 'none', r.jitter],
-  ['reconnect.shouldReconnect', 'a function (close) => boolean', isFunction],
-  ['heartbeatInterval', `${MS} (0 turns heartbeats off)`, isNumberFrom(0), DEFAULTS.heartbeatInterval],
-  [
-    'autoJoinRooms',
-    'an array of non-empty room names',
-    (v) => Array.isArray(v) && v.every(isRoom),
-    Object.freeze([]),
-  ],
-  ['WebSocket', 'a WebSocket constructor (in Node 20, `ws`)', isFunction],
-  [
-    'protocols',
-    'a string or an array of strings',
-    (v) => isString(v) || (Array.isArray(v) && v.every(isString)),
-  ],
-  ['protocol', '"auto", "v1" or "v2"', (v) => v === 'auto' || v === 'v1' || v === 'v2', DEFAULTS.protocol],
-  ['pongTimeout', 'a number of ms > 0', (v) => isNumberFrom(0)(v) && v !== 0, DEFAULTS.pongTimeout],
-  ['handshakeTimeout', 'a number of ms > 0', (v) => isNumberFrom(0)(v) && v !== 0, DEFAULTS.handshakeTimeout],
-  ['requireEncryption', 'a boolean', isBoolean, DEFAULTS.requireEncryption],
-  ['outbox.maxSize', 'an integer ≥ 0', isCountFrom(0), DEFAULTS.outboxMaxSize],
-  ['outbox.maxAge', 'a number of ms > 0 (or Infinity)', isDuration, DEFAULTS.outboxMaxAge],
-  ['allowInsecureTransport', 'a boolean', isBoolean, DEFAULTS.allowInsecureTransport],
-  ['maxTrackedIvs', 'an integer ≥ 1', isCountFrom(1), DEFAULTS.maxTrackedIvs],
-  ['serverIdentity', 'pinServerKey(…) or pinServerFingerprint(…)', isFunction],
-  ['logger', 'like console (info, warn, error, debug)', isLogger],
-  ['debug', 'a boolean', isBoolean],
-  ['onTraffic', 'a function', isFunction],
+const RULES: [path: string, test: Test, fallback?: unknown][] = [
+  ['getToken', isFunction],
+  ['reconnect.enabled', isBoolean, r.enabled],
+  ['reconnect.maxRetries', (v) => v === Infinity || isCountFrom(0)(v), r.maxRetries],
+  ['reconnect.interval', isNumberFrom(0), r.interval],
+  ['reconnect.backoffMultiplier', isNumberFrom(1), r.backoffMultiplier],
+  ['reconnect.maxInterval', isNumberFrom(0)],
+  ['reconnect.jitter', (v) => v === 'full' || v === 'none', r.jitter],
+  ['reconnect.shouldReconnect', isFunction],
+  ['heartbeatInterval', isNumberFrom(0), DEFAULTS.heartbeatInterval],
+  ['autoJoinRooms', (v) => Array.isArray(v) && v.every(isRoom), Object.freeze([])],
+  ['WebSocket', isFunction],
+  ['protocols', (v) => isString(v) || (Array.isArray(v) && v.every(isString))],
+  ['protocol', (v) => v === 'auto' || v === 'v1' || v === 'v2', DEFAULTS.protocol],
+  ['pongTimeout', (v) => isNumberFrom(0)(v) && v !== 0, DEFAULTS.pongTimeout],
+  ['handshakeTimeout', (v) => isNumberFrom(0)(v) && v !== 0, DEFAULTS.handshakeTimeout],
+  ['requireEncryption', isBoolean, DEFAULTS.requireEncryption],
+  ['outbox.maxSize', isCountFrom(0), DEFAULTS.outboxMaxSize],
+  ['outbox.maxAge', isDuration, DEFAULTS.outboxMaxAge],
+  ['allowInsecureTransport', isBoolean, DEFAULTS.allowInsecureTransport],
+  ['maxTrackedIvs', isCountFrom(1), DEFAULTS.maxTrackedIvs],
+  ['serverIdentity', isFunction],
+  ['logger', isLogger],
+  ['debug', isBoolean],
+  ['onTraffic', isFunction],
 ]
+
+/** What each option must be, for the development build's messages (production names the option only). */
+const EXPECTED: Record<string, string> = __DEV__
+  ? {
+      getToken: 'a function',
+      'reconnect.enabled': 'a boolean',
+      'reconnect.maxRetries': 'an integer ≥ 0, or Infinity',
+      'reconnect.interval': MS,
+      'reconnect.backoffMultiplier': 'a number ≥ 1',
+      'reconnect.maxInterval': MS,
+      'reconnect.jitter': '"full" or "none"',
+      'reconnect.shouldReconnect': 'a function (close) => boolean',
+      heartbeatInterval: `${MS} (0 turns heartbeats off)`,
+      autoJoinRooms: 'an array of non-empty room names',
+      WebSocket: 'a WebSocket constructor (in Node 20, `ws`)',
+      protocols: 'a string or an array of strings',
+      protocol: '"auto", "v1" or "v2"',
+      pongTimeout: 'a number of ms > 0',
+      handshakeTimeout: 'a number of ms > 0',
+      requireEncryption: 'a boolean',
+      'outbox.maxSize': 'an integer ≥ 0',
+      'outbox.maxAge': 'a number of ms > 0 (or Infinity)',
+      allowInsecureTransport: 'a boolean',
+      maxTrackedIvs: 'an integer ≥ 1',
+      serverIdentity: 'pinServerKey(…) or pinServerFingerprint(…)',
+      logger: 'like console (info, warn, error, debug)',
+      debug: 'a boolean',
+      onTraffic: 'a function',
+    }
+  : {}
 
 /** Validates the options and fills in defaults. Throws `ERR_INVALID_OPTION` naming the option. */
 export function resolveOptions(options: ClientOptions): ResolvedOptions {
@@ -140,7 +153,9 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   if ('serverKey' in options || 'serverKeyFingerprint' in options) {
     throw new EncryptedSocketError(
       'ERR_INVALID_OPTION',
-      'Options "serverKey" and "serverKeyFingerprint" became `serverIdentity: pinServerKey(key)` or `pinServerFingerprint(hex)`.',
+      __DEV__
+        ? 'Options "serverKey" and "serverKeyFingerprint" became `serverIdentity: pinServerKey(key)` or `pinServerFingerprint(hex)`.'
+        : 'Use serverIdentity.',
     )
   }
   for (const group of ['reconnect', 'outbox'] as const) {
@@ -153,13 +168,13 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     reconnect: Record<string, unknown>
     outbox: Record<string, unknown>
   } = { url, ecdhInfo, token, reconnect: {}, outbox: {} }
-  for (const [path, expected, test, fallback] of RULES) {
+  for (const [path, test, fallback] of RULES) {
     const [group, key] = path.split('.') as [string, string | undefined]
     const value =
       key === undefined
         ? options[group as keyof ClientOptions]
         : (options[group as 'reconnect'] as Record<string, unknown> | undefined)?.[key]
-    if (value !== undefined && !test(value)) throw invalid(path, expected, value)
+    if (value !== undefined && !test(value)) throw invalid(path, EXPECTED[path]!, value)
     if (key === undefined) resolved[group] = value ?? fallback
     else (resolved[group] as Record<string, unknown>)[key] = value ?? fallback
   }
@@ -175,8 +190,8 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     )
   }
   checkTransport(url, resolved.allowInsecureTransport as boolean)
-  // Development aids (typos, a token in the URL), inline so that bundlers drop them in production.
-  if (typeof process !== 'undefined' && process.env.NODE_ENV !== 'production') {
+  // Development aids (typos, a token in the URL): not in the production build.
+  if (__DEV__) {
     const logger = resolved.logger as Logger
     warnUnknownOptions(options, ['url', 'ecdhInfo', 'token', ...RULES.map(([path]) => path)], logger)
     warnTokenInUrl(url, logger)
@@ -199,25 +214,30 @@ function checkTransport(url: string, allowInsecureTransport: boolean): void {
   } catch {
     throw new EncryptedSocketError(
       'ERR_INVALID_OPTION',
-      'Option "url" is not a valid URL: pass an absolute wss:// URL.',
+      __DEV__ ? 'Option "url" is not a valid URL: pass an absolute wss:// URL.' : 'Option "url" is invalid.',
     )
   }
   const { protocol, hostname } = parsed
   if (protocol !== 'wss:' && protocol !== 'ws:') {
     throw new EncryptedSocketError(
       'ERR_INVALID_OPTION',
-      `Option "url" must use wss:// (or ws:// to localhost); got "${protocol}".`,
+      __DEV__
+        ? `Option "url" must use wss:// (or ws:// to localhost); got "${protocol}".`
+        : 'Option "url" is invalid.',
     )
   }
   if (protocol === 'ws:' && !LOOPBACK.test(hostname) && !allowInsecureTransport) {
     throw new EncryptedSocketError(
       'ERR_INSECURE_TRANSPORT',
-      `ws://${hostname} would send the token without TLS: use wss:// (or allowInsecureTransport).`,
+      __DEV__
+        ? `ws://${hostname} would send the token without TLS: use wss:// (or allowInsecureTransport).`
+        : 'Use wss://.',
     )
   }
 }
 
 function invalid(name: string, expected: string, value: unknown): EncryptedSocketError {
+  if (!__DEV__) return new EncryptedSocketError('ERR_INVALID_OPTION', `Option "${name}" is invalid.`)
   const type = Array.isArray(value) ? 'array' : typeof value
   const got =
     value == null || type === 'number' || type === 'boolean'

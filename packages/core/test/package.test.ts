@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
@@ -27,6 +27,23 @@ describe('the built package', () => {
     expect(JSON.parse(esm)).toContain('EncryptedWebSocketClient')
   })
 
+  it('resolves the production build under the `production` condition, ESM and CommonJS, and v2 alike', () => {
+    const texts = runNode([
+      '--conditions=production',
+      '--input-type=module',
+      '-e',
+      [
+        "import { createRequire } from 'node:module'",
+        'const require = createRequire(process.cwd() + "/")',
+        "const options = { url: 'wss://example.com', ecdhInfo: 'x', reconnect: { interval: -1 } }",
+        'const text = (m) => { try { new m.EncryptedWebSocketClient(options) } catch (e) { return e.message } }',
+        "const builds = [await import('@encrypted-socket/core'), require('@encrypted-socket/core'), await import('@encrypted-socket/core/v2'), require('@encrypted-socket/core/v2')]",
+        'console.log(JSON.stringify(builds.map(text)))',
+      ].join('; '),
+    ])
+    expect(JSON.parse(texts)).toEqual(Array(4).fill('Option "reconnect.interval" is invalid.'))
+  })
+
   it('can be imported where there is no window (server rendering)', () => {
     const out = runNode([
       '--input-type=module',
@@ -36,8 +53,11 @@ describe('the built package', () => {
     expect(out.trim()).toBe('disconnected undefined')
   })
 
-  it.each(['index.d.ts', 'index.d.cts'])('%s has no `any` in the public types', (file) => {
-    const types = readFileSync(dist(file), 'utf8')
+  it.each(['.d.ts', '.d.cts'])('the %s declarations have no `any` in the public types', (extension) => {
+    // index, v2 and the declarations they share.
+    const files = readdirSync(dist('')).filter((file) => file.endsWith(extension))
+    expect(files).toEqual(expect.arrayContaining([`index${extension}`, `v2${extension}`]))
+    const types = files.map((file) => readFileSync(dist(file), 'utf8')).join('\n')
     const code = types.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '')
     expect(code).toContain('declare class EncryptedSocketError')
     expect(code.match(/\bany\b/g)).toBeNull()

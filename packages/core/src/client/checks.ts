@@ -28,7 +28,10 @@ export function checkSend(event: string, options: SendOptions, context: SendCont
     throw new EncryptedSocketError('ERR_INVALID_ARGUMENT', 'send() needs a non-empty event name.')
   }
   if (context.reservedNames && isReservedEvent(event)) {
-    throw new EncryptedSocketError('ERR_RESERVED_EVENT', `"${event}" is a protocol event name; pick another.`)
+    throw new EncryptedSocketError(
+      'ERR_RESERVED_EVENT',
+      __DEV__ ? `"${event}" is a protocol event name; pick another.` : `"${event}" is reserved.`,
+    )
   }
   const { state } = context
   const refuse = (code: ErrorCode, why: string) =>
@@ -65,12 +68,15 @@ export function checkSendOptions(call: string, { timeout, maxAge, signal }: Send
     if (value !== undefined && !isDuration(value)) {
       throw new EncryptedSocketError(
         'ERR_INVALID_ARGUMENT',
-        `${call}: ${name} must be a number of ms > 0 (or Infinity).`,
+        __DEV__ ? `${call}: ${name} must be a number of ms > 0 (or Infinity).` : `${call}: invalid ${name}.`,
       )
     }
   }
   if (signal !== undefined && typeof signal?.addEventListener !== 'function') {
-    throw new EncryptedSocketError('ERR_INVALID_ARGUMENT', `${call}: signal must be an AbortSignal.`)
+    throw new EncryptedSocketError(
+      'ERR_INVALID_ARGUMENT',
+      __DEV__ ? `${call}: signal must be an AbortSignal.` : `${call}: invalid signal.`,
+    )
   }
 }
 
@@ -81,5 +87,8 @@ export function checkRooms(method: string, rooms: readonly string[]): void {
 }
 
 export function destroyedError(call: string): EncryptedSocketError {
-  return new EncryptedSocketError('ERR_DESTROYED', `${call} after destroy(): create a new client.`)
+  return new EncryptedSocketError(
+    'ERR_DESTROYED',
+    __DEV__ ? `${call} after destroy(): create a new client.` : `${call} after destroy().`,
+  )
 }

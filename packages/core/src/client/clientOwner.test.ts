@@ -1,7 +1,7 @@
 import { MockWebSocket } from '@encrypted-socket/testing'
 import { describe, expect, it } from 'vitest'
 import { ECDH_INFO, mockServer, onCleanup, reachState, TOKEN } from '../../test/helpers'
-import { createClientOwner } from './clientOwner'
+import { createClientOwner } from './encryptedWebSocketClient'
 
 const microtask = () => new Promise<void>((resolve) => queueMicrotask(resolve))
 const quiet = { debug() {}, info() {}, warn() {}, error() {} }

@@ -5,13 +5,13 @@
 // effects never run while rendering on a server, Vue watchers do (the Vue adapter checks).
 import { isEncryptedSocketError } from '../errors'
 import type { ClientOptions, EventMap, UnknownEvents } from '../types'
-import { EncryptedWebSocketClient } from './encryptedWebSocketClient'
+import type { ClientBase } from './clientBase'
 import { leaseClient } from './lease'
 import { INITIAL_SNAPSHOT } from './snapshot'
 import { destroyOnUnload } from './pageSignals'
 
 export interface ClientOwner<Events extends EventMap = UnknownEvents> {
-  readonly client: EncryptedWebSocketClient<Events>
+  readonly client: ClientBase<Events>
   /**
    * Holds the client, and ties it to the page in a browser. The returned release (calling it
    * twice is harmless) destroys the client once no holder is left.
@@ -26,8 +26,6 @@ export interface ClientOwner<Events extends EventMap = UnknownEvents> {
 const inBrowser = (): boolean => typeof window !== 'undefined'
 const noop = (): void => undefined
 
-// Bundlers replace process.env.NODE_ENV; where nothing does, `process` may not exist.
-declare const process: { env: { NODE_ENV?: string } }
 const logged = new Set<string>()
 
 /**
@@ -36,7 +34,7 @@ const logged = new Set<string>()
  * error as `lastError`; `connect()`, `reconnect()` and `send()` reject with it, `joinRooms()` and
  * `leaveRooms()` throw it; subscriptions and `joinRoom()` hold nothing.
  */
-function refusedClient(error: Error): EncryptedWebSocketClient<EventMap> {
+function refusedClient(error: Error): ClientBase<EventMap> {
   const snapshot = Object.freeze({ ...INITIAL_SNAPSHOT, lastError: error })
   const reject = () => Promise.reject(error)
   const refuse = () => {
@@ -69,10 +67,7 @@ function refusedClient(error: Error): EncryptedWebSocketClient<EventMap> {
     destroy: noop,
     updateToken: noop,
     setDebug: noop,
-  } satisfies Record<
-    keyof EncryptedWebSocketClient<EventMap>,
-    unknown
-  > as unknown as EncryptedWebSocketClient<EventMap>
+  } satisfies Record<keyof ClientBase<EventMap>, unknown> as unknown as ClientBase<EventMap>
 }
 
 /**
@@ -80,19 +75,16 @@ function refusedClient(error: Error): EncryptedWebSocketClient<EventMap> {
  * during render, a blank page): the owner holds a refused client instead (see above), and in
  * development the error is printed once with `console.error`.
  */
-export function createClientOwner<Events extends EventMap = UnknownEvents>(
+export function ownClient<Events extends EventMap>(
+  construct: (options: ClientOptions) => ClientBase<Events>,
   options: ClientOptions,
 ): ClientOwner<Events> {
-  let client: EncryptedWebSocketClient<Events>
+  let client: ClientBase<Events>
   try {
-    client = new EncryptedWebSocketClient<Events>(options)
+    client = construct(options)
   } catch (error) {
     if (!isEncryptedSocketError(error)) throw error
-    if (
-      typeof process !== 'undefined' &&
-      process.env.NODE_ENV !== 'production' &&
-      !logged.has(error.message)
-    ) {
+    if (__DEV__ && !logged.has(error.message)) {
       logged.add(error.message)
       console.error(error)
     }

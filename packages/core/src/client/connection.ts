@@ -11,9 +11,14 @@ import { constructFailure, openFailure, ORIGIN_REFUSED_CLOSE, originRefused } fr
 import { CLIENT_CLOSE, MESSAGE_TOO_BIG, REJECTED_CLOSE_CODES } from './reconnect'
 import type { ClientSession } from './clientSession'
 import type { RequestAnswer } from './outbox'
-import type { Gap, OutgoingMessage, Protocol, ProtocolContext, SessionReady } from './session'
-import { V1Protocol } from './v1Protocol'
-import { V2Protocol } from './v2Protocol'
+import type {
+  Gap,
+  OutgoingMessage,
+  Protocol,
+  ProtocolContext,
+  ProtocolSupport,
+  SessionReady,
+} from './session'
 
 const OPEN = 1
 const noop = (): void => {}
@@ -70,6 +75,8 @@ export interface ConnectionOptions {
   keys: Promise<EphemeralKeys>
   /** The client's v2 session, kept across connections. */
   session: ClientSession
+  /** The protocols this client speaks. */
+  protocols: ProtocolSupport
 }
 
 /**
@@ -80,23 +87,23 @@ export function openConnection(
   options: ResolvedOptions,
   token: () => Promise<string>,
   host: ConnectionHost,
-  { offerNone, session, keys }: ConnectionOptions,
+  connection: ConnectionOptions,
 ): Connection | EncryptedSocketError {
   const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
   if (!globalThis.crypto?.subtle) {
     return new EncryptedSocketError(
       'ERR_NO_CRYPTO',
-      'No crypto.subtle: serve the page over https:// or localhost.',
+      __DEV__ ? 'No crypto.subtle: serve the page over https:// or localhost.' : 'No crypto.subtle.',
     )
   }
   if (!WebSocketImpl) {
     return new EncryptedSocketError(
       'ERR_NO_WEBSOCKET',
-      'No WebSocket: pass one as the `WebSocket` option (ws in Node).',
+      __DEV__ ? 'No WebSocket: pass one as the `WebSocket` option (ws in Node).' : 'No WebSocket.',
     )
   }
   try {
-    return new Connection(WebSocketImpl, options, token, host, { offerNone, session, keys })
+    return new Connection(WebSocketImpl, options, token, host, connection)
   } catch (cause) {
     return constructFailure(options.url, cause)
   }
@@ -122,6 +129,7 @@ export class Connection {
   readonly #keys: Promise<EphemeralKeys>
   readonly #offered: boolean
   readonly #session: ClientSession
+  readonly #support: ProtocolSupport
   #disposed = false
   #opened = false
   #authenticated = false
@@ -140,10 +148,11 @@ export class Connection {
     options: ResolvedOptions,
     token: () => Promise<string>,
     host: ConnectionHost,
-    { offerNone, session, keys }: ConnectionOptions,
+    { offerNone, session, keys, protocols: support }: ConnectionOptions,
   ) {
     this.#options = options
     this.#session = session
+    this.#support = support
     this.#host = host
     const protocols = offeredProtocols(options, offerNone)
     this.#offered = Array.isArray(protocols) ? protocols.length > 0 : protocols !== undefined
@@ -165,7 +174,9 @@ export class Connection {
         CLIENT_CLOSE.HANDSHAKE_TIMEOUT,
         new EncryptedSocketError(
           'ERR_HANDSHAKE_TIMEOUT',
-          `No handshake within ${options.handshakeTimeout} ms (handshakeTimeout).`,
+          __DEV__
+            ? `No handshake within ${options.handshakeTimeout} ms (handshakeTimeout).`
+            : 'No handshake in time.',
         ),
       )
     }, options.handshakeTimeout)
@@ -257,15 +268,19 @@ export class Connection {
         CLIENT_CLOSE.PROTOCOL_VERSION,
         new EncryptedSocketError(
           'ERR_PROTOCOL_VERSION',
-          this.#options.serverIdentity
-            ? 'The server does not speak protocol v2, and a pinned serverIdentity requires it (v1 would send the token in clear). Upgrade the server.'
-            : 'The server does not speak protocol v2 (protocol: "v2"). Upgrade the server, or use protocol: "auto".',
+          !__DEV__
+            ? 'The server does not speak protocol v2.'
+            : this.#options.serverIdentity
+              ? 'The server does not speak protocol v2, and a pinned serverIdentity requires it (v1 would send the token in clear). Upgrade the server.'
+              : 'The server does not speak protocol v2 (protocol: "v2"). Upgrade the server, or use protocol: "auto".',
         ),
       )
     }
     this.#host.opened()
     const context = this.#context()
-    this.#protocol = selected === PROTOCOL_V2 ? new V2Protocol(context) : new V1Protocol(context)
+    // Without v1 the client requires v2 (ClientBase), so a v1 selection gave up above.
+    const { v1, v2 } = this.#support
+    this.#protocol = selected === PROTOCOL_V2 || !v1 ? v2(context) : v1(context)
   }
 
   /** What the protocol may do with this connection; nothing once it is disposed. */

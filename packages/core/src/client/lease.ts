@@ -1,8 +1,8 @@
 // Shared ownership of a client, so that React StrictMode's remount keeps one socket.
-import type { EncryptedWebSocketClient } from './encryptedWebSocketClient'
+import type { ClientBase } from './clientBase'
 import type { EventMap } from '../types'
 
-type AnyClient = Pick<EncryptedWebSocketClient<EventMap>, 'destroy'>
+type AnyClient = Pick<ClientBase<EventMap>, 'destroy'>
 
 const holders = new WeakMap<AnyClient, number>()
 

@@ -33,17 +33,27 @@ export function openFailure(url: string, detail: string, scrub: (text: string) =
     error: new EncryptedSocketError(code, text),
   })
   if (/wrong version number|EPROTO|packet length too long/i.test(detail)) {
-    return final('ERR_TLS', `${where} has no TLS: use ws://, or put TLS in front of the server.`)
+    return final(
+      'ERR_TLS',
+      __DEV__ ? `${where} has no TLS: use ws://, or put TLS in front of the server.` : `${where} has no TLS.`,
+    )
   }
   if (/certificate|self[- ]signed|unable to verify|CERT_/i.test(detail)) {
     return final(
       'ERR_TLS',
-      `${where}: TLS certificate refused (${scrub(detail)}); use one the client trusts.`,
+      __DEV__
+        ? `${where}: TLS certificate refused (${scrub(detail)}); use one the client trusts.`
+        : `${where}: TLS certificate refused.`,
     )
   }
   const status = /Unexpected server response: (\d+)/.exec(detail)?.[1]
   if (status === '426')
-    return final('ERR_PROTOCOL_VERSION', `${where} requires protocol v2 (HTTP 426): drop protocol: 'v1'.`)
+    return final(
+      'ERR_PROTOCOL_VERSION',
+      __DEV__
+        ? `${where} requires protocol v2 (HTTP 426): drop protocol: 'v1'.`
+        : `${where} requires protocol v2.`,
+    )
   const cause = status
     ? `HTTP ${status}, not an upgrade: check the URL's path`
     : /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|E\w*UNREACH|ETIMEDOUT|ECONNRESET|socket hang up/.exec(detail)?.[0]
@@ -51,7 +61,9 @@ export function openFailure(url: string, detail: string, scrub: (text: string) =
     retry: true,
     error: new EncryptedSocketError(
       'ERR_UNREACHABLE',
-      `Cannot reach ${where}${cause ? ` (${cause})` : ''}: check that the server runs, the host, port and scheme (wss:// needs TLS). Retrying.`,
+      __DEV__
+        ? `Cannot reach ${where}${cause ? ` (${cause})` : ''}: check that the server runs, the host, port and scheme (wss:// needs TLS). Retrying.`
+        : `Cannot reach ${where}.`,
       { closeCode: 1006 },
     ),
   }
@@ -62,7 +74,9 @@ export function originRefused(): EncryptedSocketError {
   const origin = (globalThis as { location?: { origin?: string } }).location?.origin
   return new EncryptedSocketError(
     'ERR_ORIGIN_REFUSED',
-    `The server refuses this page's Origin${origin ? ` (${origin})` : ''}: add it to its origins option (CLI --origin).`,
+    __DEV__
+      ? `The server refuses this page's Origin${origin ? ` (${origin})` : ''}: add it to its origins option (CLI --origin).`
+      : 'The server refuses this Origin.',
     { closeCode: ORIGIN_REFUSED_CLOSE },
   )
 }
@@ -73,7 +87,9 @@ export function constructFailure(url: string, cause: unknown): EncryptedSocketEr
   if (secure && url.startsWith('ws:')) {
     return new EncryptedSocketError(
       'ERR_TLS',
-      'An https:// page cannot open ws:// (mixed content): use wss://.',
+      __DEV__
+        ? 'An https:// page cannot open ws:// (mixed content): use wss://.'
+        : 'Mixed content: use wss://.',
       { cause },
     )
   }

@@ -1,7 +1,7 @@
 // Development aids for the first hour: an option name the client does not know (a typo is
 // otherwise ignored in silence) and a token in the URL's query. Warnings only, never a throw;
-// the caller skips them when `process.env.NODE_ENV === 'production'`, written inline there so
-// that bundlers drop this file from production builds.
+// the caller runs them only in the development build (`__DEV__`), so that the production build
+// has none of this file.
 import type { Logger } from '../types'
 
 /** Query parameters that usually carry a credential. */

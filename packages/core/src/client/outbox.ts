@@ -199,7 +199,7 @@ export class Outbox {
           item,
           new EncryptedSocketError(
             'ERR_PROTOCOL_VERSION',
-            'request() needs protocol v2; this server speaks v1.',
+            __DEV__ ? 'request() needs protocol v2; this server speaks v1.' : 'request() needs protocol v2.',
           ),
         )
       } else {
@@ -221,6 +221,8 @@ export class Outbox {
 function expired(item: OutboxItem, now: number): EncryptedSocketError {
   return new EncryptedSocketError(
     'ERR_SEND_EXPIRED',
-    `"${item.message.event}" waited ${now - item.queuedAt} ms, longer than its maxAge (${item.maxAge} ms); it was not sent. Send it again if it still holds.`,
+    __DEV__
+      ? `"${item.message.event}" waited ${now - item.queuedAt} ms, longer than its maxAge (${item.maxAge} ms); it was not sent. Send it again if it still holds.`
+      : `"${item.message.event}" expired before it went out.`,
   )
 }

@@ -1,6 +1,6 @@
 // The page, as the client sees it: back online or visible again (retry now), offline (do not try),
 // going away (close cleanly). Everything here is a no-op where there is no window.
-import type { EncryptedWebSocketClient } from './encryptedWebSocketClient'
+import type { ClientBase } from './clientBase'
 import type { EventMap } from '../types'
 
 type PageTarget = {
@@ -42,7 +42,7 @@ export function isOffline(): boolean {
  * that removes the listeners.
  */
 export function destroyOnUnload(
-  client: Pick<EncryptedWebSocketClient<EventMap>, 'destroy' | 'disconnect' | 'connect'>,
+  client: Pick<ClientBase<EventMap>, 'destroy' | 'disconnect' | 'connect'>,
   reconnectOnShow: () => boolean = () => true,
 ): () => void {
   if (typeof page.addEventListener !== 'function') return () => undefined

@@ -13,9 +13,15 @@ export function toOutgoing(event: string, data: unknown): OutgoingMessage {
   try {
     dataJson = JSON.stringify(data)
   } catch (cause) {
-    throw new EncryptedSocketError('ERR_INVALID_PAYLOAD', `The data of "${event}" is not JSON (a BigInt, a cycle?).`, {
-      cause,
-    })
+    throw new EncryptedSocketError(
+      'ERR_INVALID_PAYLOAD',
+      __DEV__
+        ? `The data of "${event}" is not JSON (a BigInt, a cycle?).`
+        : `The data of "${event}" is not JSON.`,
+      {
+        cause,
+      },
+    )
   }
   return { event, dataJson, binary: undefined }
 }

@@ -54,6 +54,15 @@ export interface Protocol {
   dispose(): void
 }
 
+/**
+ * The protocols a client speaks, each as a factory of its side of a connection. v2 always; v1 only
+ * in the client from the package's root (a v2-only client bundles none of v1).
+ */
+export interface ProtocolSupport {
+  v1?: (context: ProtocolContext) => Protocol
+  v2: (context: ProtocolContext) => Protocol
+}
+
 /** What a protocol may do with its connection. Once the connection is disposed, nothing happens. */
 export interface ProtocolContext {
   readonly options: ResolvedOptions

@@ -18,7 +18,7 @@ export class TokenSource {
     if (typeof token !== 'string') {
       throw new EncryptedSocketError(
         'ERR_INVALID_ARGUMENT',
-        `updateToken() needs a string; got a ${typeof token}.`,
+        __DEV__ ? `updateToken() needs a string; got a ${typeof token}.` : 'updateToken() needs a string.',
       )
     }
     this.#token = token
@@ -30,7 +30,7 @@ export class TokenSource {
     if (typeof token !== 'string' || token.length === 0) {
       throw new EncryptedSocketError(
         'ERR_TOKEN_UNAVAILABLE',
-        'No token: pass `token` or `getToken`, or call updateToken().',
+        __DEV__ ? 'No token: pass `token` or `getToken`, or call updateToken().' : 'No token.',
       )
     }
     return token

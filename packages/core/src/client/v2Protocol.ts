@@ -331,7 +331,9 @@ export class V2Protocol implements Protocol {
           // Not refreshed in time (no getToken, or it failed): reconnect at once with a fresh one.
           const error = new EncryptedSocketError(
             'ERR_REJECTED',
-            'The session ended with its token; reconnecting with a fresh one.',
+            __DEV__
+              ? 'The session ended with its token; reconnecting with a fresh one.'
+              : 'The token expired.',
             {
               closeCode: 4401,
             },
@@ -405,7 +407,9 @@ export class V2Protocol implements Protocol {
         CLIENT_CLOSE.PONG_TIMEOUT,
         new EncryptedSocketError(
           'ERR_PONG_TIMEOUT',
-          `Nothing from the server within ${this.#context.options.pongTimeout} ms of a ping (pongTimeout): the connection is dead; reconnecting.`,
+          __DEV__
+            ? `Nothing from the server within ${this.#context.options.pongTimeout} ms of a ping (pongTimeout): the connection is dead; reconnecting.`
+            : 'No pong in time.',
         ),
       )
     }, this.#context.options.pongTimeout)

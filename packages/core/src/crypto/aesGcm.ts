@@ -31,7 +31,9 @@ export async function decryptBytes(
   if (iv.length !== IV_LENGTH || ciphertext.length < TAG_LENGTH) {
     throw new EncryptedSocketError(
       'ERR_DECRYPT',
-      `Dropped a frame: the IV must be ${IV_LENGTH} bytes, the ciphertext at least ${TAG_LENGTH}.`,
+      __DEV__
+        ? `Dropped a frame: the IV must be ${IV_LENGTH} bytes, the ciphertext at least ${TAG_LENGTH}.`
+        : 'Dropped a frame: bad length.',
     )
   }
   try {
@@ -39,7 +41,9 @@ export async function decryptBytes(
   } catch (cause) {
     throw new EncryptedSocketError(
       'ERR_DECRYPT',
-      'Dropped a frame that failed authentication (tampered, or another key).',
+      __DEV__
+        ? 'Dropped a frame that failed authentication (tampered, or another key).'
+        : 'Dropped a frame: authentication failed.',
       { cause },
     )
   }

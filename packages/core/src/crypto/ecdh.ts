@@ -25,7 +25,9 @@ export async function importPeerPublicKey(raw: Uint8Array<ArrayBuffer>): Promise
   if (raw.length !== PUBLIC_KEY_LENGTH || raw[0] !== 0x04) {
     throw new EncryptedSocketError(
       'ERR_INVALID_PUBLIC_KEY',
-      `The peer's public key is not a 65-byte uncompressed P-256 point (got ${raw.length} bytes).`,
+      __DEV__
+        ? `The peer's public key is not a 65-byte uncompressed P-256 point (got ${raw.length} bytes).`
+        : 'Invalid P-256 public key.',
     )
   }
   try {
@@ -33,7 +35,9 @@ export async function importPeerPublicKey(raw: Uint8Array<ArrayBuffer>): Promise
   } catch (cause) {
     throw new EncryptedSocketError(
       'ERR_INVALID_PUBLIC_KEY',
-      "The peer's public key is not on the P-256 curve (a corrupted or forged handshake?).",
+      __DEV__
+        ? "The peer's public key is not on the P-256 curve (a corrupted or forged handshake?)."
+        : 'Invalid P-256 public key.',
       { cause },
     )
   }

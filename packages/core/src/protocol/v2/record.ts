@@ -79,12 +79,15 @@ export async function openRecord(
   record: Uint8Array<ArrayBuffer>,
 ): Promise<Uint8Array<ArrayBuffer>> {
   try {
-    if (record.length < TAG_LENGTH || n >= MAX_RECORDS) throw new Error('short record or counter past the limit')
+    if (record.length < TAG_LENGTH || n >= MAX_RECORDS)
+      throw new Error('short record or counter past the limit')
     return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: recordNonce(n) }, key, record))
   } catch (cause) {
     throw new EncryptedSocketError(
       'ERR_DECRYPT',
-      `Record ${n} did not open: it was tampered with, replayed, reordered, or one before it was dropped.`,
+      __DEV__
+        ? `Record ${n} did not open: it was tampered with, replayed, reordered, or one before it was dropped.`
+        : `Record ${n} did not open.`,
       { cause },
     )
   }
