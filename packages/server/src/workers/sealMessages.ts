@@ -14,6 +14,8 @@ export type ToSealWorker =
   | { type: 'seal'; job: number; plaintexts: Uint8Array[]; items: Float64Array }
   /** How many keys the worker holds (tests: none is left behind). */
   | { type: 'count'; job: number }
+  /** For tests: throw, as a bug in the worker would (it dies; what was posted after is never read). */
+  | { type: 'crash' }
 
 /**
  * A worker's answers. `sealed`: item `i` is `texts[i]` (a v1 frame), or the bytes

@@ -27,6 +27,8 @@ port.on('message', (message: ToSealWorker) => {
       return answer({ type: 'count', job: message.job, keys: keys.size })
     case 'seal':
       return seal(message.job, message.plaintexts, message.items)
+    case 'crash':
+      throw new Error('seal worker: crash asked for (a test)')
   }
 })
 

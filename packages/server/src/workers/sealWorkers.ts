@@ -92,9 +92,19 @@ export class SealWorkers {
     return this.#slots.reduce((sum, slot) => sum + slot.sealedHere, 0)
   }
 
-  /** For tests: ends worker `index` as a crash would. @internal */
-  crash(index: number): void {
-    this.#slots[index]?.crash()
+  /** For tests: frames the workers sealed. @internal */
+  get sealedThere(): number {
+    return this.#slots.reduce((sum, slot) => sum + slot.sealedThere, 0)
+  }
+
+  /** For tests: worker `index` crashes (`throw`: once it read what was posted so far). @internal */
+  crash(index: number, how: 'throw' | 'terminate' = 'throw'): void {
+    this.#slots[index]?.crash(how)
+  }
+
+  /** For tests: how many workers run now. @internal */
+  get running(): number {
+    return this.#slots.filter((slot) => slot.alive).length
   }
 
   /** Terminates every worker (what they had not answered is sealed here first). */

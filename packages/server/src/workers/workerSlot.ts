@@ -27,6 +27,8 @@ export class WorkerSlot {
   #stopped = false
   /** Frames this slot had the main thread seal (a dead worker's jobs, or a handle it did not know). */
   sealedHere = 0
+  /** Frames its workers sealed. */
+  sealedThere = 0
 
   constructor(index: number, script: string, logger: ServerLogger) {
     this.index = index
@@ -58,6 +60,11 @@ export class WorkerSlot {
 
   /** Posts one job: `seals[i]` under the key of `handles[i]`; each is completed exactly once. */
   seal(job: number, seals: PendingSeal[], handles: number[]): void {
+    if (!this.#worker) {
+      for (const pending of seals) this.#complete(pending, pending.sealHere())
+      this.sealedHere += seals.length
+      return
+    }
     const plaintexts: Uint8Array[] = []
     const index = new Map<Uint8Array, number>()
     const items = new Float64Array(3 * seals.length)
@@ -82,9 +89,13 @@ export class WorkerSlot {
     })
   }
 
-  /** For tests: ends the worker as a crash would (it is then replaced, or not, as after a crash). */
-  crash(): void {
-    void this.#worker?.terminate()
+  /**
+   * For tests: the worker throws once it read what was posted so far (`throw`), or is terminated
+   * now (`terminate`); either way it is then replaced, or not, as after any crash.
+   */
+  crash(how: 'throw' | 'terminate'): void {
+    if (how === 'throw') this.#post({ type: 'crash' })
+    else void this.#worker?.terminate()
   }
 
   /** Terminates the worker; what it had not answered is sealed here first. Not restarted. */
@@ -139,9 +150,10 @@ export class WorkerSlot {
       const pending = seals[i]!
       const text = texts[i]
       const length = offsets[2 * i + 1]!
-      let frame: SealedFrame
+      let frame: SealedFrame | undefined
       if (text !== null && text !== undefined) frame = text
       else if (length >= 0) frame = { n: pending.counter, bytes: Buffer.from(packed, offsets[2 * i]!, length) }
+      if (frame) this.sealedThere++
       else {
         this.sealedHere++
         frame = pending.sealHere()
