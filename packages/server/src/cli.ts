@@ -12,7 +12,7 @@ import { createServerIdentityText, loadServerIdentity } from './identity'
 import { createJsonLogger, type LogLevel } from './logger'
 import { startMetricsEndpoint, type MetricsEndpoint } from './metricsEndpoint'
 import type { JwksAlgorithm } from './jwks'
-import { isLoopbackHost, type ServerOptions } from './options'
+import { isLoopbackHost, MAX_WORKERS, type ServerOptions } from './options'
 import type { AuthorizeJoin } from './roomAuthorization'
 import { createEncryptedSocketServer, type EncryptedSocketServer } from './server'
 
@@ -67,6 +67,8 @@ Usage: encrypted-socket-server [options]
   --metrics-port <n>  serve GET /metrics (Prometheus) and      ENCRYPTED_SOCKET_METRICS_PORT
                       GET /healthz (200 while accepting, 503 while closing) on this port (0: any free one)
   --metrics-host <a>  interface of that endpoint               ENCRYPTED_SOCKET_METRICS_HOST [127.0.0.1]
+  --workers <n>       threads that seal fan-out (rooms,        ENCRYPTED_SOCKET_WORKERS    [0]
+                      broadcasts), 0..${MAX_WORKERS}; 0 seals on the main thread. At most one per spare core
   --log-level <l>     debug, info, warn or error               ENCRYPTED_SOCKET_LOG_LEVEL  [info]
   --drain-timeout <ms>  on SIGTERM, how long handlers may      ENCRYPTED_SOCKET_DRAIN_TIMEOUT [${DEFAULT_DRAIN_TIMEOUT}]
                       finish before clients are cut
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
       'require-v2': { type: 'boolean' },
       'generate-identity': { type: 'boolean' },
       'log-level': { type: 'string' },
+      workers: { type: 'string' },
       'drain-timeout': { type: 'string' },
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
@@ -192,6 +195,10 @@ async function main(): Promise<void> {
   if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535))
     fail(`--metrics-port must be 0..65535; got "${metricsPortText}".`)
   const metricsHost = values['metrics-host'] ?? env.ENCRYPTED_SOCKET_METRICS_HOST ?? '127.0.0.1'
+  const workersText = values.workers ?? env.ENCRYPTED_SOCKET_WORKERS
+  const workers = workersText === undefined ? 0 : Number(workersText)
+  if (!/^\d+$/.test(workersText ?? '0') || workers > MAX_WORKERS)
+    fail(`--workers must be a whole number from 0 to ${MAX_WORKERS}; got "${workersText}".`)
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel))
     fail(`--log-level must be debug, info, warn or error.`)
 
@@ -224,6 +231,7 @@ async function main(): Promise<void> {
     allowTokensWithoutExpiry,
     demo,
     requireV2,
+    workers,
     logger: createJsonLogger(logLevel),
     ...(authorizeJoin ? { authorizeJoin } : {}),
     ...(forwardedHops ? { clientAddress: forwardedFor(forwardedHops) } : {}),
@@ -290,7 +298,7 @@ async function main(): Promise<void> {
     console.log(`metrics: ${metricsEndpoint.url}/metrics  (health: ${metricsEndpoint.url}/healthz)`)
   }
   console.log(
-    `encrypted-socket server listening on ${server.url} (${requireV2 ? 'protocol v2 only' : 'protocols v2 and v1'}, ecdhInfo "${ecdhInfo}"${demo ? ', demo handlers on' : ''}${redisUrl ? ', scaled out through Redis' : ''})`,
+    `encrypted-socket server listening on ${server.url} (${requireV2 ? 'protocol v2 only' : 'protocols v2 and v1'}, ecdhInfo "${ecdhInfo}"${demo ? ', demo handlers on' : ''}${redisUrl ? ', scaled out through Redis' : ''}${workers > 0 ? `, ${workers} seal worker${workers === 1 ? '' : 's'}` : ''})`,
   )
   if (devToken) console.log('dev secret: random, in memory')
   if (tokens) console.log(`dev tokens: ${tokens.url}?user=<name>  (loopback only; any user name, valid 1 h)`)

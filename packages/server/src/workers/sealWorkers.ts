@@ -24,6 +24,8 @@ export class SealWorkers {
   readonly #slots: WorkerSlot[]
   #handles = 0
   #jobs = 0
+  /** Frames sealed here because their connection's worker no longer runs. */
+  #sealedHere = 0
 
   constructor(script: string, count: number, logger: ServerLogger) {
     this.#slots = Array.from({ length: count }, (_, index) => new WorkerSlot(index, script, logger))
@@ -68,6 +70,7 @@ export class SealWorkers {
         taken++
         const lease = connection.sealLease
         if (!lease?.slot.alive) {
+          this.#sealedHere++
           pending.complete(pending.sealHere())
           continue
         }
@@ -89,7 +92,7 @@ export class SealWorkers {
 
   /** For tests: frames the main thread sealed because a worker could not. @internal */
   get sealedHere(): number {
-    return this.#slots.reduce((sum, slot) => sum + slot.sealedHere, 0)
+    return this.#slots.reduce((sum, slot) => sum + slot.sealedHere, this.#sealedHere)
   }
 
   /** For tests: frames the workers sealed. @internal */
