@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
-async function bundle(code) {
+async function bundle(code, conditions = []) {
   const result = await build({
+    conditions,
     stdin: { contents: code, resolveDir: root, loader: 'js' },
     bundle: true,
     minify: true,
@@ -23,11 +24,14 @@ async function bundle(code) {
 const ECDSA = 'encrypted-socket/v1 connected' // the server-authentication transcript (v1)
 const ECDSA_V2 = 'encrypted-socket/v2 welcome' // what a v2 server identity signs
 const TESTING = 'mock server:' // @encrypted-socket/testing's mock server (its error messages)
+const V1 = 'the server could not decrypt our first frame' // the client's v1 protocol (v1Protocol.ts)
+const DEV_TEXTS = ['Unknown option', 'like console (info, warn, error, debug)'] // development build only
+const PRODUCTION = ['production'] // the export condition of an app's production build
 const checks = [
   [
-    'core: the client alone',
+    'core: the client alone (v1 and v2)',
     'export { EncryptedWebSocketClient } from "./packages/core/dist/index.js"',
-    { absent: [ECDSA, ECDSA_V2, TESTING], present: ['AES-GCM'] },
+    { absent: [ECDSA, ECDSA_V2, TESTING], present: ['AES-GCM', V1] },
   ],
   [
     'core: the client with pinning',
@@ -45,6 +49,29 @@ const checks = [
     { absent: [ECDSA, ECDSA_V2, TESTING], present: ['AES-GCM'] },
   ],
   [
+    'core/v2: the client alone, with none of v1',
+    'export { EncryptedWebSocketClient } from "./packages/core/dist/v2.js"',
+    { absent: [V1, ECDSA, ECDSA_V2, TESTING], present: ['AES-GCM', ...DEV_TEXTS] },
+  ],
+  [
+    'react/v2: useEncryptedSocket, production build: no v1, no development texts',
+    'export { useEncryptedSocket } from "./packages/react/dist/v2.js"',
+    { absent: [V1, ECDSA, ECDSA_V2, ...DEV_TEXTS], present: ['AES-GCM'] },
+    PRODUCTION,
+  ],
+  [
+    'vue/v2: useEncryptedSocket, production build: no v1, no development texts',
+    'export { useEncryptedSocket } from "./packages/vue/dist/v2.js"',
+    { absent: [V1, ECDSA, ECDSA_V2, ...DEV_TEXTS], present: ['AES-GCM'] },
+    PRODUCTION,
+  ],
+  [
+    'react: useEncryptedSocket, production build: no development texts',
+    'export { useEncryptedSocket } from "./packages/react/dist/index.js"',
+    { absent: DEV_TEXTS, present: [V1] },
+    PRODUCTION,
+  ],
+  [
     'testing: the mock server (the markers are real)',
     'export { createMockEncryptedServer } from "./packages/testing/dist/index.js"',
     { present: [TESTING] },
@@ -52,8 +79,8 @@ const checks = [
 ]
 
 let failed = false
-for (const [name, code, { absent = [], present = [] }] of checks) {
-  const output = await bundle(code)
+for (const [name, code, { absent = [], present = [] }, conditions] of checks) {
+  const output = await bundle(code, conditions)
   const wrong = [
     ...absent.filter((marker) => output.includes(marker)).map((marker) => `contains "${marker}"`),
     ...present.filter((marker) => !output.includes(marker)).map((marker) => `lacks "${marker}"`),

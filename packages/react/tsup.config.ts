@@ -3,7 +3,9 @@ import { packageBuild } from '../../tsup.base'
 
 export default defineConfig(
   packageBuild({
-    external: ['react', '@encrypted-socket/core'],
+    // index.ts with core's client (v1 and v2), v2.ts with its v2-only one.
+    entry: ['src/index.ts', 'src/v2.ts'],
+    external: ['react', '@encrypted-socket/core', '@encrypted-socket/core/v2'],
     // Every export is a client hook or component (React Server Components need the directive).
     banner: { js: "'use client';" },
   }),

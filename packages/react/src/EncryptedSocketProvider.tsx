@@ -1,7 +1,7 @@
-import type { EncryptedWebSocketClient, EventMap } from '@encrypted-socket/core'
+import { createClientOwner, type EncryptedWebSocketClient, type EventMap } from '@encrypted-socket/core'
 import type { ReactNode } from 'react'
 import { EncryptedSocketContext } from './context'
-import { useOwnedClient, type OwnedClientOptions } from './useOwnedClient'
+import { useOwnedClient, type CreateOwner, type OwnedClientOptions } from './useOwnedClient'
 
 export type EncryptedSocketProviderProps<Events extends EventMap> = {
   children?: ReactNode
@@ -21,7 +21,15 @@ export type EncryptedSocketProviderProps<Events extends EventMap> = {
 export function EncryptedSocketProvider<Events extends EventMap>(
   props: EncryptedSocketProviderProps<Events>,
 ) {
-  const owned = useOwnedClient<Events>(props.client ? null : props.options)
+  return renderProvider(createClientOwner, props)
+}
+
+/** The provider's body, for the client of an entry point (index.ts: v1 and v2; v2.ts: v2 alone). */
+export function renderProvider<Events extends EventMap>(
+  createOwner: CreateOwner,
+  props: EncryptedSocketProviderProps<Events>,
+) {
+  const owned = useOwnedClient<Events>(createOwner, props.client ? null : props.options)
   const client = props.client ?? owned
   if (!client) throw new Error('<EncryptedSocketProvider> needs `options` or a `client`.')
   return <EncryptedSocketContext.Provider value={client}>{props.children}</EncryptedSocketContext.Provider>

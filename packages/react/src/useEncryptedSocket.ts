@@ -1,7 +1,12 @@
-import type { ClientSnapshot, EncryptedWebSocketClient, EventMap } from '@encrypted-socket/core'
+import {
+  createClientOwner,
+  type ClientSnapshot,
+  type EncryptedWebSocketClient,
+  type EventMap,
+} from '@encrypted-socket/core'
 import { useContext, useMemo } from 'react'
 import { EncryptedSocketContext, type RegisteredEvents } from './context'
-import { useOwnedClient, type OwnedClientOptions } from './useOwnedClient'
+import { useOwnedClient, type CreateOwner, type OwnedClientOptions } from './useOwnedClient'
 import { useTrackedSnapshot } from './useTrackedSnapshot'
 
 /** Options to create and own a client, or `{ client }` to use one you made. */
@@ -32,8 +37,16 @@ export interface UseEncryptedSocketResult<Events extends EventMap = RegisteredEv
 export function useEncryptedSocket<Events extends EventMap = RegisteredEvents>(
   options?: UseEncryptedSocketOptions<Events>,
 ): UseEncryptedSocketResult<Events> {
+  return useEncryptedSocketOf(createClientOwner, options)
+}
+
+/** The hook, for the client of an entry point (index.ts: v1 and v2; v2.ts: v2 alone). */
+export function useEncryptedSocketOf<Events extends EventMap>(
+  createOwner: CreateOwner,
+  options?: UseEncryptedSocketOptions<Events>,
+): UseEncryptedSocketResult<Events> {
   const given = options && 'client' in options ? options.client : undefined
-  const owned = useOwnedClient<Events>(options && !('client' in options) ? options : null)
+  const owned = useOwnedClient<Events>(createOwner, options && !('client' in options) ? options : null)
   const provided = useContext(EncryptedSocketContext) as EncryptedWebSocketClient<Events> | null
   const client = given ?? owned ?? provided
   if (!client) {

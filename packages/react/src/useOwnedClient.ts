@@ -1,9 +1,4 @@
-import {
-  createClientOwner,
-  type ClientOptions,
-  type EncryptedWebSocketClient,
-  type EventMap,
-} from '@encrypted-socket/core'
+import type { ClientOptions, ClientOwner, EncryptedWebSocketClient, EventMap } from '@encrypted-socket/core'
 import { useEffect, useMemo, useRef } from 'react'
 import { useIsomorphicLayoutEffect } from './useIsomorphicLayoutEffect'
 
@@ -12,6 +7,9 @@ export interface OwnedClientOptions extends ClientOptions {
   enabled?: boolean
 }
 
+/** Core's `createClientOwner`, from the entry point's core: `@encrypted-socket/core` or its `/v2`. */
+export type CreateOwner = <Events extends EventMap>(options: ClientOptions) => ClientOwner<Events>
+
 /**
  * A client this component creates and owns (core's `createClientOwner`): a new one when `url` or
  * `ecdhInfo` change, connected while `enabled`, destroyed on unmount (a microtask later, so
@@ -19,6 +17,7 @@ export interface OwnedClientOptions extends ClientOptions {
  * connection. Pass `null` to own nothing.
  */
 export function useOwnedClient<Events extends EventMap>(
+  createOwner: CreateOwner,
   options: OwnedClientOptions | null,
 ): EncryptedWebSocketClient<Events> | null {
   const latest = useRef(options)
@@ -33,9 +32,9 @@ export function useOwnedClient<Events extends EventMap>(
     const { enabled: _enabled, getToken, ...clientOptions } = options
     // The latest getToken is called, so an inline arrow function works.
     const freshToken = getToken && (() => latest.current!.getToken!())
-    return createClientOwner<Events>(freshToken ? { ...clientOptions, getToken: freshToken } : clientOptions)
+    return createOwner<Events>(freshToken ? { ...clientOptions, getToken: freshToken } : clientOptions)
     // The client is replaced only when where it connects changes; other options are read once.
-  }, [owning, url, ecdhInfo])
+  }, [createOwner, owning, url, ecdhInfo])
 
   useEffect(() => owner?.hold(), [owner])
   const token = options?.token

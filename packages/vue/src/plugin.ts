@@ -6,6 +6,7 @@ import {
 } from '@encrypted-socket/core'
 import { toValue, watch, type App, type MaybeRefOrGetter } from 'vue'
 import { encryptedSocketKey, inBrowser, type RegisteredEvents } from './context'
+import type { CreateOwner } from './useOwnedClient'
 
 export interface EncryptedSocketPlugin<Events extends EventMap> {
   install(app: App): void
@@ -30,12 +31,20 @@ export interface PluginClientOptions extends Omit<ClientOptions, 'token'> {
 export function createEncryptedSocket<Events extends EventMap = RegisteredEvents>(
   options: PluginClientOptions | { client: EncryptedWebSocketClient<Events> },
 ): EncryptedSocketPlugin<Events> {
+  return createEncryptedSocketOf(createClientOwner, options)
+}
+
+/** The plugin, for the client of an entry point (index.ts: v1 and v2; v2.ts: v2 alone). */
+export function createEncryptedSocketOf<Events extends EventMap>(
+  createOwner: CreateOwner,
+  options: PluginClientOptions | { client: EncryptedWebSocketClient<Events> },
+): EncryptedSocketPlugin<Events> {
   if ('client' in options) {
     const { client } = options
     return { client, install: (app) => void app.provide(encryptedSocketKey, client) }
   }
   const { token, enabled, ...clientOptions } = options
-  const owner = createClientOwner<Events>({ ...clientOptions, token: toValue(token) })
+  const owner = createOwner<Events>({ ...clientOptions, token: toValue(token) })
   return {
     client: owner.client,
     install(app) {

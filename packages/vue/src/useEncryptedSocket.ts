@@ -1,5 +1,6 @@
 import {
   SNAPSHOT_FIELDS,
+  createClientOwner,
   type ClientSnapshot,
   type EncryptedWebSocketClient,
   type EventMap,
@@ -7,7 +8,7 @@ import {
 import { computed, shallowRef, type ComputedRef, type ShallowRef } from 'vue'
 import { injectClient, missingClient, type RegisteredEvents } from './context'
 import { useClientSnapshot } from './useClientSnapshot'
-import { useOwnedClient, type OwnedClientOptions } from './useOwnedClient'
+import { useOwnedClient, type CreateOwner, type OwnedClientOptions } from './useOwnedClient'
 
 /** Every snapshot field as a read-only ref (state, clientId, userId, encrypted, protocol, resumed, retryCount, nextRetryAt, lastError, rooms). */
 export type SnapshotRefs = { readonly [K in keyof ClientSnapshot]: ComputedRef<ClientSnapshot[K]> }
@@ -38,10 +39,18 @@ export interface UseEncryptedSocketReturn<Events extends EventMap = RegisteredEv
 export function useEncryptedSocket<Events extends EventMap = RegisteredEvents>(
   options?: OwnedClientOptions | { client: EncryptedWebSocketClient<Events> },
 ): UseEncryptedSocketReturn<Events> {
+  return useEncryptedSocketOf(createClientOwner, options)
+}
+
+/** The composable, for the client of an entry point (index.ts: v1 and v2; v2.ts: v2 alone). */
+export function useEncryptedSocketOf<Events extends EventMap>(
+  createOwner: CreateOwner,
+  options?: OwnedClientOptions | { client: EncryptedWebSocketClient<Events> },
+): UseEncryptedSocketReturn<Events> {
   const client = options
     ? 'client' in options
       ? shallowRef(options.client)
-      : useOwnedClient<Events>(options)
+      : useOwnedClient<Events>(createOwner, options)
     : shallowRef(injectClient<Events>() ?? throwMissing())
   const snapshot = useClientSnapshot(client)
   const fields = Object.fromEntries(

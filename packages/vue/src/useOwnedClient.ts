@@ -1,9 +1,4 @@
-import {
-  createClientOwner,
-  type ClientOptions,
-  type EncryptedWebSocketClient,
-  type EventMap,
-} from '@encrypted-socket/core'
+import type { ClientOptions, ClientOwner, EncryptedWebSocketClient, EventMap } from '@encrypted-socket/core'
 import { shallowRef, toValue, watch, type MaybeRefOrGetter, type ShallowRef } from 'vue'
 import { inBrowser, tryOnScopeDispose } from './context'
 
@@ -16,16 +11,20 @@ export interface OwnedClientOptions extends Omit<ClientOptions, 'url' | 'token'>
   enabled?: MaybeRefOrGetter<boolean | undefined>
 }
 
+/** Core's `createClientOwner`, from the entry point's core: `@encrypted-socket/core` or its `/v2`. */
+export type CreateOwner = <Events extends EventMap>(options: ClientOptions) => ClientOwner<Events>
+
 /**
  * A client owned by the current scope (core's `createClientOwner`): connected while `enabled`
  * (in the browser only, never during server rendering), replaced when `url` changes, destroyed
  * on scope dispose and on page unload.
  */
 export function useOwnedClient<Events extends EventMap>(
+  createOwner: CreateOwner,
   options: OwnedClientOptions,
 ): Readonly<ShallowRef<EncryptedWebSocketClient<Events>>> {
   const { url, token, enabled, ...rest } = options
-  const create = () => createClientOwner<Events>({ ...rest, url: toValue(url), token: toValue(token) })
+  const create = () => createOwner<Events>({ ...rest, url: toValue(url), token: toValue(token) })
   let owner = create()
   let release = owner.hold()
   const client = shallowRef(owner.client)
