@@ -114,3 +114,19 @@ export function acrossRuns(runs, base) {
 }
 /** `1.23 (1.10–1.40)`, the range only when there was more than one run. */
 export const withRange = (value, [low, high], digits = 2) => (low === high ? value.toFixed(digits) : `${value.toFixed(digits)} (${low.toFixed(digits)}–${high.toFixed(digits)})`)
+
+/**
+ * Each build against the first of `builds` (builds.mjs; e.g. current against the seed), protocol by
+ * protocol: the median of the per-run ratios of `rates` (`{ 'v1 current': [per run], … }`), ranged.
+ */
+export function againstFirstBuild(builds, rates) {
+  const columns = {}
+  for (const build of builds.slice(1)) {
+    for (const protocol of build.protocols.filter((p) => builds[0].protocols.includes(p))) {
+      const [name, first] = [`${protocol} ${build.name}`, `${protocol} ${builds[0].name}`]
+      const ratios = rates[name].map((rate, run) => rate / rates[first][run])
+      columns[`${name} ÷ ${first}`] = withRange(median(ratios), [Math.min(...ratios), Math.max(...ratios)])
+    }
+  }
+  return columns
+}

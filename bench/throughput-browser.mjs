@@ -8,7 +8,7 @@
 import { buildToken, selectedBuilds, startBuildServer } from './builds.mjs'
 import { BUILD_ECDH_INFO } from './buildServer.mjs'
 import { openBrowserPage } from './browser.mjs'
-import { fmt, median, withRange } from './lib.mjs'
+import { againstFirstBuild, fmt, median, withRange } from './lib.mjs'
 import { startPlainEchoProcess } from './serverProcess.mjs'
 import { selectedSizes } from './throughputCases.mjs'
 
@@ -107,6 +107,7 @@ const rows = sizes.map(([label], index) => {
     row[`${name} msg/s`] = fmt(median(rates[name]))
     row[`${name} ÷ ws`] = withRange(median(ratios), [Math.min(...ratios), Math.max(...ratios)])
   }
+  Object.assign(row, againstFirstBuild(builds, rates))
   return row
 })
 console.log(`Echo page → server → page in Chromium ${version}, pipelined (${builds.described}): ÷ plain ws per run, ${RUNS} runs, medians; JSON payloads`)

@@ -8,7 +8,7 @@
 // BENCH_ACKED=1 also waits for every send() to settle (v2: the server's ack), as delivery.mjs.
 import WebSocket from 'ws'
 import { connectBuildClient, selectedBuilds, startBuildServer } from './builds.mjs'
-import { median, withRange } from './lib.mjs'
+import { againstFirstBuild, median, withRange } from './lib.mjs'
 import { startPlainEchoProcess } from './serverProcess.mjs'
 import { encryptedRate, plainRate, selectedSizes } from './throughputCases.mjs'
 
@@ -48,6 +48,7 @@ for (const [label, size, baseCount] of selectedSizes(['64 B', '1 KiB', '16 KiB']
     row[`${name} msg/s`] = Math.round(median(rates[name]))
     row[`${name} ÷ ws`] = withRange(median(ratios), [Math.min(...ratios), Math.max(...ratios)], 3)
   }
+  Object.assign(row, againstFirstBuild(builds, rates))
   rows.push(row)
 }
 console.log(`Echo in Node ${process.version}, pipelined${ACKED ? ', until every send settled' : ''} (${builds.described}): ÷ plain ws per run, ${RUNS} runs, medians`)
