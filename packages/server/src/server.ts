@@ -710,7 +710,9 @@ export class EncryptedSocketServer {
 
   /** Seals for every recipient: in the seal workers with `workers`, else here. */
   #sealAndSend(recipients: readonly ServerConnection[], message: OutgoingMessage): number {
-    return this.#sealWorkers ? this.#sealWorkers.fanOut(recipients, message) : sealAndSend(recipients, message)
+    return this.#sealWorkers
+      ? this.#sealWorkers.fanOut(recipients, message)
+      : sealAndSend(recipients, message)
   }
 
   /** For tests: the seal workers (null without `workers`, or before the server started). @internal */

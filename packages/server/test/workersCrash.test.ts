@@ -49,7 +49,8 @@ describe('workers: a worker that dies', () => {
       await until(() => exits(server.logger.lines) === 1)
       const fanOuts = 75 * PROTOCOLS.length
       expect(workers.sealedHere + workers.sealedThere).toBe(fanOuts)
-      if (how === 'throw') expect(workers.sealedHere).toBeGreaterThanOrEqual(fanOuts / 2 - 2 * PROTOCOLS.length)
+      if (how === 'throw')
+        expect(workers.sealedHere).toBeGreaterThanOrEqual(fanOuts / 2 - 2 * PROTOCOLS.length)
       // Replaced, with every key: the next fan-out is sealed there.
       expect(workers.running).toBe(1)
       expect(await workers.keysHeld()).toBe(PROTOCOLS.length)

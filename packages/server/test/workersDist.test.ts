@@ -35,7 +35,13 @@ describe('workers: the built package', () => {
       const { code, output } = await run(format, ending)
       expect(code, output).toBe(0)
       const [result, ended] = output.trim().split('\n')
-      expect(JSON.parse(result!)).toEqual({ received: [[1, 2, 3], [1, 2, 3]], sealedThere: 6 })
+      expect(JSON.parse(result!)).toEqual({
+        received: [
+          [1, 2, 3],
+          [1, 2, 3],
+        ],
+        sealedThere: 6,
+      })
       expect(ended).toBe(`${ending}d, running 0`)
     },
   )

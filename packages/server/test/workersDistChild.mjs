@@ -26,7 +26,15 @@ for (const protocol of ['v1', 'v2']) {
     .setExpirationTime('1h')
     .sign(new TextEncoder().encode(secret))
   const silent = { info() {}, warn() {}, error() {}, debug() {} }
-  const client = new EncryptedWebSocketClient({ url: server.url, ecdhInfo: 'dist-test', token, WebSocket, protocol, logger: silent, autoJoinRooms: ['r'] })
+  const client = new EncryptedWebSocketClient({
+    url: server.url,
+    ecdhInfo: 'dist-test',
+    token,
+    WebSocket,
+    protocol,
+    logger: silent,
+    autoJoinRooms: ['r'],
+  })
   let wake
   const all = new Promise((resolve) => (wake = resolve))
   const got = []

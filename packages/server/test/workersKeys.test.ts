@@ -51,6 +51,8 @@ describe('workers: keys', () => {
     const workerLines = logged.filter(({ message }) => String(message).includes('seal worker'))
     expect(workerLines.length).toBeGreaterThan(0)
     for (const line of workerLines)
-      expect(['message', 'worker', 'code', 'pending', 'error']).toEqual(expect.arrayContaining(Object.keys(line)))
+      expect(['message', 'worker', 'code', 'pending', 'error']).toEqual(
+        expect.arrayContaining(Object.keys(line)),
+      )
   })
 })

@@ -30,7 +30,9 @@ describe('workers: the option', () => {
   it('warns at startup when there are as many workers as cores or more, not below', async () => {
     const cores = availableParallelism()
     const server = await startServer({ workers: cores })
-    expect(server.logger.lines.some((line) => line.includes(`${cores} seal threads on ${cores} cores`))).toBe(true)
+    expect(server.logger.lines.some((line) => line.includes(`${cores} seal threads on ${cores} cores`))).toBe(
+      true,
+    )
     if (cores < 2) return
     const fewer = await startServer({ workers: cores - 1 })
     expect(fewer.logger.lines.some((line) => line.includes('seal threads on'))).toBe(false)
@@ -38,14 +40,16 @@ describe('workers: the option', () => {
 })
 
 describe('workers: the CLI (built)', () => {
-  it.each([['--workers', 'two'], ['--workers', '65'], ['--workers=-1', ''], ['--workers', '1.5']])(
-    '%s %s exits 2 and says why',
-    async (...args) => {
-      const cli = startCli([...args.filter(Boolean), '--port', '0'])
-      expect(await cli.exited).toBe(2)
-      expect(cli.output()).toContain('--workers must be a whole number from 0 to 64')
-    },
-  )
+  it.each([
+    ['--workers', 'two'],
+    ['--workers', '65'],
+    ['--workers=-1', ''],
+    ['--workers', '1.5'],
+  ])('%s %s exits 2 and says why', async (...args) => {
+    const cli = startCli([...args.filter(Boolean), '--port', '0'])
+    expect(await cli.exited).toBe(2)
+    expect(cli.output()).toContain('--workers must be a whole number from 0 to 64')
+  })
 
   it('--workers 2 (or ENCRYPTED_SOCKET_WORKERS) starts a server that says so', async () => {
     const flag = startCli(['--workers', '2', '--port', '0'])

@@ -10,7 +10,11 @@ const PROTOCOLS = ['v1', 'v2', 'v1', 'v2'] as const
 
 /** A real client in room `r` that collects `m` events; `all` resolves once `count` arrived. */
 async function member(url: string, protocol: 'v1' | 'v2', user: string, count: number) {
-  const c: EncryptedWebSocketClient = client(url, { protocol, token: await token(user), autoJoinRooms: ['r'] })
+  const c: EncryptedWebSocketClient = client(url, {
+    protocol,
+    token: await token(user),
+    autoJoinRooms: ['r'],
+  })
   const got: number[] = []
   let done = () => {}
   const all = new Promise<void>((resolve) => (done = resolve))
@@ -27,7 +31,9 @@ describe('workers: per-connection order', () => {
     'workers: %i — direct sends, room messages and broadcasts, pipelined, reach v1 and v2 clients in the order the server made them',
     async (workers) => {
       const server = await startServer({ workers })
-      const members = await Promise.all(PROTOCOLS.map((protocol, i) => member(server.url, protocol, `u${i}`, ROUNDS)))
+      const members = await Promise.all(
+        PROTOCOLS.map((protocol, i) => member(server.url, protocol, `u${i}`, ROUNDS)),
+      )
       await until(() => server.roomMembers('r').length === PROTOCOLS.length)
       const ids = server.connections().map((connection) => connection.id)
       const sends: Promise<unknown>[] = []
@@ -39,7 +45,9 @@ describe('workers: per-connection order', () => {
         else if (k % 3 === 1) await server.sendToRoom('r', 'm', { k })
         else sends.push(server.broadcast('m', { k }))
       }
-      expect((await Promise.all(sends)).every((sent) => sent === true || sent === PROTOCOLS.length)).toBe(true)
+      expect((await Promise.all(sends)).every((sent) => sent === true || sent === PROTOCOLS.length)).toBe(
+        true,
+      )
       await Promise.all(members.map(({ all }) => all))
       const expected = Array.from({ length: ROUNDS }, (_, k) => k)
       for (const { got } of members) expect(got).toEqual(expected)

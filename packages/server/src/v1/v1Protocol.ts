@@ -291,7 +291,10 @@ export class V1Protocol implements ConnectionProtocol {
 
   /** v1 has no `denied`: an `error` frame `JOIN_DENIED` that names the room (and carries it in `room`). */
   #denyJoin(room: string, refusal: JoinRefusal): void {
-    this.#connection.options.logger.info('join refused', { connection: this.#connection.id, code: refusal.code })
+    this.#connection.options.logger.info('join refused', {
+      connection: this.#connection.id,
+      code: refusal.code,
+    })
     this.#sendControl({
       type: 'error',
       code: 'JOIN_DENIED',

@@ -42,7 +42,8 @@ function seal(job: number, plaintexts: Uint8Array[], items: Float64Array): void 
     const counter = items[3 * i + 1]!
     const plaintext = plaintexts[items[3 * i + 2]!]
     if (!held || !plaintext) continue
-    if (held.protocol === 1) texts[i] = sealFrame(held.key, plaintext, counterIv(held.ivPrefix, counter)).frame
+    if (held.protocol === 1)
+      texts[i] = sealFrame(held.key, plaintext, counterIv(held.ivPrefix, counter)).frame
     else bytes += (records[i] = sealRecord(held.key, counter, plaintext)).length
   }
   // The records travel in one transferred buffer (a Buffer from Node's pool cannot be transferred).

@@ -112,9 +112,12 @@ export class WorkerSlot {
     const now = Date.now()
     while (this.#starts.length > 0 && now - this.#starts[0]! > RESTART_WINDOW_MS) this.#starts.shift()
     if (this.#starts.length >= MAX_STARTS) {
-      this.#logger.error('seal worker not restarted: it failed too often; its connections are sealed on the main thread', {
-        worker: this.index,
-      })
+      this.#logger.error(
+        'seal worker not restarted: it failed too often; its connections are sealed on the main thread',
+        {
+          worker: this.index,
+        },
+      )
       return
     }
     this.#starts.push(now)
@@ -152,7 +155,8 @@ export class WorkerSlot {
       const length = offsets[2 * i + 1]!
       let frame: SealedFrame | undefined
       if (text !== null && text !== undefined) frame = text
-      else if (length >= 0) frame = { n: pending.counter, bytes: Buffer.from(packed, offsets[2 * i]!, length) }
+      else if (length >= 0)
+        frame = { n: pending.counter, bytes: Buffer.from(packed, offsets[2 * i]!, length) }
       if (frame) this.sealedThere++
       else {
         this.sealedHere++
@@ -191,7 +195,13 @@ export class WorkerSlot {
 }
 
 function keyMessage(handle: number, key: WorkerKey): ToSealWorker {
-  return { type: 'key', handle, protocol: key.protocol, key: key.key, ivPrefix: key.protocol === 1 ? key.ivPrefix : 0 }
+  return {
+    type: 'key',
+    handle,
+    protocol: key.protocol,
+    key: key.key,
+    ivPrefix: key.protocol === 1 ? key.ivPrefix : 0,
+  }
 }
 
 /**
