@@ -1,6 +1,8 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
 import { chromium, type Browser } from 'playwright-core'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -22,4 +24,20 @@ export function launchChromium(): Promise<Browser> {
       '--no-first-run',
     ],
   })
+}
+
+/**
+ * Core's built ESM as one file, for a page that imports it without a bundler (`dist/index.js`
+ * shares chunks with `dist/v2.js`).
+ */
+export async function coreBundle(): Promise<string> {
+  const entry = fileURLToPath(new URL('../../packages/core/dist/index.js', import.meta.url))
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    write: false,
+    logLevel: 'silent',
+  })
+  return result.outputFiles[0]!.text
 }

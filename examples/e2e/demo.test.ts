@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core'
 import { build, createServer, preview, type PreviewServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDemoServer } from '../demo-server.mjs'
-import { launchChromium } from './browser'
+import { coreBundle, launchChromium } from './browser'
 
 /** A JWT's header and payload: `.` never occurs in base64 or hex, so random ciphertext cannot match. */
 const JWT = /eyJ[\w-]*\.eyJ/
@@ -233,7 +233,7 @@ describe('the demo apps in Chromium', () => {
   it('reproduces the protocol vectors in Chromium, through its native base64', async () => {
     const page = await browser.newPage()
     await page.goto(apps.react.replace(/\/$/, '') + '/?user=vectors')
-    const core = readFileSync(here('../../packages/core/dist/index.js'), 'utf8')
+    const core = await coreBundle()
     const vectors = JSON.parse(
       readFileSync(here('../../packages/core/test/vectors/protocol-v1.json'), 'utf8'),
     )

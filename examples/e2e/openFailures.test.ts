@@ -1,15 +1,12 @@
 // Why a connection failed, as a page in real Chromium sees it: the browser gives no detail for a
 // socket that never opened, so the client must tell what it can from close codes alone.
 import { createEncryptedSocketServer } from '@encrypted-socket/server'
-import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium } from './browser'
+import { coreBundle, launchChromium } from './browser'
 
-const core = readFileSync(fileURLToPath(new URL('../../packages/core/dist/index.js', import.meta.url)))
 const SECRET = 'an-e2e-secret-of-at-least-32-bytes!!'
 
 let browser: Browser
@@ -18,6 +15,7 @@ let page: Page
 
 /** A loopback page that serves the core bundle as /core.js. */
 async function serveSite(): Promise<string> {
+  const core = await coreBundle()
   site = createServer((request, response) => {
     if (request.url === '/core.js')
       return response.writeHead(200, { 'content-type': 'text/javascript' }).end(core)

@@ -87,11 +87,22 @@ export interface EncryptedSocketErrorOptions {
   sent?: boolean
 }
 
+/** Marks every EncryptedSocketError, whichever copy of this module made it (see below). */
+const BRAND = Symbol.for('encrypted-socket.error')
+
 /**
  * The one error class of encrypted-socket. `code` is stable; `message` says what happened and
  * what to do. No message ever contains a token or key material.
  */
 export class EncryptedSocketError extends Error {
+  /**
+   * `instanceof` holds for an error made by another copy of this class: CommonJS has one per entry
+   * point (`@encrypted-socket/core` and `/v2`), and an app may hold two versions of the package.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (value as { [BRAND]?: unknown } | null)?.[BRAND] === true
+  }
+
   override readonly name = 'EncryptedSocketError'
   readonly code: ErrorCode
   readonly closeCode: number | undefined
@@ -104,6 +115,7 @@ export class EncryptedSocketError extends Error {
     this.closeCode = options.closeCode
     this.serverCode = options.serverCode
     this.sent = options.sent
+    Object.defineProperty(this, BRAND, { value: true })
   }
 }
 

@@ -69,6 +69,15 @@ describe('the production build', () => {
     error.mockRestore()
   })
 
+  it('recognises the other build’s errors as its own (as two CommonJS entries or package copies must)', () => {
+    const error = refusal(production, { reconnect: { interval: -1 } })
+    expect(error).toBeInstanceOf(production.EncryptedSocketError)
+    expect(error instanceof development.EncryptedSocketError).toBe(true)
+    expect(development.isEncryptedSocketError(error, 'ERR_INVALID_OPTION')).toBe(true)
+    expect(new Error('x') instanceof development.EncryptedSocketError).toBe(false)
+    expect(development.isEncryptedSocketError({ code: 'ERR_INVALID_OPTION' })).toBe(false)
+  })
+
   it('has the v2-only client, which refuses protocol "v1" in short', () => {
     expect(() => new productionV2.EncryptedWebSocketClient({ ...base, protocol: 'v1' })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: 'Option "protocol" must be "v2".' }),
