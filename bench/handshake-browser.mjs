@@ -115,9 +115,14 @@ const args = {
 const runs = []
 for (let r = 0; r < RUNS; r++) runs.push(await page.evaluate(inPage, args))
 const figures = acrossRuns(runs, 'bare WebSocket open')
+// With more than one build, every connect() against the first build's v1 too (e.g. ÷ the seed).
+const first = `connect(), v1, ${builds[0].name}`
+const againstFirst = builds.length > 1 ? acrossRuns(runs, first) : {}
 console.log(
   `Handshake in Chromium ${version} (${builds.described}; bare cases to ${builds.at(-1).name}'s server): ${RUNS} runs × ${ITERATIONS} iterations, medians, ${PAUSE} ms between connections`,
 )
-console.table(Object.entries(figures).map(([what, f]) => ({ what, 'median ms': fmt(f.value, 3), 'ratio to open': withRange(f.ratio, f.ratios) })))
+const row = ([what, f]) => ({ what, 'median ms': fmt(f.value, 3), 'ratio to open': withRange(f.ratio, f.ratios) })
+const vsFirst = (what) => (what.startsWith('connect()') && againstFirst[what] ? { [`÷ ${first}`]: withRange(againstFirst[what].ratio, againstFirst[what].ratios) } : {})
+console.table(Object.entries(figures).map((entry) => ({ ...row(entry), ...vsFirst(entry[0]) })))
 await stop()
 process.exit(0)
