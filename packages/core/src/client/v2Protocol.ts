@@ -215,12 +215,9 @@ export class V2Protocol implements Protocol {
     const welcome = parseWelcome(text)
     if ('error' in welcome) return this.#violation(`bad welcome: ${welcome.error}`)
     let keys: RecordKeys
-    let publicKey: Uint8Array<ArrayBuffer>
     try {
       const own = await context.keys
-      publicKey = own.publicKey
-      await this.#checkIdentity(welcome, publicKey)
-      keys = await clientRecordKeys(
+      const deriving = clientRecordKeys(
         own.privateKey,
         own.publicKey,
         text,
@@ -228,6 +225,12 @@ export class V2Protocol implements Protocol {
         welcome.salt,
         context.options.ecdhInfo,
       )
+      deriving.catch(noop) // awaited below, unless the identity check fails first
+      await this.#checkIdentity(welcome, own.publicKey)
+      // The hello holds only our public key: sent now, the server derives its keys while we
+      // derive ours (record #0 follows as soon as they exist, §2.3).
+      context.write(encodeHello(own.publicKey))
+      keys = await deriving
     } catch (cause) {
       if (context.disposed) return
       const error =
@@ -242,7 +245,6 @@ export class V2Protocol implements Protocol {
     if (token === undefined || context.disposed) return
     this.#keys = keys
     this.#phase = 'ready-wait'
-    context.write(encodeHello(publicKey))
     const resume = context.session.resumeRequest()
     void this.#sendMessage(resume ? { t: 'auth', token, resume } : { t: 'auth', token })
   }
