@@ -9,20 +9,26 @@ import { fmt, median } from './lib.mjs'
 const COUNT = Number(process.env.BENCH_CLIENTS ?? 1000)
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
-// The `workers` cases, each its own server and receivers, run in turn within every run (e.g. 0,1,2).
+// The cases, each its own server and receivers, run in turn within every run: the server's
+// `workers` (e.g. BENCH_WORKERS=0,1,2) times the receivers' protocol (BENCH_PROTOCOLS=v1,v2).
 const WORKERS = (process.env.BENCH_WORKERS ?? '0').split(',').map(Number)
+const PROTOCOLS = (process.env.BENCH_PROTOCOLS ?? 'v1').split(',')
 
 if (process.argv[2] === 'receivers') {
   // Connects COUNT sockets (encrypted ones authenticate and join the room) and reports frame counts.
   const { default: WebSocket } = await import('ws')
-  const { createEphemeralKeys, encodeFrame } = await import('@encrypted-socket/core')
-  const { token } = await import('./lib.mjs')
+  const core = await import('@encrypted-socket/core')
+  const { createEphemeralKeys, encodeFrame } = core
+  const { ECDH_INFO, token } = await import('./lib.mjs')
   const [url, mode] = process.argv.slice(3)
   let frames = 0
   const sockets = await Promise.all(
     Array.from({ length: COUNT }, async (_, i) => {
-      const socket = new WebSocket(url)
+      const socket = new WebSocket(url, mode === 'v2' ? [core.PROTOCOL_V2] : [])
+      // The v2 welcome comes right after the open: listened for from the start.
+      const welcome = new Promise((resolve) => socket.once('message', (data) => resolve(data.toString())))
       await new Promise((resolve) => socket.once('open', resolve))
+      if (mode === 'v2') await joinV2(socket, welcome, core, ECDH_INFO, await token(`r${i}`))
       if (mode === 'encrypted') {
         const keys = await createEphemeralKeys()
         socket.send(encodeFrame({ type: 'authenticate', token: await token(`r${i}`), clientPublicKey: keys.publicKey }))
@@ -56,11 +62,13 @@ if (process.argv[2] === 'receivers') {
   }
 
   const cases = []
-  for (const workers of WORKERS) {
-    const server = await startServer({ authTimeout: 120_000, workers })
-    const child = await receivers(server.url, 'encrypted')
-    while (server.roomMembers('room').length < COUNT) await new Promise((resolve) => setTimeout(resolve, 20))
-    cases.push({ workers, server, child, rates: [] })
+  for (const protocol of PROTOCOLS) {
+    for (const workers of WORKERS) {
+      const server = await startServer({ authTimeout: 120_000, heartbeat: 3_600_000, workers })
+      const child = await receivers(server.url, protocol === 'v2' ? 'v2' : 'encrypted')
+      while (server.roomMembers('room').length < COUNT) await new Promise((resolve) => setTimeout(resolve, 20))
+      cases.push({ protocol, workers, server, child, rates: [] })
+    }
   }
   const plainServer = new WebSocketServer({ host: '127.0.0.1', port: 0 })
   await new Promise((resolve) => plainServer.once('listening', resolve))
@@ -87,8 +95,8 @@ if (process.argv[2] === 'receivers') {
   const plain = median(plainRates)
   console.log(`One event to a room of ${COUNT} connections, ${EVENTS} events (Node ${process.version}, medians of ${RUNS} runs)`)
   console.table([
-    ...cases.map(({ workers, rates }) => ({
-      what: `encrypted, once per recipient, workers: ${workers}`,
+    ...cases.map(({ protocol, workers, rates }) => ({
+      what: `encrypted (${protocol}), once per recipient, workers: ${workers}`,
       'deliveries/s': fmt(median(rates)),
       '÷ plain': (median(rates) / plain).toFixed(2),
       'per-run ÷ plain': rates.map((rate, run) => (rate / plainRates[run]).toFixed(2)).join(' '),
@@ -101,4 +109,22 @@ if (process.argv[2] === 'receivers') {
   plainServer.close()
   await Promise.all(cases.map(({ server }) => server.close({ timeout: 200 })))
   process.exit(0)
+}
+
+/**
+ * A raw v2 receiver: welcome, hello, record #0 `auth`, the `ready`, then record #1 `join`. What
+ * follows is only counted, never opened (the receivers must not be what is measured).
+ */
+async function joinV2(socket, welcomeFrame, core, ecdhInfo, jwt) {
+  const welcomeText = await welcomeFrame
+  const welcome = core.parseWelcome(welcomeText)
+  const keys = await core.createEphemeralKeys()
+  const recordKeys = await core.clientRecordKeys(keys.privateKey, keys.publicKey, welcomeText, welcome.serverPublicKey, welcome.salt, ecdhInfo)
+  const record = async (n, message) =>
+    socket.send(Buffer.from(await core.sealRecord(recordKeys.c2s, n, core.encodeRecordPlaintext(JSON.stringify(message)))), { binary: true })
+  const ready = new Promise((resolve) => socket.once('message', resolve))
+  socket.send(core.encodeHello(keys.publicKey))
+  await record(0, { t: 'auth', token: jwt })
+  await ready
+  await record(1, { t: 'join', room: 'room' })
 }
