@@ -64,7 +64,8 @@ if (process.argv[2] === 'receivers') {
   const cases = []
   for (const protocol of PROTOCOLS) {
     for (const workers of WORKERS) {
-      const server = await startServer({ authTimeout: 120_000, heartbeat: 3_600_000, workers })
+      // The receivers send nothing once joined: no idle or liveness limit may end them meanwhile.
+      const server = await startServer({ authTimeout: 120_000, idleTimeout: 3_600_000, heartbeat: 3_600_000, workers })
       const child = await receivers(server.url, protocol === 'v2' ? 'v2' : 'encrypted')
       while (server.roomMembers('room').length < COUNT) await new Promise((resolve) => setTimeout(resolve, 20))
       cases.push({ protocol, workers, server, child, rates: [] })
