@@ -229,7 +229,12 @@ describe('protocol v2 against a real ws peer', () => {
     connection.socket.send(
       encodeWelcome({ serverPublicKey: (await generateP256Point()), salt: new Uint8Array(32), validUntil: Date.now() + 60_000 }),
     )
-    await new Promise<void>((resolve) => connection.socket.once('message', () => resolve())) // hello
+    // The hello, then record #0 (the client sends it once its keys exist): a ready answers it.
+    await new Promise<void>((resolve) =>
+      connection.socket.on('message', (_data, isBinary) => {
+        if (isBinary) resolve()
+      }),
+    )
     connection.socket.send(new Uint8Array(40))
     expect(await connecting).toMatchObject({ code: 'ERR_KEY_MISMATCH' })
   })
