@@ -29,6 +29,7 @@ describe('workers: the option', () => {
 
   it('warns at startup when there are as many workers as cores or more, not below', async () => {
     const cores = availableParallelism()
+    if (cores > 64) return // no valid `workers` reaches the core count
     const server = await startServer({ workers: cores })
     expect(server.logger.lines.some((line) => line.includes(`${cores} seal threads on ${cores} cores`))).toBe(
       true,
