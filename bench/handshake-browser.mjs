@@ -19,8 +19,8 @@ const PAUSE = Number(process.env.BENCH_PAUSE_MS ?? 15)
 
 const builds = await selectedBuilds()
 const servers = Object.fromEntries(await Promise.all(builds.map(async (build) => [build.name, await startBuildServer(build.server)])))
-const files = Object.fromEntries(builds.map((build) => [`/core-${build.name}.js`, build.core]))
-const { page, version, stop: closeBrowser } = await openBrowserPage({ files })
+const cores = Object.fromEntries(builds.map((build) => [build.name, build.core]))
+const { page, version, coreModules, stop: closeBrowser } = await openBrowserPage({ cores })
 const stop = async () => {
   await closeBrowser()
   await Promise.all(Object.values(servers).map((server) => server.stop()))
@@ -105,7 +105,7 @@ const inPage = async ({ bareUrl, builds, ecdhInfo, jwt, iterations, roundTripFra
 
 const args = {
   bareUrl: servers[builds.at(-1).name].url,
-  builds: builds.map(({ name, protocols }) => ({ name, protocols, module: `/core-${name}.js`, url: servers[name].url })),
+  builds: builds.map(({ name, protocols }) => ({ name, protocols, module: coreModules[name], url: servers[name].url })),
   ecdhInfo: BUILD_ECDH_INFO,
   jwt: await buildToken('bench'),
   iterations: ITERATIONS,

@@ -17,8 +17,8 @@ const SCALE = Number(process.env.BENCH_SCALE ?? 1)
 const builds = await selectedBuilds()
 const servers = Object.fromEntries(await Promise.all(builds.map(async (build) => [build.name, await startBuildServer(build.server)])))
 const plainServer = await startPlainEchoProcess({ maxPayload: 4 * 1024 * 1024 })
-const files = Object.fromEntries(builds.map((build) => [`/core-${build.name}.js`, build.core]))
-const { page, version, stop: closeBrowser } = await openBrowserPage({ modules: ['throughputCases.mjs'], files })
+const cores = Object.fromEntries(builds.map((build) => [build.name, build.core]))
+const { page, version, coreModules, stop: closeBrowser } = await openBrowserPage({ modules: ['throughputCases.mjs'], cores })
 const stop = async () => {
   await closeBrowser()
   await Promise.all([...Object.values(servers).map((server) => server.stop()), plainServer.stop()])
@@ -92,7 +92,7 @@ const inPage = async ({ plainUrl, builds, ecdhInfo, jwt, sizes, runs }) => {
 const sizes = selectedSizes().map(([label, size, count]) => [label, size, Math.max(1, Math.round(count * SCALE))])
 const results = await page.evaluate(inPage, {
   plainUrl: plainServer.url,
-  builds: builds.map(({ name, protocols }) => ({ name, protocols, module: `/core-${name}.js`, url: servers[name].url })),
+  builds: builds.map(({ name, protocols }) => ({ name, protocols, module: coreModules[name], url: servers[name].url })),
   ecdhInfo: BUILD_ECDH_INFO,
   jwt: await buildToken('throughput'),
   sizes,
