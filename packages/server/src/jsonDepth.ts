@@ -5,6 +5,9 @@
  * byte of a multi-byte character is ASCII, so bytes scan like text.)
  */
 export function jsonDepthExceeds(json: string | Uint8Array, maxDepth: number): boolean {
+  // JSON with no more than `maxDepth` openers in all cannot nest deeper: counted natively first,
+  // so that a usual frame (a few openers, kilobytes of strings) is never walked in JavaScript.
+  if (!moreOpenersThan(json, maxDepth)) return false
   const codeAt = typeof json === 'string' ? (i: number) => json.charCodeAt(i) : (i: number) => json[i]!
   let depth = 0
   let inString = false
@@ -22,6 +25,21 @@ export function jsonDepthExceeds(json: string | Uint8Array, maxDepth: number): b
     }
   }
   return false
+}
+
+/** Whether the text holds more than `limit` `[` and `{` in all (inside strings too). */
+function moreOpenersThan(json: string | Uint8Array, limit: number): boolean {
+  let count = 0
+  const counted = (indexOf: (from: number) => number): boolean => {
+    for (let at = indexOf(0); at !== -1; at = indexOf(at + 1)) if (++count > limit) return true
+    return false
+  }
+  if (typeof json === 'string') {
+    return counted((from) => json.indexOf('[', from)) || counted((from) => json.indexOf('{', from))
+  }
+  return (
+    counted((from) => json.indexOf(OPEN_BRACKET, from)) || counted((from) => json.indexOf(OPEN_BRACE, from))
+  )
 }
 
 const QUOTE = 0x22
