@@ -1,6 +1,6 @@
 // Where the v2 echo of small messages spends its CPU (issue 20): the echo of throughput.mjs at one
 // size and protocol only, long enough for a CPU profile of both processes. Not part of `pnpm bench`.
-//   NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/es-prof" node throughputProfile.mjs
+//   node --cpu-prof --cpu-prof-dir=/tmp/es-prof throughputProfile.mjs   (fork passes the flags to the server; Node 20 refuses --cpu-prof in NODE_OPTIONS)
 //   node throughputProfile.mjs --top /tmp/es-prof/<file>.cpuprofile   (our functions by self time)
 // PROFILE_PROTOCOL (v2), PROFILE_SIZE (64), PROFILE_ROUNDS (15) × PROFILE_COUNT (2000) messages.
 import { readFileSync } from 'node:fs'
