@@ -29,7 +29,6 @@ export function parseClientFrame(text: string, { maxControlFrame }: ClientFrameL
 
 // JSON whitespace, a string without escapes, and the punctuation between them.
 const WHITESPACE = /[ \t\n\r]*/y
-const PLAIN_STRING = /"([^"\\]*)"/y
 
 /**
  * `{"event":"encrypted","data":{"iv":"…","ct":"…"}}`, in either key order and with any JSON
@@ -63,6 +62,8 @@ type Flat = Record<string, string>
 /** A cursor over the text that reads only objects of plain strings, one level of nesting. */
 class Scanner {
   #at = 0
+  /** The first backslash at or after `#at` once looked for (-1: none left, -2: not looked yet). */
+  #backslash = -2
   constructor(readonly text: string) {}
 
   object<V extends string | Flat>(value: (key: string) => V | null): Record<string, V> | null {
@@ -78,13 +79,17 @@ class Scanner {
     return this.#punctuation('}') ? result : null
   }
 
+  /** A string without escapes. Found with `indexOf` (native): each character is looked at once. */
   string(): string | null {
     this.#skipWhitespace()
-    PLAIN_STRING.lastIndex = this.#at
-    const match = PLAIN_STRING.exec(this.text)
-    if (!match) return null
-    this.#at = PLAIN_STRING.lastIndex
-    return match[1]!
+    const start = this.#at
+    if (this.text[start] !== '"') return null
+    const end = this.text.indexOf('"', start + 1)
+    if (end === -1) return null
+    if (this.#backslash !== -1 && this.#backslash < start) this.#backslash = this.text.indexOf('\\', start)
+    if (this.#backslash !== -1 && this.#backslash < end) return null
+    this.#at = end + 1
+    return this.text.slice(start + 1, end)
   }
 
   atEnd(): boolean {
