@@ -32,5 +32,5 @@ export type {
   WebSocketLike,
 } from './types'
 export { leaseClient } from './client/lease'
-export type { ClientOwner } from './client/clientOwner'
+export type { ClientOwner, CreateClientOwner } from './client/clientOwner'
 export { destroyOnUnload } from './client/pageSignals'

@@ -1,7 +1,12 @@
-import { createClientOwner, type EncryptedWebSocketClient, type EventMap } from '@encrypted-socket/core'
+import {
+  createClientOwner,
+  type CreateClientOwner,
+  type EncryptedWebSocketClient,
+  type EventMap,
+} from '@encrypted-socket/core'
 import type { ReactNode } from 'react'
 import { EncryptedSocketContext } from './context'
-import { useOwnedClient, type CreateOwner, type OwnedClientOptions } from './useOwnedClient'
+import { useOwnedClient, type OwnedClientOptions } from './useOwnedClient'
 
 export type EncryptedSocketProviderProps<Events extends EventMap> = {
   children?: ReactNode
@@ -26,7 +31,7 @@ export function EncryptedSocketProvider<Events extends EventMap>(
 
 /** The provider's body, for the client of an entry point (index.ts: v1 and v2; v2.ts: v2 alone). */
 export function renderProvider<Events extends EventMap>(
-  createOwner: CreateOwner,
+  createOwner: CreateClientOwner,
   props: EncryptedSocketProviderProps<Events>,
 ) {
   const owned = useOwnedClient<Events>(createOwner, props.client ? null : props.options)

@@ -2,11 +2,12 @@ import {
   createClientOwner,
   type ClientSnapshot,
   type EncryptedWebSocketClient,
+  type CreateClientOwner,
   type EventMap,
 } from '@encrypted-socket/core'
 import { useContext, useMemo } from 'react'
 import { EncryptedSocketContext, type RegisteredEvents } from './context'
-import { useOwnedClient, type CreateOwner, type OwnedClientOptions } from './useOwnedClient'
+import { useOwnedClient, type OwnedClientOptions } from './useOwnedClient'
 import { useTrackedSnapshot } from './useTrackedSnapshot'
 
 /** Options to create and own a client, or `{ client }` to use one you made. */
@@ -42,7 +43,7 @@ export function useEncryptedSocket<Events extends EventMap = RegisteredEvents>(
 
 /** The hook, for the client of an entry point (index.ts: v1 and v2; v2.ts: v2 alone). */
 export function useEncryptedSocketOf<Events extends EventMap>(
-  createOwner: CreateOwner,
+  createOwner: CreateClientOwner,
   options?: UseEncryptedSocketOptions<Events>,
 ): UseEncryptedSocketResult<Events> {
   const given = options && 'client' in options ? options.client : undefined

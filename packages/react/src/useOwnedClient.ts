@@ -1,4 +1,9 @@
-import type { ClientOptions, ClientOwner, EncryptedWebSocketClient, EventMap } from '@encrypted-socket/core'
+import type {
+  ClientOptions,
+  CreateClientOwner,
+  EncryptedWebSocketClient,
+  EventMap,
+} from '@encrypted-socket/core'
 import { useEffect, useMemo, useRef } from 'react'
 import { useIsomorphicLayoutEffect } from './useIsomorphicLayoutEffect'
 
@@ -7,9 +12,6 @@ export interface OwnedClientOptions extends ClientOptions {
   enabled?: boolean
 }
 
-/** Core's `createClientOwner`, from the entry point's core: `@encrypted-socket/core` or its `/v2`. */
-export type CreateOwner = <Events extends EventMap>(options: ClientOptions) => ClientOwner<Events>
-
 /**
  * A client this component creates and owns (core's `createClientOwner`): a new one when `url` or
  * `ecdhInfo` change, connected while `enabled`, destroyed on unmount (a microtask later, so
@@ -17,7 +19,7 @@ export type CreateOwner = <Events extends EventMap>(options: ClientOptions) => C
  * connection. Pass `null` to own nothing.
  */
 export function useOwnedClient<Events extends EventMap>(
-  createOwner: CreateOwner,
+  createOwner: CreateClientOwner,
   options: OwnedClientOptions | null,
 ): EncryptedWebSocketClient<Events> | null {
   const latest = useRef(options)

@@ -2,11 +2,11 @@ import {
   createClientOwner,
   type ClientOptions,
   type EncryptedWebSocketClient,
+  type CreateClientOwner,
   type EventMap,
 } from '@encrypted-socket/core'
 import { toValue, watch, type App, type MaybeRefOrGetter } from 'vue'
 import { encryptedSocketKey, inBrowser, type RegisteredEvents } from './context'
-import type { CreateOwner } from './useOwnedClient'
 
 export interface EncryptedSocketPlugin<Events extends EventMap> {
   install(app: App): void
@@ -36,7 +36,7 @@ export function createEncryptedSocket<Events extends EventMap = RegisteredEvents
 
 /** The plugin, for the client of an entry point (index.ts: v1 and v2; v2.ts: v2 alone). */
 export function createEncryptedSocketOf<Events extends EventMap>(
-  createOwner: CreateOwner,
+  createOwner: CreateClientOwner,
   options: PluginClientOptions | { client: EncryptedWebSocketClient<Events> },
 ): EncryptedSocketPlugin<Events> {
   if ('client' in options) {

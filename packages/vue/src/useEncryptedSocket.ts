@@ -3,12 +3,13 @@ import {
   createClientOwner,
   type ClientSnapshot,
   type EncryptedWebSocketClient,
+  type CreateClientOwner,
   type EventMap,
 } from '@encrypted-socket/core'
 import { computed, shallowRef, type ComputedRef, type ShallowRef } from 'vue'
 import { injectClient, missingClient, type RegisteredEvents } from './context'
 import { useClientSnapshot } from './useClientSnapshot'
-import { useOwnedClient, type CreateOwner, type OwnedClientOptions } from './useOwnedClient'
+import { useOwnedClient, type OwnedClientOptions } from './useOwnedClient'
 
 /** Every snapshot field as a read-only ref (state, clientId, userId, encrypted, protocol, resumed, retryCount, nextRetryAt, lastError, rooms). */
 export type SnapshotRefs = { readonly [K in keyof ClientSnapshot]: ComputedRef<ClientSnapshot[K]> }
@@ -44,7 +45,7 @@ export function useEncryptedSocket<Events extends EventMap = RegisteredEvents>(
 
 /** The composable, for the client of an entry point (index.ts: v1 and v2; v2.ts: v2 alone). */
 export function useEncryptedSocketOf<Events extends EventMap>(
-  createOwner: CreateOwner,
+  createOwner: CreateClientOwner,
   options?: OwnedClientOptions | { client: EncryptedWebSocketClient<Events> },
 ): UseEncryptedSocketReturn<Events> {
   const client = options

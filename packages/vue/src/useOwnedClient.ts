@@ -1,4 +1,9 @@
-import type { ClientOptions, ClientOwner, EncryptedWebSocketClient, EventMap } from '@encrypted-socket/core'
+import type {
+  ClientOptions,
+  CreateClientOwner,
+  EncryptedWebSocketClient,
+  EventMap,
+} from '@encrypted-socket/core'
 import { shallowRef, toValue, watch, type MaybeRefOrGetter, type ShallowRef } from 'vue'
 import { inBrowser, tryOnScopeDispose } from './context'
 
@@ -11,16 +16,13 @@ export interface OwnedClientOptions extends Omit<ClientOptions, 'url' | 'token'>
   enabled?: MaybeRefOrGetter<boolean | undefined>
 }
 
-/** Core's `createClientOwner`, from the entry point's core: `@encrypted-socket/core` or its `/v2`. */
-export type CreateOwner = <Events extends EventMap>(options: ClientOptions) => ClientOwner<Events>
-
 /**
  * A client owned by the current scope (core's `createClientOwner`): connected while `enabled`
  * (in the browser only, never during server rendering), replaced when `url` changes, destroyed
  * on scope dispose and on page unload.
  */
 export function useOwnedClient<Events extends EventMap>(
-  createOwner: CreateOwner,
+  createOwner: CreateClientOwner,
   options: OwnedClientOptions,
 ): Readonly<ShallowRef<EncryptedWebSocketClient<Events>>> {
   const { url, token, enabled, ...rest } = options

@@ -23,6 +23,9 @@ export interface ClientOwner<Events extends EventMap = UnknownEvents> {
   setToken(token: string | undefined): void
 }
 
+/** `createClientOwner` of an entry point (`@encrypted-socket/core` or `/v2`): what the adapters take. */
+export type CreateClientOwner = <Events extends EventMap>(options: ClientOptions) => ClientOwner<Events>
+
 const inBrowser = (): boolean => typeof window !== 'undefined'
 const noop = (): void => undefined
 
