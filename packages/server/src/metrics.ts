@@ -27,8 +27,18 @@ export interface MetricsSource {
   events: Readonly<ServerEventCounts>
   /** The configured `maxConnections`, for alerts near it. */
   maxConnections: number
+  /** Only with `workers` (null before the server started them). */
+  sealWorkers: (() => SealWorkerCounts | null) | null
   /** Only with Redis (null from either before fan-out starts). */
   redis: { ready(): boolean | null; rejected(): Readonly<RedisRejections> | null } | null
+}
+
+/** What the metrics read from the seal workers (`workers`). */
+export interface SealWorkerCounts {
+  readonly running: number
+  readonly restarts: number
+  readonly sealedThere: number
+  readonly sealedHere: number
 }
 
 /** Seconds: a Redis round trip on one host is well under a millisecond; across a region, a few. */
@@ -213,6 +223,7 @@ export class ServerMetrics {
       },
     )
 
+    this.#sealWorkerMetrics(source.sealWorkers)
     const { redis } = source
     if (!redis) return
     this.#gauge(
@@ -230,6 +241,30 @@ export class ServerMetrics {
       buckets: REDIS_HOP_BUCKETS,
       registers: [this.registry],
     })
+  }
+
+  /** Only with `workers`: how many run, how often one was replaced, where fan-out was sealed. */
+  #sealWorkerMetrics(read: MetricsSource['sealWorkers']): void {
+    if (!read) return
+    const counts = () => read() ?? { running: 0, restarts: 0, sealedThere: 0, sealedHere: 0 }
+    this.#gauge('seal_workers_running', 'Seal workers (the workers option) running now.', [], () => [
+      sample({}, counts().running),
+    ])
+    this.#counter(
+      'seal_worker_restarts_total',
+      'Seal workers started again after one died (after 4 in a minute, none: the main thread seals).',
+      [],
+      () => [sample({}, counts().restarts)],
+    )
+    this.#counter(
+      'seal_frames_total',
+      'Fan-out frames sealed in a worker, or on the main thread because their worker could not.',
+      ['where'],
+      () => {
+        const { sealedThere, sealedHere } = counts()
+        return [sample({ where: 'worker' }, sealedThere), sample({ where: 'main' }, sealedHere)]
+      },
+    )
   }
 
   /** One Redis hop, in seconds (ignored without Redis). */

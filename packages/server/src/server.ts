@@ -207,6 +207,7 @@ export class EncryptedSocketServer {
       drops: () => this.#drops,
       events: this.#events,
       maxConnections: this.#options.maxConnections,
+      sealWorkers: this.#options.workers > 0 ? () => this.#sealWorkers : null,
       redis: redis ? { ready: () => this.redisReady, rejected: () => this.redisRejected } : null,
     })
   }

@@ -90,12 +90,12 @@ export class SealWorkers {
     return counts.reduce((sum, count) => sum + count, 0)
   }
 
-  /** For tests: frames the main thread sealed because a worker could not. @internal */
+  /** Fan-out frames the main thread sealed because a worker could not (metrics, tests). */
   get sealedHere(): number {
     return this.#slots.reduce((sum, slot) => sum + slot.sealedHere, this.#sealedHere)
   }
 
-  /** For tests: frames the workers sealed. @internal */
+  /** Fan-out frames the workers sealed (metrics, tests). */
   get sealedThere(): number {
     return this.#slots.reduce((sum, slot) => sum + slot.sealedThere, 0)
   }
@@ -105,9 +105,14 @@ export class SealWorkers {
     this.#slots[index]?.crash(how)
   }
 
-  /** For tests: how many workers run now. @internal */
+  /** How many workers run now (metrics, tests). */
   get running(): number {
     return this.#slots.filter((slot) => slot.alive).length
+  }
+
+  /** Workers started again after one died (metrics). */
+  get restarts(): number {
+    return this.#slots.reduce((sum, slot) => sum + Math.max(0, slot.started - 1), 0)
   }
 
   /** Terminates every worker (what they had not answered is sealed here first). */

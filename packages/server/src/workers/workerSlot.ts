@@ -27,6 +27,8 @@ export class WorkerSlot {
   #stopped = false
   /** Frames this slot had the main thread seal (a dead worker's jobs, or a handle it did not know). */
   sealedHere = 0
+  /** Workers started in this slot (the first, then each replacement). */
+  started = 0
   /** Frames its workers sealed. */
   sealedThere = 0
 
@@ -121,6 +123,7 @@ export class WorkerSlot {
       return
     }
     this.#starts.push(now)
+    this.started++
     const worker = new Worker(this.#script)
     this.#worker = worker
     worker.on('message', (message: FromSealWorker) => {
