@@ -1,5 +1,7 @@
 import { mockServers, MockWebSocket, type MockServerOptions } from '@encrypted-socket/testing'
+import WebSocket from 'ws'
 import { afterEach, expect, vi } from 'vitest'
+import type { ClientBase } from '../src/client/clientBase'
 import { EncryptedWebSocketClient } from '../src/client/encryptedWebSocketClient'
 import type { EncryptedSocketError } from '../src/errors'
 import type {
@@ -79,6 +81,28 @@ export function mockClient<Events extends EventMap = UnknownEvents>(
 }
 
 /** Resolves when the client reaches `state`. */
+/**
+ * A client of a real `ws` peer (Node's `ws` as its WebSocket), logging quietly, retrying after
+ * 10 ms, destroyed after the test. `Client` is the root's client unless given (e.g. the v2-only one).
+ */
+export function peerClient(
+  url: string,
+  options: Partial<ClientOptions> = {},
+  Client: new (options: ClientOptions) => ClientBase = EncryptedWebSocketClient,
+) {
+  const client = new Client({
+    url,
+    ecdhInfo: ECDH_INFO,
+    token: TOKEN,
+    WebSocket,
+    logger: recordingLogger(),
+    reconnect: { interval: 10, maxInterval: 10 },
+    ...options,
+  })
+  onCleanup(() => client.destroy())
+  return client
+}
+
 export function reachState<E extends EventMap>(
   client: EncryptedWebSocketClient<E>,
   state: ConnectionState,

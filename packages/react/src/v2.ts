@@ -23,14 +23,4 @@ export function EncryptedSocketProvider<Events extends EventMap>(
   return renderProvider(createClientOwner, props)
 }
 
-export type { EncryptedSocketProviderProps } from './EncryptedSocketProvider'
-export type { UseEncryptedSocketOptions, UseEncryptedSocketResult } from './useEncryptedSocket'
-export { useSocketEvent } from './useSocketEvent'
-export { useRoom } from './useRoom'
-export type { UseRoomOptions } from './useRoom'
-/** Why the server refused a room, from a snapshot (core's, here so an app needs one import). */
-export { getRoomDenial } from '@encrypted-socket/core/v2'
-export type { RoomDenial, RoomStatus } from '@encrypted-socket/core/v2'
-export { useSocketSelector } from './useSocketSelector'
-export type { OwnedClientOptions } from './useOwnedClient'
-export type { Register, RegisteredEvents } from './context'
+export * from './commonExports'

@@ -20,14 +20,4 @@ export function useEncryptedSocket<Events extends EventMap = RegisteredEvents>(
   return useEncryptedSocketOf(createClientOwner, options)
 }
 
-export type { EncryptedSocketPlugin, PluginClientOptions } from './plugin'
-export type { SnapshotRefs, UseEncryptedSocketReturn } from './useEncryptedSocket'
-export { useSocketEvent } from './useSocketEvent'
-export { useRoom } from './useRoom'
-export type { UseRoomOptions } from './useRoom'
-/** Why the server refused a room, from a snapshot (core's, here so an app needs one import). */
-export { getRoomDenial } from '@encrypted-socket/core/v2'
-export type { RoomDenial, RoomStatus } from '@encrypted-socket/core/v2'
-export { encryptedSocketKey } from './context'
-export type { Register, RegisteredEvents } from './context'
-export type { OwnedClientOptions } from './useOwnedClient'
+export * from './commonExports'

@@ -1,13 +1,12 @@
-import WebSocket, { WebSocketServer } from 'ws'
+import { WebSocketServer } from 'ws'
 import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { EncryptedWebSocketClient } from '../../src/client/encryptedWebSocketClient'
 import { pinServerKey } from '../../src/client/pinServer'
 import { encodeBase64 } from '../../src/crypto/base64'
 import { generateServerIdentity } from '../../src/crypto/ecdsa'
 import { encodeWelcome } from '../../src/protocol/v2/welcome'
 import type { ClientOptions } from '../../src/types'
-import { ECDH_INFO, collect, nextError, onCleanup, reachState, recordingLogger, TOKEN, until } from '../helpers'
+import { ECDH_INFO, collect, nextError, onCleanup, peerClient, reachState, TOKEN, until } from '../helpers'
 import { startPeer } from '../peer'
 import { startV2Peer, type V2PeerOptions } from '../v2Peer'
 
@@ -17,19 +16,7 @@ async function peer(options: Partial<V2PeerOptions> = {}) {
   return started
 }
 
-function client(url: string, options: Partial<ClientOptions> = {}) {
-  const created = new EncryptedWebSocketClient({
-    url,
-    ecdhInfo: ECDH_INFO,
-    token: TOKEN,
-    WebSocket,
-    logger: recordingLogger(),
-    reconnect: { interval: 10, maxInterval: 10 },
-    ...options,
-  })
-  onCleanup(() => created.destroy())
-  return created
-}
+const client = (url: string, options: Partial<ClientOptions> = {}) => peerClient(url, options)
 
 /** Waits until the client closed this peer connection (the close the peer received). */
 function closedWith(connection: { socket: import('ws').WebSocket }): Promise<number> {

@@ -1,24 +1,12 @@
-import WebSocket from 'ws'
 import { describe, expect, it } from 'vitest'
 import { EncryptedWebSocketClientV2 } from '../../src/client/v2OnlyClient'
 import type { ClientOptions } from '../../src/types'
-import { ECDH_INFO, onCleanup, recordingLogger, TOKEN } from '../helpers'
+import { ECDH_INFO, onCleanup, peerClient } from '../helpers'
 import { startPeer } from '../peer'
 import { startV2Peer } from '../v2Peer'
 
-function client(url: string, options: Partial<ClientOptions> = {}) {
-  const created = new EncryptedWebSocketClientV2({
-    url,
-    ecdhInfo: ECDH_INFO,
-    token: TOKEN,
-    WebSocket,
-    logger: recordingLogger(),
-    reconnect: { interval: 10, maxInterval: 10 },
-    ...options,
-  })
-  onCleanup(() => created.destroy())
-  return created
-}
+const client = (url: string, options: Partial<ClientOptions> = {}) =>
+  peerClient(url, options, EncryptedWebSocketClientV2)
 
 describe('the v2-only client (@encrypted-socket/core/v2)', () => {
   it('speaks v2 with a v2 server, without being asked to', async () => {
